@@ -1,0 +1,5 @@
+"""Delivery: the outbox worker and what each outbox kind renders to.
+
+Modules that register renderers are imported here so the worker knows them.
+"""
+from . import renderers  # noqa: F401

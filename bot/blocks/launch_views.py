@@ -1,0 +1,251 @@
+"""The launch modal, status card, `/launch list` and `/launch status`."""
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+import pycountry
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    MultiStaticSelectElement,
+    Option,
+    OptionGroup,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.blocks.block_elements import ConversationSelectElement
+from slack_sdk.models.views import View
+
+from bot.services.launches import BRIEF_MAX, NAME_MAX, LaunchOverview
+from models import Gate, GateStatus, Item, ItemState, LaunchStatus
+
+from .ids import Callback, Field
+from .text import clip, day, esc, user
+
+KIND_LABELS = {"product": "Product", "market": "Market", "campaign": "Campaign"}
+GATE_ICONS = {
+    GateStatus.PENDING: "⏳",
+    GateStatus.IN_REVIEW: "🔎",
+    GateStatus.GO: "✅",
+    GateStatus.GO_WITH_CONDITIONS: "☑️",
+    GateStatus.HOLD: "⏸️",
+    GateStatus.KILLED: "🛑",
+}
+ITEM_ICONS = {
+    ItemState.OPEN: "◻️",
+    ItemState.DONE: "✅",
+    ItemState.NA: "➖",
+    ItemState.BLOCKED: "⛔",
+    ItemState.WAIVED: "🟰",
+}
+STATUS_LABELS = {
+    LaunchStatus.OPEN: "Open",
+    LaunchStatus.ON_HOLD: "On hold",
+    LaunchStatus.CANCELLED: "Cancelled",
+    LaunchStatus.LAUNCHED: "Launched",
+}
+MAX_MESSAGE_BLOCKS = 50
+
+
+@lru_cache(maxsize=1)
+def _market_groups() -> tuple[OptionGroup, ...]:
+    """Every ISO country, in groups of ≤ 100 options as Slack requires."""
+    countries = sorted(pycountry.countries, key=lambda c: getattr(c, "common_name", None) or c.name)
+    options = [
+        Option(value=c.alpha_2, text=clip(f"{getattr(c, 'common_name', None) or c.name} ({c.alpha_2})", 75))
+        for c in countries
+    ]
+    groups = []
+    for start in range(0, len(options), 90):
+        chunk = options[start:start + 90]
+        label = f"{chunk[0].text.text[0]}–{chunk[-1].text.text[0]}"
+        groups.append(OptionGroup(label=label, options=chunk))
+    return tuple(groups)
+
+
+def market_option(code: str) -> Option:
+    for group in _market_groups():
+        for option in group.options:
+            if option.value == code:
+                return option
+    return Option(value=code, text=code)
+
+
+def launch_modal(
+    kinds: list[str],
+    default_lead: str | None,
+    today: date,
+    *,
+    private_metadata: str = "",
+) -> View:
+    kind_options = [Option(value=k, text=KIND_LABELS.get(k, k.title())) for k in kinds]
+    return View(
+        type="modal",
+        callback_id=Callback.LAUNCH_NEW,
+        title="New launch",
+        submit="Open launch",
+        close="Cancel",
+        private_metadata=private_metadata,
+        blocks=[
+            InputBlock(
+                block_id=Field.NAME,
+                label="Launch name",
+                element=PlainTextInputElement(action_id=Field.NAME, max_length=NAME_MAX + 40,
+                                              placeholder="e.g. Instant payouts in France"),
+            ),
+            InputBlock(
+                block_id=Field.KIND,
+                label="Kind",
+                element=StaticSelectElement(action_id=Field.KIND, options=kind_options,
+                                            placeholder="Product, market or campaign"),
+            ),
+            InputBlock(
+                block_id=Field.MARKETS,
+                label="Markets",
+                hint="Every market changes the holiday calendar and the owners who are asked.",
+                element=MultiStaticSelectElement(action_id=Field.MARKETS, option_groups=list(_market_groups()),
+                                                 placeholder="Countries"),
+            ),
+            InputBlock(
+                block_id=Field.LAUNCH_DATE,
+                label="Target launch date",
+                element=DatePickerElement(action_id=Field.LAUNCH_DATE),
+            ),
+            InputBlock(
+                block_id=Field.READINESS_LEAD,
+                label="Readiness lead",
+                hint="Approves the gates.",
+                element=UserSelectElement(action_id=Field.READINESS_LEAD, initial_user=default_lead,
+                                          placeholder="Pick a person"),
+            ),
+            InputBlock(
+                block_id=Field.BRIEF,
+                label="Short brief",
+                optional=True,
+                element=PlainTextInputElement(action_id=Field.BRIEF, multiline=True, max_length=BRIEF_MAX),
+            ),
+            InputBlock(
+                block_id=Field.CHANNEL,
+                label="Existing channel",
+                optional=True,
+                hint="Leave empty and launchgate creates one named after the launch.",
+                element=ConversationSelectElement(action_id=Field.CHANNEL,
+                                                  filter={"include": ["public", "private"],
+                                                          "exclude_bot_users": True}),
+            ),
+        ],
+    )
+
+
+def _gate_line(gate: Gate, items: list[Item]) -> str:
+    required = [i for i in items if i.required]
+    done = sum(i.satisfied for i in required)
+    blocked = sum(i.state == ItemState.BLOCKED for i in items)
+    parts = [f"{GATE_ICONS.get(gate.status, '')} *{esc(gate.name)}* · due {day(gate.due_at)} · {done}/{len(required)} done"]
+    if blocked:
+        parts.append(f"{blocked} blocked")
+    return " · ".join(parts)
+
+
+def launch_heading(ov: LaunchOverview) -> list:
+    launch = ov.launch
+    markets = ", ".join(launch.markets)
+    return [
+        HeaderBlock(text=clip(f"{launch.key} · {launch.name}", 150)),
+        ContextBlock(elements=[MarkdownTextObject(text=clip(
+            f"{KIND_LABELS.get(launch.kind, launch.kind)} launch · {esc(markets)} · "
+            f"launches {day(launch.launch_date)} · owner {user(launch.owner_id)} · "
+            f"readiness lead {user(launch.readiness_lead_id)} · *{STATUS_LABELS.get(launch.status, launch.status)}*"
+        ))]),
+    ]
+
+
+def status_card(ov: LaunchOverview) -> list:
+    """The card pinned in the launch channel; updated in place."""
+    blocks = launch_heading(ov)
+    if ov.launch.brief:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(esc(ov.launch.brief), 600))))
+    lines = [_gate_line(g, ov.items_in(g)) for g in ov.gates]
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=clip("\n".join(lines)))))
+    current = ov.current_gate
+    if current is not None:
+        open_items = [i for i in ov.items_in(current) if i.is_open]
+        if open_items:
+            rows = [f"{ITEM_ICONS[i.state]} {esc(i.question)} — {user(i.owner_id)}, due {day(i.due_at)}"
+                    for i in open_items[:15]]
+            if len(open_items) > 15:
+                rows.append(f"…and {len(open_items) - 15} more")
+            blocks.append(SectionBlock(text=MarkdownTextObject(
+                text=clip(f"*Open in {esc(current.name)}*\n" + "\n".join(rows)))))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text=f"{ov.percent_done}% of required items done · `/launch status {ov.launch.key}` for everything")]))
+    return blocks
+
+
+def status_card_text(ov: LaunchOverview) -> str:
+    return f"{ov.launch.key} {ov.launch.name}: {ov.percent_done}% done"
+
+
+def launch_list(overviews: list[LaunchOverview]) -> list:
+    if not overviews:
+        return [SectionBlock(text="No open launches. Start one with `/launch new`.")]
+    blocks: list = [HeaderBlock(text="Open launches")]
+    shown = overviews[: MAX_MESSAGE_BLOCKS - 2]
+    for ov in shown:
+        gate = ov.current_gate
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(
+            f"*{ov.launch.key}* · {esc(ov.launch.name)} · {KIND_LABELS.get(ov.launch.kind, ov.launch.kind)} · "
+            f"{day(ov.launch.launch_date)} · gate: {esc(gate.name) if gate else 'all decided'} · "
+            f"{ov.percent_done}% done"
+            + (" · _on hold_" if ov.launch.status == LaunchStatus.ON_HOLD else "")
+        ))))
+    if len(overviews) > len(shown):
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {len(overviews) - len(shown)} more")]))
+    return blocks
+
+
+def launch_status(ov: LaunchOverview) -> list:
+    """Every gate with its items, owners and states, inside 50 blocks."""
+    blocks = launch_heading(ov)
+    for gate in ov.gates:
+        items = ov.items_in(gate)
+        rows = [
+            f"{ITEM_ICONS.get(i.state, '')} {esc(i.question)} — {user(i.owner_id)} · {i.state}"
+            + ("" if i.required else " · optional")
+            for i in items
+        ]
+        blocks.append(DividerBlock())
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(_gate_line(gate, items)))))
+        if rows:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=clip("\n".join(rows)))))
+    return blocks[:MAX_MESSAGE_BLOCKS]
+
+
+def help_blocks() -> list:
+    text = (
+        "*launchgate* runs readiness gates for launches.\n"
+        "• `/launch new` (or just `/launch`) — open a launch\n"
+        "• `/launch list` — open launches with their current gate\n"
+        "• `/launch status LR-12` — gates and items with owners\n"
+        "• `/launch edit LR-12` — change the launch date (owner or lead)\n"
+        "• `/launch timeline LR-12` — recent decisions and answers\n"
+        "• `/launch help` — this message"
+    )
+    return [SectionBlock(text=MarkdownTextObject(text=text))]
+
+
+def notice(text: str) -> list:
+    """A one-section message; `text` must already be escaped."""
+    return [SectionBlock(text=MarkdownTextObject(text=clip(text)))]
+
+
+def plain(text: str) -> PlainTextObject:
+    return PlainTextObject(text=clip(text, 75))

@@ -1,0 +1,253 @@
+"""`launchgate` command line: serve, migrate, checklists, stakeholders, tick, export, report."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import datetime, timezone
+
+from bot.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("launchgate")
+
+
+class CliError(Exception):
+    """Printed as one line on stderr; exit status 2."""
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise CliError(f"configuration error: {exc}") from None
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def cmd_migrate(args) -> int:
+    from bot.db import migrate
+
+    settings = _settings()
+    migrate(settings.database_url)
+    print(f"database at head ({_safe_url(settings.database_url)})")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_checklists_validate(args) -> int:
+    from bot.services.templates import validate_directory
+
+    directory = args.directory or _settings().checklists_dir
+    faults = validate_directory(directory)
+    for fault in faults:
+        print(str(fault), file=sys.stderr)
+    if faults:
+        print(f"{len(faults)} problem(s) in {directory}", file=sys.stderr)
+        return 1
+    print(f"{directory}: all templates valid")
+    return 0
+
+
+def _load_templates_or_fail(settings: Settings):
+    from bot.services.templates import TemplateError, load_templates
+
+    try:
+        return load_templates(settings.checklists_dir)
+    except TemplateError as exc:
+        raise CliError("checklist templates are invalid:\n" + "\n".join(str(f) for f in exc.faults)) from None
+
+
+def sync_stakeholders(settings: Settings, engine, client) -> int:
+    from slack_sdk.errors import SlackApiError
+
+    from bot.db import unit_of_work
+    from bot.services import directory
+
+    spec = directory.load_stakeholders(settings.stakeholders_file)
+
+    def expand(group: str) -> list[str]:
+        try:
+            return list(client.usergroups_users_list(usergroup=group)["users"])
+        except SlackApiError as exc:
+            raise directory.DirectoryError([f"user group {group}: {exc.response.get('error')}"]) from None
+
+    with unit_of_work(engine) as session:
+        return directory.sync(session, spec, expand)
+
+
+def cmd_stakeholders_sync(args) -> int:
+    from bot.db import make_engine, migrate
+    from bot.delivery.slack_client import make_client
+    from bot.services.directory import DirectoryError
+
+    settings = _settings()
+    migrate(settings.database_url)
+    try:
+        count = sync_stakeholders(settings, make_engine(settings.database_url),
+                                  make_client(settings.slack_bot_token or "", settings.slack_api_url))
+    except DirectoryError as exc:
+        raise CliError("stakeholders: " + "; ".join(exc.problems)) from None
+    print(f"directory synced: {count} role assignment(s) from {settings.stakeholders_file}")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from bot.db import migrate
+    from bot.runtime import build_runtime
+    from bot.scheduler import start_scheduler
+    from bot.services.directory import DirectoryError
+    from bot.slack_app import create_app
+    from bot.web import make_wsgi_app, serve_http
+
+    settings = _settings()
+    missing = settings.missing_slack_credentials()
+    if missing:
+        raise CliError(
+            f"missing Slack credentials: set {', '.join(missing)} (in the environment or .env). "
+            "Create the Slack app from slack-manifest.yml (README, 'Create the Slack app') to get them."
+        )
+    _setup_logging(settings)
+    _load_templates_or_fail(settings)
+    migrate(settings.database_url)
+    rt = build_runtime(settings)
+    try:
+        count = sync_stakeholders(settings, rt.ctx.engine, rt.client)
+        log.info("stakeholder directory: %d assignment(s)", count)
+    except DirectoryError as exc:
+        log.warning("stakeholder directory not synced (%s); using the stored one", "; ".join(exc.problems))
+    app = create_app(rt)
+    scheduler = start_scheduler(rt)
+    try:
+        if settings.socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            log.info("Socket Mode on; health on :%d", settings.port)
+            _health_only_server(rt, settings.port)
+            SocketModeHandler(app, settings.slack_app_token).start()
+        else:
+            log.info("listening on :%d (/slack/events, /healthz, /metrics)", settings.port)
+            serve_http(make_wsgi_app(app, rt.ctx.engine), settings.port)
+    finally:
+        scheduler.shutdown(wait=False)
+    return 0
+
+
+def _health_only_server(rt, port: int) -> None:
+    """In Socket Mode there is no Slack endpoint, but /healthz still answers."""
+    import threading
+
+    from bot.web import make_wsgi_app, serve_http
+
+    threading.Thread(target=serve_http, args=(make_wsgi_app(None, rt.ctx.engine), port), daemon=True).start()
+
+
+def _parse_at(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"--at: '{value}' is not an ISO-8601 time like 2027-03-01T09:00Z") from None
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
+def cmd_tick(args) -> int:
+    from bot.db import migrate
+    from bot.runtime import build_runtime
+    from bot.ticks import run_tick
+    from models import utcnow
+
+    settings = _settings()
+    _setup_logging(settings)
+    at = _parse_at(args.at)
+    migrate(settings.database_url)
+    rt = build_runtime(settings, clock=(lambda: at) if at else utcnow)
+    report = run_tick(rt.ctx, at or rt.ctx.now(), dry_run=args.dry_run)
+    for line in report.lines:
+        print(line)
+    if args.dry_run:
+        print(f"dry run: {len(report.lines)} action(s) would be taken; nothing was changed")
+        return 0
+    drained = rt.worker.drain(at or rt.ctx.now(), limit=500)
+    print(f"tick done: {len(report.lines)} action(s); sent {drained.sent}, retrying {drained.retried}, "
+          f"dead {drained.dead}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from bot.db import make_engine, unit_of_work
+    from bot.services import export
+    from bot.services.errors import ServiceError
+
+    settings = _settings()
+    with unit_of_work(make_engine(settings.database_url)) as session:
+        try:
+            sys.stdout.write(export.export_launch(session, args.key, args.format))
+        except ServiceError as exc:
+            raise CliError(str(exc)) from None
+    return 0
+
+
+def cmd_report(args) -> int:
+    from bot.db import make_engine, unit_of_work
+    from bot.services import report
+    from bot.services.errors import ServiceError
+
+    settings = _settings()
+    with unit_of_work(make_engine(settings.database_url)) as session:
+        try:
+            sys.stdout.write(report.render_report(session, args.key, html=args.html))
+        except ServiceError as exc:
+            raise CliError(str(exc)) from None
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="launchgate", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the bot (HTTP, or Socket Mode when SLACK_APP_TOKEN is set)").set_defaults(
+        func=cmd_serve)
+    sub.add_parser("migrate", help="apply pending database migrations").set_defaults(func=cmd_migrate)
+    checklists = sub.add_parser("checklists", help="checklist templates").add_subparsers(dest="action", required=True)
+    validate = checklists.add_parser("validate", help="check every template; non-zero exit on faults")
+    validate.add_argument("directory", nargs="?")
+    validate.set_defaults(func=cmd_checklists_validate)
+    stakeholders = sub.add_parser("stakeholders", help="stakeholder directory").add_subparsers(
+        dest="action", required=True)
+    stakeholders.add_parser("sync", help="load STAKEHOLDERS_FILE, expand user groups").set_defaults(
+        func=cmd_stakeholders_sync)
+    tick = sub.add_parser("tick", help="run one scheduler pass (reminders, escalations, digests, delivery)")
+    tick.add_argument("--at", help="pretend the clock reads this ISO-8601 time (UTC unless an offset is given)")
+    tick.add_argument("--dry-run", action="store_true", help="print what would happen; change nothing")
+    tick.set_defaults(func=cmd_tick)
+    export = sub.add_parser("export", help="export a launch's decisions and timeline")
+    export.add_argument("key")
+    export.add_argument("--format", choices=["csv", "json"], default="json")
+    export.set_defaults(func=cmd_export)
+    report = sub.add_parser("report", help="render a readiness report (Markdown, or HTML)")
+    report.add_argument("key")
+    report.add_argument("--html", action="store_true")
+    report.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"launchgate: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Settings from the environment (and `.env`).
+
+The variable names are fixed: deployments and other tools depend on them.
+"""
+from __future__ import annotations
+
+from datetime import time
+from functools import lru_cache
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A one-line, human-readable configuration problem."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    database_url: str = "sqlite:///launchgate.db"
+    port: int = Field(3000, ge=1, le=65535)
+    checklists_dir: str = "checklists"
+    stakeholders_file: str = "stakeholders.yaml"
+    launches_channel: str | None = None
+    log_level: str = "INFO"
+
+    # Reminder policy defaults (a template may override the day counts).
+    reminder_first_nudge_days: int = Field(3, ge=0, le=30)
+    reminder_escalate_after_days: int = Field(2, ge=0, le=30)
+    reminder_escalate_owner_after_days: int = Field(4, ge=0, le=60)
+    workday_start: time = time(9, 0)
+    workday_end: time = time(17, 30)
+    tick_seconds: int = Field(60, ge=5, le=3600)
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return v if v.endswith("/") else v + "/"
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        v = v.upper()
+        if v not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return v
+
+    @field_validator("launches_channel", "slack_app_token", "slack_bot_token", "slack_signing_secret")
+    @classmethod
+    def _blank_is_none(cls, v: str | None) -> str | None:
+        return v.strip() or None if v is not None else None
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.slack_app_token)
+
+    def missing_slack_credentials(self) -> list[str]:
+        need = ["SLACK_BOT_TOKEN"] + ([] if self.socket_mode else ["SLACK_SIGNING_SECRET"])
+        return [name for name in need if not getattr(self, name.lower())]
+
+
+def load_settings(**overrides) -> Settings:
+    """Build settings or raise ConfigError naming the offending variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err["loc"] else "configuration"
+        raise ConfigError(f"{name}: {err['msg']}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

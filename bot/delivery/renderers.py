@@ -1,0 +1,140 @@
+"""What each outbox kind says, rendered from the database at send time.
+
+A renderer returns a `Message` (post, or post-or-update a remembered
+message) or `None` when there is nothing left worth sending. Modules for
+reminders and gates register their kinds with `@renderer(kind)`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.blocks import launch_views, prompts
+from bot.blocks.text import esc, user
+from bot.services import launches
+from bot.services.context import AppContext
+from bot.services.outbox import Kind
+from models import Item, Launch, OutboxMessage, UserProfile
+
+
+class Defer(Exception):
+    """Not sendable yet (e.g. the launch channel is still being created)."""
+
+    def __init__(self, seconds: float = 5.0, reason: str = ""):
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+@dataclass
+class Message:
+    channel: str
+    text: str
+    blocks: list = field(default_factory=list)
+    purpose: str | None = None          # remembered message to update in place
+    ephemeral_user: str | None = None
+
+    def block_dicts(self) -> list[dict[str, Any]]:
+        return [b.to_dict() if hasattr(b, "to_dict") else b for b in self.blocks]
+
+
+Renderer = Callable[[Session, OutboxMessage, AppContext], Message | None]
+RENDERERS: dict[str, Renderer] = {}
+
+
+def renderer(kind: str):
+    def register(fn: Renderer) -> Renderer:
+        RENDERERS[kind] = fn
+        return fn
+    return register
+
+
+def launch_channel(session: Session, row: OutboxMessage) -> str:
+    launch = session.get(Launch, row.launch_id)
+    if launch is None or not launch.channel_id:
+        raise Defer(5, "launch channel not created yet")
+    return launch.channel_id
+
+
+def target(session: Session, row: OutboxMessage) -> str:
+    from bot.services.outbox import LAUNCH_CHANNEL
+
+    return launch_channel(session, row) if row.recipient == LAUNCH_CHANNEL else row.recipient
+
+
+def user_tz(session: Session, user_id: str) -> str | None:
+    profile = session.get(UserProfile, user_id)
+    return profile.tz if profile else None
+
+
+def prompt_message(session: Session, launch: Launch, user_id: str, *, intro: str | None = None,
+                   snooze: bool = False, purpose: str | None = None) -> Message | None:
+    items = list(session.exec(
+        select(Item).where(Item.launch_id == launch.id, Item.owner_id == user_id).order_by(Item.due_at, Item.id)
+    ))
+    if not items:
+        return None
+    gates = launches.gates_of(session, launch.id)
+    tz = user_tz(session, user_id)
+    open_count = sum(i.is_open for i in items)
+    text = intro or prompts.intro_text(launch, len(items))
+    if open_count == 0 and intro is None:
+        text = f"All your items for *{esc(launch.name)}* are answered — thank you. You can still edit them here."
+    return Message(
+        channel=user_id,
+        text=f"{launch.key} {launch.name}: {open_count} open item(s) for you",
+        blocks=prompts.prompt(launch, gates, items, tz, intro=text, snooze=snooze),
+        purpose=purpose,
+    )
+
+
+def prompt_purpose(launch_id: int, user_id: str) -> str:
+    return f"prompt:{launch_id}:{user_id}"
+
+
+@renderer(Kind.INTRO_DM)
+@renderer(Kind.PROMPT_REFRESH)
+def _prompt(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+    launch = session.get(Launch, row.launch_id)
+    user_id = row.payload.get("user") or row.recipient
+    return prompt_message(session, launch, user_id, purpose=prompt_purpose(launch.id, user_id))
+
+
+@renderer(Kind.STATUS_CARD)
+def _status_card(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
+    launch = session.get(Launch, row.launch_id)
+    ov = launches.overview(session, launch)
+    return Message(
+        channel=launch_channel(session, row),
+        text=launch_views.status_card_text(ov),
+        blocks=launch_views.status_card(ov),
+        purpose=f"status_card:{launch.id}",
+    )
+
+
+@renderer(Kind.ANNOUNCE)
+def _announce(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
+    launch = session.get(Launch, row.launch_id)
+    where = f" in <#{launch.channel_id}>" if launch.channel_id else ""
+    text = row.payload.get("text") or (
+        f"🚀 New {launch.kind} launch *{launch.key} · {esc(launch.name)}* ({esc(', '.join(launch.markets))}), "
+        f"launching {launch.launch_date.isoformat()} — owner {user(launch.owner_id)}{where}."
+    )
+    return Message(channel=row.recipient, text=text, blocks=launch_views.notice(text))
+
+
+@renderer(Kind.TEXT)
+@renderer(Kind.ADMIN_ALERT)
+def _text(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
+    """Payload text is composed by services and already escaped."""
+    text = row.payload["text"]
+    return Message(channel=target(session, row), text=text, blocks=launch_views.notice(text))
+
+
+@renderer(Kind.EPHEMERAL)
+def _ephemeral(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
+    text = row.payload["text"]
+    return Message(channel=row.payload["channel"], text=text, blocks=launch_views.notice(text),
+                   ephemeral_user=row.recipient)

@@ -1,0 +1,283 @@
+"""The outbox worker: claims due rows, sends them to Slack, records the result.
+
+Delivery is at-least-once. A row is claimed with a lease (`claimed_until`);
+if the process dies after Slack accepted a message but before the row is
+marked sent, the lease expires and the row is sent again — so a crash in
+that window can duplicate *that one row*, once. Rows are never lost.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import or_, update
+from sqlmodel import Session, select
+
+from bot.db import is_postgres, unit_of_work
+from bot.services import directory
+from bot.services.context import AppContext
+from bot.services.outbox import REFRESH_KINDS, Kind, enqueue
+from models import Launch, OutboxMessage, OutboxStatus, SlackMessageRef, UserProfile
+
+from . import channels
+from .renderers import RENDERERS, Defer, Message
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 10
+BACKOFF_BASE = 2.0
+BACKOFF_MAX = 15 * 60.0
+PROFILE_TTL = timedelta(days=7)
+PERMANENT_ERRORS = {
+    "channel_not_found", "user_not_found", "invalid_blocks", "invalid_arguments", "not_in_channel",
+    "is_archived", "msg_too_long", "no_text", "invalid_auth", "not_authed", "account_inactive",
+    "token_revoked", "missing_scope", "cannot_dm_bot", "user_disabled", "restricted_action",
+    "channel_is_archived", "invalid_blocks_format", "too_many_attachments",
+}
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    deferred: int = 0
+    skipped: int = 0
+
+
+class ChannelPacer:
+    """About one message per second per channel, with a short burst allowance."""
+
+    def __init__(self, per_second: float = 1.0, burst: int = 3, sleep=time.sleep, monotonic=time.monotonic):
+        self.interval = 1.0 / per_second
+        self.burst = burst
+        self._sleep = sleep
+        self._now = monotonic
+        self._tokens: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, channel: str) -> None:
+        with self._lock:
+            now = self._now()
+            tokens, last = self._tokens.get(channel, (float(self.burst), now))
+            tokens = min(self.burst, tokens + (now - last) / self.interval)
+            delay = 0.0 if tokens >= 1 else (1 - tokens) * self.interval
+            self._tokens[channel] = (tokens - 1 + delay / self.interval, now + delay)
+        if delay:
+            self._sleep(delay)
+
+
+def backoff(attempts: int) -> float:
+    """Exponential with full jitter, capped."""
+    return random.uniform(0.5, 1.0) * min(BACKOFF_MAX, BACKOFF_BASE ** attempts)
+
+
+class OutboxWorker:
+    def __init__(self, ctx: AppContext, client: WebClient, worker_id: str | None = None,
+                 pacer: ChannelPacer | None = None):
+        self.ctx = ctx
+        self.client = client
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.pacer = pacer or ChannelPacer()
+        self._bot_user: str | None = None
+
+    # -- claiming -----------------------------------------------------------
+    def claim(self, now: datetime, limit: int = 50) -> list[OutboxMessage]:
+        with unit_of_work(self.ctx.engine) as session:
+            stmt = (
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.next_attempt_at <= now,
+                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            )
+            if is_postgres(session):
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows = list(session.exec(stmt))
+            for row in rows:
+                row.claimed_until = now + LEASE
+                row.claimed_by = self.worker_id
+                if row.kind in REFRESH_KINDS:
+                    # Free the coalescing key: changes after this claim queue a new refresh.
+                    row.dedupe_key = None
+                session.add(row)
+            return rows
+
+    def drain(self, now: datetime | None = None, limit: int = 50) -> DrainReport:
+        """Send every row due at `now`; returns what happened."""
+        report = DrainReport()
+        now = now or self.ctx.now()
+        for row in self.claim(now, limit):
+            self._process(row, now, report)
+        return report
+
+    # -- sending ------------------------------------------------------------
+    def _process(self, row: OutboxMessage, now: datetime, report: DrainReport) -> None:
+        try:
+            result = self._send(row)
+        except Defer as exc:
+            self._finish(row, next_at=now + timedelta(seconds=exc.seconds), error=str(exc), count=False)
+            report.deferred += 1
+        except SlackApiError as exc:
+            self._failed(row, now, exc, report)
+        except (URLError, OSError, TimeoutError) as exc:
+            self._retry(row, now, f"network: {exc}", report)
+        else:
+            if result is None:
+                self._finish(row, status=OutboxStatus.SENT, error="nothing to send")
+                report.skipped += 1
+            else:
+                self._finish(row, status=OutboxStatus.SENT, channel=result[0], ts=result[1])
+                report.sent += 1
+
+    def _send(self, row: OutboxMessage) -> tuple[str, str] | None:
+        if row.kind == Kind.CREATE_CHANNEL:
+            return channels.create_launch_channel(self.ctx, self.client, row, self.bot_user_id())
+        if row.kind == Kind.INVITE:
+            return channels.invite(self.ctx, self.client, row, self.bot_user_id())
+        render = RENDERERS.get(row.kind)
+        if render is None:
+            raise SlackApiError(f"no renderer for kind {row.kind}", {"ok": False, "error": "invalid_arguments"})
+        with unit_of_work(self.ctx.engine) as session:
+            message = render(session, row, self.ctx)
+        if message is None:
+            return None
+        if message.channel.startswith(("U", "W")) and not message.ephemeral_user:
+            self._cache_profile(message.channel)
+        return self._deliver(row, message)
+
+    def _deliver(self, row: OutboxMessage, message: Message) -> tuple[str, str]:
+        blocks = message.block_dicts()
+        if message.ephemeral_user:
+            self.pacer.wait(message.channel)
+            self.client.chat_postEphemeral(channel=message.channel, user=message.ephemeral_user,
+                                           text=message.text, blocks=blocks)
+            return message.channel, ""
+        ref = self._ref(message.purpose) if message.purpose else None
+        if ref is not None:
+            self.pacer.wait(ref.channel_id)
+            try:
+                resp = self.client.chat_update(channel=ref.channel_id, ts=ref.ts, text=message.text, blocks=blocks)
+                return resp["channel"], resp["ts"]
+            except SlackApiError as exc:
+                if exc.response.get("error") not in ("message_not_found", "channel_not_found", "cant_update_message"):
+                    raise
+                log.warning("remembered message %s is gone; posting a new one", message.purpose)
+        self.pacer.wait(message.channel)
+        resp = self.client.chat_postMessage(channel=message.channel, text=message.text, blocks=blocks,
+                                            unfurl_links=False, unfurl_media=False)
+        if message.purpose:
+            self._remember(row.launch_id, message.purpose, resp["channel"], resp["ts"])
+        return resp["channel"], resp["ts"]
+
+    def _ref(self, purpose: str) -> SlackMessageRef | None:
+        with unit_of_work(self.ctx.engine) as session:
+            return session.exec(select(SlackMessageRef).where(SlackMessageRef.purpose == purpose)).first()
+
+    def _remember(self, launch_id: int | None, purpose: str, channel: str, ts: str) -> None:
+        with unit_of_work(self.ctx.engine) as session:
+            ref = session.exec(select(SlackMessageRef).where(SlackMessageRef.purpose == purpose)).first()
+            ref = ref or SlackMessageRef(launch_id=launch_id, purpose=purpose, channel_id=channel, ts=ts)
+            ref.channel_id, ref.ts, ref.updated_at = channel, ts, self.ctx.now()
+            session.add(ref)
+
+    def _cache_profile(self, user_id: str) -> None:
+        """Remember the person's time zone; a failure here never blocks the message."""
+        with unit_of_work(self.ctx.engine) as session:
+            profile = session.get(UserProfile, user_id)
+            if profile and self.ctx.now() - profile.fetched_at < PROFILE_TTL:
+                return
+        try:
+            info = self.client.users_info(user=user_id)["user"]
+        except SlackApiError as exc:
+            log.info("users.info %s failed: %s", user_id, exc.response.get("error"))
+            return
+        with unit_of_work(self.ctx.engine) as session:
+            profile = session.get(UserProfile, user_id) or UserProfile(user_id=user_id)
+            profile.tz = info.get("tz")
+            profile.real_name = info.get("real_name") or info.get("name")
+            profile.fetched_at = self.ctx.now()
+            session.add(profile)
+
+    def bot_user_id(self) -> str | None:
+        if self._bot_user is None:
+            try:
+                self._bot_user = self.client.auth_test().get("user_id")
+            except SlackApiError:
+                return None
+        return self._bot_user
+
+    # -- outcomes -----------------------------------------------------------
+    def _failed(self, row: OutboxMessage, now: datetime, exc: SlackApiError, report: DrainReport) -> None:
+        status = exc.response.status_code
+        error = exc.response.get("error") or f"http {status}"
+        if status == 429:
+            retry_after = float(exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 1)))
+            self._finish(row, next_at=now + timedelta(seconds=retry_after), error="ratelimited", count=False)
+            report.retried += 1
+        elif status >= 500:
+            self._retry(row, now, error, report)
+        elif error in PERMANENT_ERRORS or row.attempts + 1 >= MAX_ATTEMPTS:
+            self._dead(row, error)
+            report.dead += 1
+        else:
+            self._retry(row, now, error, report)
+
+    def _retry(self, row: OutboxMessage, now: datetime, error: str, report: DrainReport) -> None:
+        if row.attempts + 1 >= MAX_ATTEMPTS:
+            self._dead(row, f"gave up after {MAX_ATTEMPTS} attempts: {error}")
+            report.dead += 1
+            return
+        self._finish(row, next_at=now + timedelta(seconds=backoff(row.attempts + 1)), error=error)
+        report.retried += 1
+
+    def _dead(self, row: OutboxMessage, error: str) -> None:
+        log.error("outbox row %s (%s to %s) dead-lettered: %s", row.id, row.kind, row.recipient, error)
+        with unit_of_work(self.ctx.engine) as session:
+            self._mark(session, row, status=OutboxStatus.DEAD, error=error)
+            if row.kind != Kind.ADMIN_ALERT:
+                day = self.ctx.now().date().isoformat()
+                text = (f"⚠️ launchgate could not deliver a `{row.kind}` message to `{row.recipient}`: "
+                        f"`{error}`. It is kept as dead-lettered outbox row {row.id}.")
+                for admin in directory.members(session, directory.ADMIN):
+                    enqueue(session, Kind.ADMIN_ALERT, admin, {"text": text},
+                            dedupe_key=f"alert:{admin}:{error}:{row.recipient}:{day}")
+
+    def _finish(self, row: OutboxMessage, *, status: str = OutboxStatus.PENDING, next_at: datetime | None = None,
+                error: str | None = None, count: bool = True, channel: str | None = None, ts: str | None = None):
+        with unit_of_work(self.ctx.engine) as session:
+            self._mark(session, row, status=status, next_at=next_at, error=error, count=count,
+                       channel=channel, ts=ts)
+
+    def _mark(self, session: Session, row: OutboxMessage, *, status: str, next_at: datetime | None = None,
+              error: str | None = None, count: bool = True, channel: str | None = None, ts: str | None = None):
+        """Only the claim holder may settle a row; a lost lease means another worker owns it."""
+        values: dict = {"status": status, "claimed_until": None, "last_error": error}
+        if count:
+            values["attempts"] = OutboxMessage.attempts + 1
+        if next_at is not None:
+            values["next_attempt_at"] = next_at
+        if status == OutboxStatus.SENT:
+            values.update(sent_at=self.ctx.now(), result_channel=channel, result_ts=ts)
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.worker_id)
+            .values(**values)
+        )
+
+
+def launch_of(session: Session, row: OutboxMessage) -> Launch | None:
+    return session.get(Launch, row.launch_id) if row.launch_id else None

@@ -1,0 +1,45 @@
+"""Small helpers shared by the listeners."""
+from __future__ import annotations
+
+import logging
+
+from bot.blocks.launch_views import notice
+from bot.blocks.text import esc
+from bot.services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+
+def ephemeral(text: str, *, escape: bool = True) -> dict:
+    """An ephemeral reply body for ack()/respond()."""
+    body = esc(text) if escape else text
+    return {"response_type": "ephemeral", "text": body, "blocks": [b.to_dict() for b in notice(body)]}
+
+
+def problem(exc: ServiceError) -> dict:
+    return ephemeral(str(exc), escape=False)
+
+
+def view_state(body: dict) -> dict:
+    """Flatten `view.state.values` to {block_id: value} for the parsers."""
+    out: dict = {}
+    for block_id, actions in body["view"]["state"]["values"].items():
+        for value in actions.values():
+            kind = value.get("type")
+            if kind in ("plain_text_input", "url_text_input", "number_input", "email_text_input"):
+                out[block_id] = value.get("value")
+            elif kind == "datepicker":
+                out[block_id] = value.get("selected_date")
+            elif kind in ("static_select", "external_select", "radio_buttons"):
+                out[block_id] = (value.get("selected_option") or {}).get("value")
+            elif kind in ("multi_static_select", "multi_external_select", "checkboxes"):
+                out[block_id] = [o["value"] for o in value.get("selected_options") or []]
+            elif kind == "users_select":
+                out[block_id] = value.get("selected_user")
+            elif kind == "multi_users_select":
+                out[block_id] = value.get("selected_users") or []
+            elif kind in ("conversations_select", "channels_select"):
+                out[block_id] = value.get("selected_conversation") or value.get("selected_channel")
+            else:
+                out[block_id] = value.get("value")
+    return out

@@ -1,0 +1,5 @@
+"""Placeholder until this surface is built."""
+
+
+def register(app, rt) -> None:
+    pass

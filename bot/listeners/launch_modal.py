@@ -1,0 +1,60 @@
+"""Submitting the New launch modal."""
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from slack_bolt import App
+
+from bot.blocks.ids import Callback, Field
+from bot.db import unit_of_work
+from bot.runtime import Runtime
+from bot.services import launches
+from bot.services.errors import FieldErrors
+
+from .common import view_state
+
+log = logging.getLogger(__name__)
+
+FIELD_BLOCKS = {
+    "name": Field.NAME, "kind": Field.KIND, "markets": Field.MARKETS, "launch_date": Field.LAUNCH_DATE,
+    "readiness_lead": Field.READINESS_LEAD, "brief": Field.BRIEF, "channel": Field.CHANNEL,
+}
+
+
+def parse_form(values: dict) -> launches.LaunchForm:
+    raw_date = values.get(Field.LAUNCH_DATE)
+    try:
+        launch_date = date.fromisoformat(raw_date) if raw_date else None
+    except ValueError:
+        launch_date = None
+    return launches.LaunchForm(
+        name=values.get(Field.NAME) or "",
+        kind=values.get(Field.KIND) or "",
+        markets=list(values.get(Field.MARKETS) or []),
+        launch_date=launch_date,
+        readiness_lead_id=values.get(Field.READINESS_LEAD),
+        brief=values.get(Field.BRIEF) or "",
+        channel_id=values.get(Field.CHANNEL),
+    )
+
+
+def register(app: App, rt: Runtime) -> None:
+    @app.view(Callback.LAUNCH_NEW)
+    def submit(ack, body):
+        user = body["user"]["id"]
+        now = rt.ctx.now()
+        try:
+            form = launches.validate_form(parse_form(view_state(body)), rt.ctx.templates, now.date())
+            with unit_of_work(rt.ctx.engine) as session:
+                launch = launches.open_launch(
+                    session, form, actor=user, template=rt.ctx.templates[form.kind], now=now,
+                    launches_channel=rt.ctx.settings.launches_channel,
+                )
+        except FieldErrors as exc:
+            ack(response_action="errors",
+                errors={FIELD_BLOCKS.get(k, k): v for k, v in exc.errors.items()})
+            return
+        ack()
+        log.info("launch %s opened by %s", launch.key, user)
+        rt.kick()

@@ -1,0 +1,43 @@
+"""Wiring: settings → engine, templates, Slack client, worker, Bolt app.
+
+Built once per process; tests build one per app under test.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.db import make_engine
+from bot.delivery.slack_client import make_client
+from bot.delivery.worker import OutboxWorker
+from bot.services.context import AppContext
+from bot.services.templates import load_templates
+from models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    ctx: AppContext
+    client: WebClient
+    worker: OutboxWorker
+    kick_hook: Callable[[], None] | None = None
+
+    def kick(self) -> None:
+        """Ask the delivery loop to drain now rather than at its next interval."""
+        if self.kick_hook is not None:
+            self.kick_hook()
+
+
+def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Runtime:
+    engine = make_engine(settings.database_url)
+    templates = load_templates(settings.checklists_dir)
+    ctx = AppContext(engine=engine, settings=settings, templates=templates, clock=clock)
+    client = make_client(settings.slack_bot_token or "", settings.slack_api_url)
+    return Runtime(ctx=ctx, client=client, worker=OutboxWorker(ctx, client))

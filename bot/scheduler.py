@@ -1,0 +1,38 @@
+"""In-process periodic ticks (APScheduler, memory job store, never shared).
+
+All due times live in the database; a tick only asks "what is due now?",
+so any number of replicas can run their own scheduler safely.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.runtime import Runtime
+from bot.ticks import run_tick
+
+log = logging.getLogger(__name__)
+DRAIN_SECONDS = 2
+
+
+def start_scheduler(rt: Runtime) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        jobstores={"default": MemoryJobStore()},
+        executors={"default": ThreadPoolExecutor(2)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
+        timezone=timezone.utc,
+    )
+    drain = scheduler.add_job(lambda: rt.worker.drain(), "interval", seconds=DRAIN_SECONDS, id="outbox-drain")
+    scheduler.add_job(lambda: run_tick(rt.ctx), "interval", seconds=rt.ctx.settings.tick_seconds, id="tick",
+                      next_run_time=datetime.now(timezone.utc))
+
+    def kick() -> None:
+        drain.modify(next_run_time=datetime.now(timezone.utc))
+
+    rt.kick_hook = kick  # commands ask for prompt delivery instead of waiting for the interval
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,159 @@
+"""The stakeholder directory: who holds which role, globally and per market.
+
+`STAKEHOLDERS_FILE` is the source; `sync` expands Slack user groups and
+stores the result so every replica resolves owners the same way.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pycountry
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from models import DirectoryMember, utcnow
+
+from .templates import ROLES
+
+ADMIN = "admin"
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+MEMBER_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+
+
+class DirectoryError(Exception):
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _check_ids(ids: list[str], where: str, pattern: re.Pattern = MEMBER_ID) -> list[str]:
+    bad = [i for i in ids if not isinstance(i, str) or not pattern.match(i)]
+    if bad:
+        kinds = "user ids (U…)" if pattern is USER_ID else "user ids (U…) or user-group ids (S…)"
+        raise ValueError(f"{where}: {', '.join(map(str, bad))} — expected Slack {kinds}")
+    return ids
+
+
+def _check_roles(roles: dict[str, list[str]], where: str) -> dict[str, list[str]]:
+    for role, ids in roles.items():
+        if role not in ROLES:
+            raise ValueError(f"{where}: unknown role '{role}' (known: {', '.join(ROLES)})")
+        _check_ids(ids or [], f"{where}.{role}")
+    return {role: ids or [] for role, ids in roles.items()}
+
+
+class StakeholderFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    admins: list[str] = []
+    roles: dict[str, list[str]] = {}
+    markets: dict[str, dict[str, list[str]]] = {}
+
+    @field_validator("admins")
+    @classmethod
+    def _admins(cls, v):
+        return _check_ids(v, "admins", USER_ID)
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, v):
+        return _check_roles(v, "roles")
+
+    @field_validator("markets")
+    @classmethod
+    def _markets(cls, v):
+        out = {}
+        for market, roles in v.items():
+            code = str(market).upper()
+            if pycountry.countries.get(alpha_2=code) is None:
+                raise ValueError(f"markets: unknown market '{market}' (use ISO 3166 codes like FR)")
+            out[code] = _check_roles(roles or {}, f"markets.{code}")
+        return out
+
+
+def load_stakeholders(path: str | Path) -> StakeholderFile:
+    path = Path(path)
+    if not path.exists():
+        raise DirectoryError([f"{path}: file not found (copy stakeholders.example.yaml)"])
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise DirectoryError([f"{path}: not valid YAML: {exc}"]) from None
+    try:
+        return StakeholderFile.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            loc = ".".join(str(p) for p in err["loc"])
+            problems.append(f"{path}: {msg}" if msg.startswith(loc.split(".")[0]) else f"{path}: {loc}: {msg}")
+        raise DirectoryError(problems) from None
+
+
+def sync(session: Session, spec: StakeholderFile, expand_group: Callable[[str], list[str]]) -> int:
+    """Replace the stored directory with `spec`, user groups expanded."""
+    cache: dict[str, list[str]] = {}
+
+    def users(ids: Iterable[str]) -> list[tuple[str, str | None]]:
+        out: list[tuple[str, str | None]] = []
+        for member in ids:
+            if member.startswith("S"):
+                if member not in cache:
+                    cache[member] = expand_group(member)
+                out.extend((u, member) for u in cache[member])
+            else:
+                out.append((member, None))
+        return out
+
+    rows: dict[tuple[str, str, str], DirectoryMember] = {}
+    now = utcnow()
+
+    def add(role: str, market: str, ids: Iterable[str]) -> None:
+        for user_id, via in users(ids):
+            rows.setdefault(
+                (role, market, user_id),
+                DirectoryMember(role=role, market=market, user_id=user_id, via=via, synced_at=now),
+            )
+
+    add(ADMIN, "", spec.admins)
+    for role, ids in spec.roles.items():
+        add(role, "", ids)
+    for market, roles in spec.markets.items():
+        for role, ids in roles.items():
+            add(role, market, ids)
+    session.execute(delete(DirectoryMember))
+    session.add_all(rows.values())
+    return len(rows)
+
+
+def members(session: Session, role: str, markets: Iterable[str] = ()) -> list[str]:
+    """Holders of `role` for a launch in `markets`.
+
+    Market overrides come first (in market order); the global holders are
+    added when any market has no override of its own.
+    """
+    rows = session.exec(select(DirectoryMember).where(DirectoryMember.role == role).order_by(DirectoryMember.id)).all()
+    by_market: dict[str, list[str]] = {}
+    for row in rows:
+        by_market.setdefault(row.market, []).append(row.user_id)
+    markets = list(markets)
+    out: list[str] = []
+    for market in markets:
+        out.extend(by_market.get(market, []))
+    if not markets or any(m not in by_market for m in markets):
+        out.extend(by_market.get("", []))
+    return list(dict.fromkeys(out))
+
+
+def is_admin(session: Session, user_id: str) -> bool:
+    return user_id in members(session, ADMIN)
+
+
+def holds_role(session: Session, user_id: str, role: str) -> bool:
+    return session.exec(
+        select(DirectoryMember.id).where(DirectoryMember.role == role, DirectoryMember.user_id == user_id)
+    ).first() is not None

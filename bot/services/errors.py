@@ -1,0 +1,26 @@
+"""Errors services raise; listeners turn them into messages for the person."""
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Something the person can fix; the message is shown to them as is."""
+
+
+class NotFound(ServiceError):
+    pass
+
+
+class Forbidden(ServiceError):
+    pass
+
+
+class Conflict(ServiceError):
+    """The thing changed under the person (e.g. already decided)."""
+
+
+class FieldErrors(ServiceError):
+    """Per-field problems, shown next to the fields of a modal."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors

@@ -1,0 +1,289 @@
+"""Opening launches and reading them back (list, status)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pycountry
+from sqlmodel import Session, select
+
+from models import Gate, GateStatus, Item, Launch, LaunchRole, LaunchStatus
+
+from . import audit, calendar, directory
+from .errors import FieldErrors, NotFound
+from .outbox import LAUNCH_CHANNEL, Kind, enqueue, refresh_status_card
+from .templates import LAUNCH_KINDS, ChecklistTemplate
+
+NAME_MAX = 80
+BRIEF_MAX = 2000
+KEY_RE = re.compile(r"^\s*(?:LR-?)?(\d+)\s*$", re.IGNORECASE)
+
+
+@dataclass
+class LaunchForm:
+    name: str = ""
+    kind: str = ""
+    markets: list[str] = field(default_factory=list)
+    launch_date: date | None = None
+    readiness_lead_id: str | None = None
+    brief: str = ""
+    channel_id: str | None = None
+
+
+def market_label(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    return f"{code} – {getattr(country, 'common_name', None) or country.name}" if country else code
+
+
+def earliest_launch_date(template: ChecklistTemplate, today: date, markets: list[str]) -> date:
+    """The first date that leaves room for every gate, starting with the first."""
+    return calendar.add_business_days(today, -template.first_gate_offset, markets)
+
+
+def validate_form(form: LaunchForm, templates: dict[str, ChecklistTemplate], today: date) -> LaunchForm:
+    """Clean the form or raise FieldErrors keyed by field name."""
+    errors: dict[str, str] = {}
+    name = " ".join((form.name or "").split())
+    if not name:
+        errors["name"] = "Give the launch a name."
+    elif len(name) > NAME_MAX:
+        errors["name"] = f"Keep the name to {NAME_MAX} characters (this one has {len(name)})."
+    kind = (form.kind or "").lower()
+    if kind not in LAUNCH_KINDS or kind not in templates:
+        errors["kind"] = "Pick Product, Market or Campaign."
+    markets: list[str] = []
+    for raw in form.markets:
+        code = raw.strip().upper()
+        if pycountry.countries.get(alpha_2=code) is None:
+            errors["markets"] = f"Unknown market '{raw}'. Use ISO country codes such as FR, DE or US."
+        elif code not in markets:
+            markets.append(code)
+    if not markets and "markets" not in errors:
+        errors["markets"] = "Pick at least one market."
+    if form.launch_date is None:
+        errors["launch_date"] = "Pick the target launch date."
+    elif form.launch_date <= today:
+        errors["launch_date"] = "The launch date must be in the future."
+    elif "kind" not in errors and "markets" not in errors:
+        template = templates[kind]
+        earliest = earliest_launch_date(template, today, markets)
+        if form.launch_date < earliest:
+            have = calendar.business_days_between(today, form.launch_date, markets)
+            first = template.gates[0]
+            errors["launch_date"] = (
+                f"Too close: a {kind} launch starts readiness at {first.name} "
+                f"({-template.first_gate_offset} business days before launch) and "
+                f"{form.launch_date.isoformat()} is only {have} business days away. "
+                f"Pick {earliest.isoformat()} or later."
+            )
+    if not form.readiness_lead_id:
+        errors["readiness_lead"] = "Pick the readiness lead who approves the gates."
+    brief = (form.brief or "").strip()
+    if len(brief) > BRIEF_MAX:
+        errors["brief"] = f"Keep the brief to {BRIEF_MAX} characters (this one has {len(brief)})."
+    if errors:
+        raise FieldErrors(errors)
+    return LaunchForm(name, kind, markets, form.launch_date, form.readiness_lead_id, brief, form.channel_id or None)
+
+
+def channel_name(launch: Launch) -> str:
+    """`lr-12-summer-promo`: Slack's rules are lower case, a-z 0-9 - _, ≤ 80 chars."""
+    slug = re.sub(r"[^a-z0-9_-]+", "-", launch.name.lower()).strip("-_")
+    slug = re.sub(r"-{2,}", "-", slug)
+    return f"{launch.key.lower()}-{slug}"[:80].rstrip("-_") if slug else launch.key.lower()
+
+
+def _owner_for(role: str, launch: Launch, resolved: dict[str, list[str]]) -> str:
+    if role == "product_manager":
+        return launch.owner_id
+    if role == "readiness_lead":
+        return launch.readiness_lead_id
+    # An unstaffed role falls back to the lead, who can reassign.
+    return (resolved.get(role) or [launch.readiness_lead_id])[0]
+
+
+def open_launch(
+    session: Session,
+    form: LaunchForm,
+    *,
+    actor: str,
+    template: ChecklistTemplate,
+    now: datetime,
+    launches_channel: str | None = None,
+) -> Launch:
+    """Create the launch, its gates and items, roles, audit and outbox rows."""
+    launch = Launch(
+        name=form.name,
+        kind=form.kind,
+        markets=form.markets,
+        launch_date=form.launch_date,
+        template_kind=template.kind,
+        template_version=template.version,
+        owner_id=actor,
+        readiness_lead_id=form.readiness_lead_id,
+        brief=form.brief,
+        channel_id=form.channel_id,
+        status=LaunchStatus.OPEN,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(launch)
+    session.flush()
+
+    resolved = {role: directory.members(session, role, form.markets) for role in _roles_in(template)}
+    roles = {"product_manager": [actor], "readiness_lead": [launch.readiness_lead_id]}
+    for extra in directory.members(session, "readiness_lead", form.markets):
+        roles["readiness_lead"].append(extra)
+    for role, users in resolved.items():
+        roles.setdefault(role, []).extend(users)
+    for role, users in roles.items():
+        for user in dict.fromkeys(users):
+            session.add(LaunchRole(launch_id=launch.id, role=role, user_id=user))
+
+    gates: dict[str, Gate] = {}
+    for position, gate_t in enumerate(template.gates):
+        gate = Gate(
+            launch_id=launch.id,
+            gate_key=gate_t.id,
+            name=gate_t.name,
+            position=position,
+            offset_business_days=gate_t.offset_business_days,
+            due_at=calendar.due_at(form.launch_date, gate_t.offset_business_days, form.markets),
+            approver_role=gate_t.approver_role,
+            quorum=str(gate_t.quorum),
+            fast_path=gate_t.fast_path,
+            allow_self_approval=gate_t.allow_self_approval,
+            status=GateStatus.PENDING,
+        )
+        session.add(gate)
+        gates[gate_t.id] = gate
+    session.flush()
+
+    items: list[Item] = []
+    for gate_t, item_t in template.items_for(form.kind, form.markets):
+        offset = gate_t.item_due_offset(item_t)
+        item = Item(
+            launch_id=launch.id,
+            gate_id=gates[gate_t.id].id,
+            item_key=item_t.id,
+            question=item_t.question,
+            action=item_t.action,
+            link=item_t.link,
+            why=item_t.why,
+            owner_role=item_t.owner_role,
+            owner_id=_owner_for(item_t.owner_role, launch, resolved),
+            answer_kind=item_t.answer,
+            choices=item_t.choices,
+            min_value=item_t.min,
+            max_value=item_t.max,
+            unit=item_t.unit,
+            required=item_t.required,
+            due_offset_business_days=offset,
+            due_at=calendar.due_at(form.launch_date, offset, form.markets),
+        )
+        session.add(item)
+        items.append(item)
+    session.flush()
+
+    audit.record(
+        session,
+        actor=actor,
+        action="launch.created",
+        entity="launch",
+        entity_id=launch.id,
+        launch_id=launch.id,
+        after=launch_snapshot(launch) | {"items": len(items), "gates": len(gates)},
+        at=now,
+    )
+    _queue_opening_messages(session, launch, items, launches_channel)
+    return launch
+
+
+def _roles_in(template: ChecklistTemplate) -> set[str]:
+    return {item.owner_role for gate in template.gates for item in gate.items} | {
+        gate.approver_role for gate in template.gates
+    }
+
+
+def stakeholders(launch: Launch, items: list[Item]) -> list[str]:
+    people = [launch.owner_id, launch.readiness_lead_id] + [i.owner_id for i in items if i.owner_id]
+    return list(dict.fromkeys(people))
+
+
+def _queue_opening_messages(session: Session, launch: Launch, items: list[Item], launches_channel: str | None) -> None:
+    people = stakeholders(launch, items)
+    if launch.channel_id:
+        enqueue(session, Kind.INVITE, launch.channel_id, {"users": people}, launch_id=launch.id,
+                dedupe_key=f"invite:{launch.id}")
+    else:
+        enqueue(session, Kind.CREATE_CHANNEL, LAUNCH_CHANNEL, {"name": channel_name(launch), "users": people},
+                launch_id=launch.id, dedupe_key=f"create_channel:{launch.id}")
+    refresh_status_card(session, launch.id)
+    if launches_channel:
+        enqueue(session, Kind.ANNOUNCE, launches_channel, {}, launch_id=launch.id, dedupe_key=f"announce:{launch.id}")
+    for user in dict.fromkeys(i.owner_id for i in items if i.owner_id):
+        enqueue(session, Kind.INTRO_DM, user, {"user": user}, launch_id=launch.id,
+                dedupe_key=f"intro:{launch.id}:{user}")
+
+
+def launch_snapshot(launch: Launch) -> dict:
+    return {
+        "name": launch.name,
+        "kind": launch.kind,
+        "markets": launch.markets,
+        "launch_date": launch.launch_date.isoformat(),
+        "owner": launch.owner_id,
+        "readiness_lead": launch.readiness_lead_id,
+        "status": launch.status,
+        "template": f"{launch.template_kind} v{launch.template_version}",
+    }
+
+
+def get_launch(session: Session, key: str) -> Launch:
+    match = KEY_RE.match(key or "")
+    launch = session.get(Launch, int(match.group(1))) if match else None
+    if launch is None:
+        shown = (key or "").strip() or "(nothing)"
+        raise NotFound(f"No launch {shown}. Try `/launch list` to see open launches and their keys (like LR-12).")
+    return launch
+
+
+def gates_of(session: Session, launch_id: int) -> list[Gate]:
+    return list(session.exec(select(Gate).where(Gate.launch_id == launch_id).order_by(Gate.position)))
+
+
+def items_of(session: Session, launch_id: int) -> list[Item]:
+    return list(session.exec(select(Item).where(Item.launch_id == launch_id).order_by(Item.due_at, Item.id)))
+
+
+@dataclass
+class LaunchOverview:
+    launch: Launch
+    gates: list[Gate]
+    items: list[Item]
+
+    @property
+    def current_gate(self) -> Gate | None:
+        return next((g for g in self.gates if not g.decided), None)
+
+    @property
+    def percent_done(self) -> int:
+        required = [i for i in self.items if i.required] or self.items
+        if not required:
+            return 100
+        return round(100 * sum(i.satisfied for i in required) / len(required))
+
+    def items_in(self, gate: Gate) -> list[Item]:
+        return [i for i in self.items if i.gate_id == gate.id]
+
+
+def overview(session: Session, launch: Launch) -> LaunchOverview:
+    return LaunchOverview(launch, gates_of(session, launch.id), items_of(session, launch.id))
+
+
+def list_open(session: Session) -> list[LaunchOverview]:
+    launches = session.exec(
+        select(Launch).where(Launch.status.in_([LaunchStatus.OPEN, LaunchStatus.ON_HOLD])).order_by(Launch.launch_date)
+    ).all()
+    return [overview(session, launch) for launch in launches]

@@ -1,0 +1,95 @@
+"""Queueing outgoing Slack messages as outbox rows.
+
+Services describe *what* to say (kind + payload); the delivery worker renders
+Block Kit at send time, so a retried row always shows the latest state.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from models import OutboxMessage, OutboxStatus, utcnow
+
+LAUNCH_CHANNEL = "launch_channel"
+
+
+class Kind:
+    """Outbox kinds (string constants so rows stay readable in the database)."""
+
+    STATUS_CARD = "status_card"          # post-or-update the launch channel card
+    ANNOUNCE = "announce"                # one line in LAUNCHES_CHANNEL
+    INTRO_DM = "intro_dm"                # first DM: your items for this launch
+    PROMPT_REFRESH = "prompt_refresh"    # chat.update of a stakeholder's live prompt
+    CREATE_CHANNEL = "create_channel"    # conversations.create (+ invites)
+    INVITE = "invite"                    # conversations.invite
+    EPHEMERAL = "ephemeral"
+    TEXT = "text"                        # plain notice (DM or channel)
+    NUDGE = "nudge"
+    ESCALATION = "escalation"
+    DIGEST = "digest"
+    REVIEW = "review"                    # gate review message to an approver
+    REVIEW_REFRESH = "review_refresh"
+    ADMIN_ALERT = "admin_alert"
+
+
+REFRESH_KINDS = {Kind.STATUS_CARD, Kind.PROMPT_REFRESH, Kind.REVIEW_REFRESH}
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    recipient: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    launch_id: int | None = None,
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue a row; with a dedupe key, queue nothing if one is already there.
+
+    The unique dedupe key (INSERT .. ON CONFLICT DO NOTHING) is what makes a
+    repeated command or a racing replica harmless. Returns whether a row was
+    queued.
+    """
+    now = utcnow()
+    values = dict(
+        kind=kind,
+        recipient=recipient,
+        payload=payload or {},
+        launch_id=launch_id,
+        dedupe_key=dedupe_key,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=not_before or now,
+        created_at=now,
+    )
+    if dedupe_key is None:
+        session.add(OutboxMessage(**values))
+        return True
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return session.execute(stmt).rowcount == 1
+
+
+def refresh(session: Session, kind: str, recipient: str, launch_id: int, key: str, **payload) -> None:
+    """Queue a coalescing refresh: a burst of changes becomes one update.
+
+    The key is freed when the worker claims the row, so a change after that
+    queues a fresh refresh.
+    """
+    enqueue(
+        session,
+        kind,
+        recipient,
+        payload,
+        launch_id=launch_id,
+        dedupe_key=f"refresh:{kind}:{key}",
+    )
+
+
+def refresh_status_card(session: Session, launch_id: int) -> None:
+    refresh(session, Kind.STATUS_CARD, LAUNCH_CHANNEL, launch_id, str(launch_id))

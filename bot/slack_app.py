@@ -1,0 +1,31 @@
+"""The Bolt app: listeners are registered here and nothing else happens."""
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def create_app(rt: Runtime) -> App:
+    settings = rt.ctx.settings
+    app = App(
+        token=settings.slack_bot_token,
+        signing_secret=settings.slack_signing_secret or "socket-mode-unused",
+        client=rt.client,
+        token_verification_enabled=False,
+        ignoring_self_events_enabled=True,
+    )
+    from bot.listeners import commands, gates, home, items, launch_modal
+
+    for module in (commands, launch_modal, items, gates, home):
+        module.register(app, rt)
+
+    @app.error
+    def _on_error(error, body, logger):
+        logger.exception("unhandled error in listener: %s", error)
+
+    return app
