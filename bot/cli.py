@@ -77,6 +77,8 @@ def sync_stakeholders(settings: Settings, engine, client) -> int:
             return list(client.usergroups_users_list(usergroup=group)["users"])
         except SlackApiError as exc:
             raise directory.DirectoryError([f"user group {group}: {exc.response.get('error')}"]) from None
+        except OSError as exc:  # URLError and timeouts: Slack unreachable
+            raise directory.DirectoryError([f"user group {group}: Slack unreachable ({exc})"]) from None
 
     with unit_of_work(engine) as session:
         return directory.sync(session, spec, expand)

@@ -53,12 +53,21 @@ def is_postgres(session_or_engine) -> bool:
 
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
+    """Commit on success, roll back on error.
+
+    An error marked `keeps_record` (a refused attempt) commits what was written
+    before it was raised: services check permission before changing anything,
+    so that is only the audit event recording the refusal.
+    """
     session = Session(engine, expire_on_commit=False)
     try:
         yield session
         session.commit()
-    except BaseException:
-        session.rollback()
+    except BaseException as exc:
+        if getattr(exc, "keeps_record", False):
+            session.commit()
+        else:
+            session.rollback()
         raise
     finally:
         session.close()

@@ -51,6 +51,8 @@ class Launch(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_digest_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The reminder policy the launch was opened with (settings + template overrides).
+    reminder_policy: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
 
     @property
     def key(self) -> str:

@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
-    MultiStaticSelectElement,
+    StaticMultiSelectElement,
     Option,
     OptionGroup,
     PlainTextInputElement,
@@ -58,16 +58,12 @@ MAX_MESSAGE_BLOCKS = 50
 @lru_cache(maxsize=1)
 def _market_groups() -> tuple[OptionGroup, ...]:
     """Every ISO country, in groups of ≤ 100 options as Slack requires."""
-    countries = sorted(pycountry.countries, key=lambda c: getattr(c, "common_name", None) or c.name)
-    options = [
-        Option(value=c.alpha_2, text=clip(f"{getattr(c, 'common_name', None) or c.name} ({c.alpha_2})", 75))
-        for c in countries
-    ]
+    names = sorted((getattr(c, "common_name", None) or c.name, c.alpha_2) for c in pycountry.countries)
     groups = []
-    for start in range(0, len(options), 90):
-        chunk = options[start:start + 90]
-        label = f"{chunk[0].text.text[0]}–{chunk[-1].text.text[0]}"
-        groups.append(OptionGroup(label=label, options=chunk))
+    for start in range(0, len(names), 90):
+        chunk = names[start:start + 90]
+        options = [Option(value=code, text=clip(f"{name} ({code})", 75)) for name, code in chunk]
+        groups.append(OptionGroup(label=f"{chunk[0][0][0]}–{chunk[-1][0][0]}", options=options))
     return tuple(groups)
 
 
@@ -111,7 +107,7 @@ def launch_modal(
                 block_id=Field.MARKETS,
                 label="Markets",
                 hint="Every market changes the holiday calendar and the owners who are asked.",
-                element=MultiStaticSelectElement(action_id=Field.MARKETS, option_groups=list(_market_groups()),
+                element=StaticMultiSelectElement(action_id=Field.MARKETS, option_groups=list(_market_groups()),
                                                  placeholder="Countries"),
             ),
             InputBlock(

@@ -9,7 +9,7 @@ from slack_bolt import App
 from bot.blocks.ids import Callback, Field
 from bot.db import unit_of_work
 from bot.runtime import Runtime
-from bot.services import launches
+from bot.services import launches, policy
 from bot.services.errors import FieldErrors
 
 from .common import view_state
@@ -46,10 +46,12 @@ def register(app: App, rt: Runtime) -> None:
         now = rt.ctx.now()
         try:
             form = launches.validate_form(parse_form(view_state(body)), rt.ctx.templates, now.date())
+            template = rt.ctx.templates[form.kind]
             with unit_of_work(rt.ctx.engine) as session:
                 launch = launches.open_launch(
-                    session, form, actor=user, template=rt.ctx.templates[form.kind], now=now,
+                    session, form, actor=user, template=template, now=now,
                     launches_channel=rt.ctx.settings.launches_channel,
+                    reminder_policy=policy.for_template(rt.ctx.settings, template).as_dict(),
                 )
         except FieldErrors as exc:
             ack(response_action="errors",

@@ -11,7 +11,9 @@ class NotFound(ServiceError):
 
 
 class Forbidden(ServiceError):
-    pass
+    """Not allowed. The unit of work still commits the audit event of the attempt."""
+
+    keeps_record = True
 
 
 class Conflict(ServiceError):

@@ -111,6 +111,7 @@ def open_launch(
     template: ChecklistTemplate,
     now: datetime,
     launches_channel: str | None = None,
+    reminder_policy: dict | None = None,
 ) -> Launch:
     """Create the launch, its gates and items, roles, audit and outbox rows."""
     launch = Launch(
@@ -127,6 +128,7 @@ def open_launch(
         status=LaunchStatus.OPEN,
         created_at=now,
         updated_at=now,
+        reminder_policy=reminder_policy or {},
     )
     session.add(launch)
     session.flush()

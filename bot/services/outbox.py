@@ -93,3 +93,8 @@ def refresh(session: Session, kind: str, recipient: str, launch_id: int, key: st
 
 def refresh_status_card(session: Session, launch_id: int) -> None:
     refresh(session, Kind.STATUS_CARD, LAUNCH_CHANNEL, launch_id, str(launch_id))
+
+
+def refresh_prompt(session: Session, launch_id: int, user_id: str) -> None:
+    """Re-render a stakeholder's live prompt DM (post it if it was never sent)."""
+    refresh(session, Kind.PROMPT_REFRESH, user_id, launch_id, f"{launch_id}:{user_id}", user=user_id)

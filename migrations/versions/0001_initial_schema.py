@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 13:59:50.743351
+Create Date: 2026-11-23 10:12:55.240183
 """
 from alembic import op
 import sqlalchemy as sa
@@ -45,6 +45,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_digest_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reminder_policy', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_launch'))
     )
     with op.batch_alter_table('launch', schema=None) as batch_op:

@@ -1,0 +1,54 @@
+"""Who may do what on a launch. Services call these; the UI only hides buttons.
+
+Refusals raise `Forbidden` after the caller has audited the attempt (see
+`refuse`), so a refused click is on the record like any other.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from models import Item, Launch, LaunchRole
+
+from . import audit, directory
+from .errors import Forbidden
+
+
+def role_holders(session: Session, launch_id: int, role: str) -> list[str]:
+    rows = session.exec(
+        select(LaunchRole.user_id).where(LaunchRole.launch_id == launch_id, LaunchRole.role == role)
+        .order_by(LaunchRole.id)
+    )
+    return list(dict.fromkeys(rows))
+
+
+def is_owner(launch: Launch, user_id: str) -> bool:
+    return launch.owner_id == user_id
+
+
+def is_readiness_lead(session: Session, launch: Launch, user_id: str) -> bool:
+    return user_id == launch.readiness_lead_id or user_id in role_holders(session, launch.id, "readiness_lead")
+
+
+def can_steer(session: Session, launch: Launch, user_id: str) -> bool:
+    """Launch owner, a readiness lead of the launch, or an admin."""
+    return (is_owner(launch, user_id) or is_readiness_lead(session, launch, user_id)
+            or directory.is_admin(session, user_id))
+
+
+def can_answer(session: Session, launch: Launch, item: Item, user_id: str) -> bool:
+    return user_id in (item.owner_id, item.delegate_id) or can_steer(session, launch, user_id)
+
+
+def refuse(session: Session, *, launch: Launch, actor: str, action: str, entity: str, entity_id: int | None,
+           message: str, now: datetime) -> Forbidden:
+    """Audit a refused attempt and return the error to raise.
+
+    The caller must commit the session (the listener's unit of work does when
+    it catches `Forbidden`) so the refusal is recorded even though the change
+    is not made.
+    """
+    audit.record(session, actor=actor, action=f"refused.{action}", entity=entity, entity_id=entity_id,
+                 launch_id=launch.id, note=message, at=now)
+    return Forbidden(message)
