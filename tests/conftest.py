@@ -186,7 +186,7 @@ class Bot:
 
 
 @pytest.fixture
-def bot(rt):
+def bot(rt, standin):
     """The bot served by waitress on a free port, as `launchgate serve` does."""
     from waitress import create_server
 
@@ -199,3 +199,5 @@ def bot(rt):
     yield Bot(url=f"http://127.0.0.1:{server.effective_port}", rt=rt)
     server.close()
     thread.join(timeout=5)
+    # Every answer the bot gave Slack was one Slack would accept (in time, valid body).
+    assert list(standin.bot_response_errors) == []

@@ -46,6 +46,7 @@ def test_launch_command_opens_the_modal_at_once(standin, bot):
     resp = standin.send_slash_command(bot.url, command="/launch", text="", user_id="UPM", channel_id="C0GENERAL")
     assert resp.status_code == 200
     assert time.monotonic() - started < 3
+    assert standin.wait_for(lambda: standin.calls_to("views.open"))
     (call,) = standin.calls_to("views.open")
     assert call.ok
     view = call.params["view"]

@@ -155,7 +155,7 @@ def launch_heading(ov: LaunchOverview) -> list:
     launch = ov.launch
     markets = ", ".join(launch.markets)
     return [
-        HeaderBlock(text=clip(f"{launch.key} · {launch.name}", 150)),
+        HeaderBlock(text=clip(f"{launch.key} · {esc(launch.name)}", 150)),
         ContextBlock(elements=[MarkdownTextObject(text=clip(
             f"{KIND_LABELS.get(launch.kind, launch.kind)} launch · {esc(markets)} · "
             f"launches {day(launch.launch_date)} · owner {user(launch.owner_id)} · "
@@ -187,7 +187,7 @@ def status_card(ov: LaunchOverview) -> list:
 
 
 def status_card_text(ov: LaunchOverview) -> str:
-    return f"{ov.launch.key} {ov.launch.name}: {ov.percent_done}% done"
+    return f"{ov.launch.key} {esc(ov.launch.name)}: {ov.percent_done}% done"
 
 
 def launch_list(overviews: list[LaunchOverview]) -> list:

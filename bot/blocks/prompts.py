@@ -85,7 +85,7 @@ def prompt(
     snooze: bool = False,
 ) -> list:
     blocks: list = [
-        HeaderBlock(text=clip(f"{launch.key} · {launch.name}", 150)),
+        HeaderBlock(text=clip(f"{launch.key} · {esc(launch.name)}", 150)),
         SectionBlock(text=MarkdownTextObject(text=clip(intro))),
     ]
     shown = 0

@@ -84,7 +84,7 @@ def prompt_message(session: Session, launch: Launch, user_id: str, *, intro: str
         text = f"All your items for *{esc(launch.name)}* are answered — thank you. You can still edit them here."
     return Message(
         channel=user_id,
-        text=f"{launch.key} {launch.name}: {open_count} open item(s) for you",
+        text=f"{launch.key} {esc(launch.name)}: {open_count} open item(s) for you",
         blocks=prompts.prompt(launch, gates, items, tz, intro=text, snooze=snooze),
         purpose=purpose,
     )

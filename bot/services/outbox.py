@@ -71,8 +71,9 @@ def enqueue(
         session.add(OutboxMessage(**values))
         return True
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return session.execute(stmt).rowcount == 1
+    stmt = (insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(OutboxMessage.id))
+    return session.execute(stmt).scalar() is not None
 
 
 def refresh(session: Session, kind: str, recipient: str, launch_id: int, key: str, **payload) -> None:
