@@ -1,9 +1,18 @@
-"""One scheduler pass: everything time-based that is due at `now`."""
+"""One scheduler pass: everything time-based that is due at `now`.
+
+Each step runs in its own transaction and only writes rows (state, audit,
+outbox); the delivery worker sends afterwards. A dry run rolls every step
+back, so `launchgate tick --dry-run` reports exactly what a real pass would
+do and changes nothing.
+"""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from sqlmodel import Session
 
 from bot.services.context import AppContext
 
@@ -20,12 +29,36 @@ class TickReport:
         self.lines.append(line)
 
 
+TickStep = Callable[[Session, AppContext, datetime, TickReport], None]
+TICK_STEPS: list[TickStep] = []
+
+
+def tick_step(fn: TickStep) -> TickStep:
+    """Register a step; steps run in registration order."""
+    TICK_STEPS.append(fn)
+    return fn
+
+
 def run_tick(ctx: AppContext, now: datetime | None = None, dry_run: bool = False) -> TickReport:
+    _load_steps()
     report = TickReport()
     now = now or ctx.now()
     for step in TICK_STEPS:
-        step(ctx, now, dry_run, report)
+        session = Session(ctx.engine, expire_on_commit=False)
+        try:
+            step(session, ctx, now, report)
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
+        except Exception:
+            session.rollback()
+            log.exception("tick step %s failed; the next tick retries it", step.__name__)
+        finally:
+            session.close()
     return report
 
 
-TICK_STEPS: list = []  # reminder, escalation, digest and waiver steps register here
+def _load_steps() -> None:
+    """Import the modules whose steps register themselves."""
+    from bot.services import tick_steps  # noqa: F401
