@@ -24,6 +24,9 @@ def _settings() -> Settings:
 
 def _setup_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Every tick would log three lines at INFO; keep the scheduler's chatter for DEBUG.
+    if settings.log_level != "DEBUG":
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def cmd_migrate(args) -> int:

@@ -13,7 +13,6 @@ log = logging.getLogger(__name__)
 def create_app(rt: Runtime) -> App:
     settings = rt.ctx.settings
     app = App(
-        token=settings.slack_bot_token,
         signing_secret=settings.slack_signing_secret or "socket-mode-unused",
         client=rt.client,
         token_verification_enabled=False,
