@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot import metrics
 from bot.services.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -43,20 +44,26 @@ def run_tick(ctx: AppContext, now: datetime | None = None, dry_run: bool = False
     _load_steps()
     report = TickReport()
     now = now or ctx.now()
-    for step in TICK_STEPS:
-        session = Session(ctx.engine, expire_on_commit=False)
-        try:
-            step(session, ctx, now, report)
-            if dry_run:
-                session.rollback()
-            else:
-                session.commit()
-        except Exception:
-            session.rollback()
-            log.exception("tick step %s failed; the next tick retries it", step.__name__)
-        finally:
-            session.close()
+    with metrics.TICK_SECONDS.time():
+        for step in TICK_STEPS:
+            _run_step(step, ctx, now, dry_run, report)
     return report
+
+
+def _run_step(step: TickStep, ctx: AppContext, now: datetime, dry_run: bool, report: TickReport) -> None:
+    session = Session(ctx.engine, expire_on_commit=False)
+    try:
+        step(session, ctx, now, report)
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    except Exception:
+        session.rollback()
+        metrics.TICK_FAILURES.labels(step.__name__).inc()
+        log.exception("tick step %s failed; the next tick retries it", step.__name__)
+    finally:
+        session.close()
 
 
 def _load_steps() -> None:

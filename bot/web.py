@@ -6,7 +6,13 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 
+from sqlalchemy import func
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, select
+
+from bot import metrics
 from bot.db import ping
+from models import OutboxMessage, OutboxStatus
 
 
 def make_wsgi_app(bolt_app: App | None, engine: Engine):
@@ -23,6 +29,7 @@ def make_wsgi_app(bolt_app: App | None, engine: Engine):
             start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         if path == "/metrics" and method == "GET":
+            _refresh_gauges(engine)
             body = generate_latest()
             start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))])
             return [body]
@@ -33,6 +40,18 @@ def make_wsgi_app(bolt_app: App | None, engine: Engine):
         return [body]
 
     return app
+
+
+def _refresh_gauges(engine: Engine) -> None:
+    """Gauges read from the database at scrape time, so every replica reports the truth."""
+    try:
+        with Session(engine) as session:
+            pending = session.exec(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
+            ).one()
+        metrics.OUTBOX_PENDING.set(pending)
+    except SQLAlchemyError:
+        pass  # /healthz reports the database; metrics still answer
 
 
 def serve_http(wsgi_app, port: int, threads: int = 8):

@@ -29,4 +29,15 @@ def test_healthz_ok_and_unknown_paths_404(engine):
     app = make_wsgi_app(None, engine)
     assert call(app, "/healthz")[0].startswith("200")
     assert call(app, "/slack/events", "POST")[0].startswith("404")  # Socket Mode: no HTTP Slack endpoint
-    assert call(app, "/metrics")[0].startswith("200")
+    status, body = call(app, "/metrics")
+    assert status.startswith("200") and b"launchgate_outbox_pending 0.0" in body
+
+
+def test_metrics_count_what_waits_in_the_outbox(engine):
+    from bot.db import unit_of_work
+    from bot.services.outbox import Kind, enqueue
+
+    with unit_of_work(engine) as session:
+        for n in range(3):
+            enqueue(session, Kind.TEXT, "C0TEAM", {"text": f"hello {n}"})
+    assert b"launchgate_outbox_pending 3.0" in call(make_wsgi_app(None, engine), "/metrics")[1]

@@ -1,0 +1,11 @@
+"""Prometheus metrics served on /metrics: what an operator pages on."""
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+OUTBOX_SENT = Counter("launchgate_outbox_sent_total", "Outbox rows delivered to Slack", ["kind"])
+OUTBOX_RETRIED = Counter("launchgate_outbox_retried_total", "Outbox deliveries rescheduled", ["reason"])
+OUTBOX_DEAD = Counter("launchgate_outbox_dead_total", "Outbox rows dead-lettered", ["error"])
+OUTBOX_PENDING = Gauge("launchgate_outbox_pending", "Outbox rows waiting to be sent")
+TICK_SECONDS = Histogram("launchgate_tick_seconds", "Duration of one scheduler pass")
+TICK_FAILURES = Counter("launchgate_tick_step_failures_total", "Scheduler steps that raised", ["step"])
