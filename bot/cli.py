@@ -164,6 +164,11 @@ def _parse_at(value: str | None) -> datetime | None:
 
 
 def cmd_tick(args) -> int:
+    """One scheduler pass as if the clock read `--at`: reminders, escalations, digests, then delivery.
+
+    `--dry-run` rolls every step back and sends nothing, so it prints exactly
+    what a real pass at that time would queue and changes no row.
+    """
     from bot.db import migrate
     from bot.runtime import build_runtime
     from bot.ticks import run_tick
@@ -174,14 +179,18 @@ def cmd_tick(args) -> int:
     at = _parse_at(args.at)
     migrate(settings.database_url)
     rt = build_runtime(settings, clock=(lambda: at) if at else utcnow)
-    report = run_tick(rt.ctx, at or rt.ctx.now(), dry_run=args.dry_run)
+    now = rt.ctx.now()
+    report = run_tick(rt.ctx, now, dry_run=args.dry_run)
+    when = now.isoformat(timespec="minutes")
+    if args.dry_run:
+        print(f"dry run at {when}: {len(report.lines)} message(s) would be queued; nothing was changed")
+        for line in report.lines:
+            print(f"  would {line}")
+        return 0
     for line in report.lines:
         print(line)
-    if args.dry_run:
-        print(f"dry run: {len(report.lines)} action(s) would be taken; nothing was changed")
-        return 0
-    drained = rt.worker.drain(at or rt.ctx.now(), limit=500)
-    print(f"tick done: {len(report.lines)} action(s); sent {drained.sent}, retrying {drained.retried}, "
+    drained = rt.worker.drain_all(now)
+    print(f"tick at {when}: {len(report.lines)} action(s); sent {drained.sent}, retrying {drained.retried}, "
           f"dead {drained.dead}")
     return 0
 

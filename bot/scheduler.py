@@ -1,7 +1,9 @@
 """In-process periodic ticks (APScheduler, memory job store, never shared).
 
 All due times live in the database; a tick only asks "what is due now?",
-so any number of replicas can run their own scheduler safely.
+so any number of replicas can run their own scheduler safely: ticks claim
+rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL and the nudge ledger's
+unique key makes a second replica's nudge a no-op.
 """
 from __future__ import annotations
 
@@ -26,13 +28,19 @@ def start_scheduler(rt: Runtime) -> BackgroundScheduler:
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
         timezone=timezone.utc,
     )
-    drain = scheduler.add_job(lambda: rt.worker.drain(), "interval", seconds=DRAIN_SECONDS, id="outbox-drain")
-    scheduler.add_job(lambda: run_tick(rt.ctx), "interval", seconds=rt.ctx.settings.tick_seconds, id="tick",
-                      next_run_time=datetime.now(timezone.utc))
+    drain = scheduler.add_job(lambda: rt.worker.drain_all(), "interval", seconds=DRAIN_SECONDS, id="outbox-drain")
 
     def kick() -> None:
         drain.modify(next_run_time=datetime.now(timezone.utc))
 
+    def tick() -> None:
+        report = run_tick(rt.ctx)
+        if report.lines:
+            log.info("tick: %d reminder(s) queued", len(report.lines))
+            kick()
+
+    scheduler.add_job(tick, "interval", seconds=rt.ctx.settings.tick_seconds, id="tick",
+                      next_run_time=datetime.now(timezone.utc))
     rt.kick_hook = kick  # commands ask for prompt delivery instead of waiting for the interval
     scheduler.start()
     return scheduler

@@ -4,11 +4,12 @@ from enum import StrEnum
 
 class Action(StrEnum):
     ITEM_DONE = "item.done"
-    ITEM_MENU = "item.menu"          # overflow: n/a, blocked, reassign, edit
+    ITEM_MENU = "item.menu"          # overflow: n/a, blocked, reassign, reopen
     ITEM_ANSWER = "item.answer"      # opens the answer modal
-    SNOOZE = "nudge.snooze"
+    SNOOZE = "nudge.snooze"          # suffixed ":1d" / ":3d" / ":due" (action ids are unique per message)
     GATE_DECIDE = "gate.decide"      # opens the decision modal (value: gate id + outcome)
     HOME_REFRESH = "home.refresh"
+    ITEM_WAIVE = "item.waive"        # opens the waive modal for one item (readiness leads)
     OPEN_LAUNCH_MODAL = "launch.new"
 
 
@@ -39,3 +40,16 @@ class Field(StrEnum):
     EXPIRES = "expires"
     CONDITIONS = "conditions"
     REOPEN = "reopen"
+    ITEM = "item"
+    NOTE = "note"
+    STATUS = "status"
+    WEEK1 = "week1"
+    WEEK2 = "week2"
+    WEEK3 = "week3"
+    WEEK4 = "week4"
+    WEEK5 = "week5"
+    WEEK6 = "week6"
+    AHT = "aht"
+    SL_PERCENT = "sl_percent"
+    SL_SECONDS = "sl_seconds"
+    SHRINKAGE = "shrinkage"

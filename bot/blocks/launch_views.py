@@ -25,7 +25,8 @@ from slack_sdk.models.blocks.block_elements import ConversationSelectElement
 from slack_sdk.models.views import View
 
 from bot.services.launches import BRIEF_MAX, NAME_MAX, LaunchOverview
-from models import Gate, GateStatus, Item, ItemState, LaunchStatus
+from bot.services.readable import outcome_label
+from models import Gate, GateDecision, GateStatus, Item, ItemState, LaunchStatus
 
 from .ids import Callback, Field
 from .text import clip, day, esc, user
@@ -164,15 +165,19 @@ def launch_heading(ov: LaunchOverview) -> list:
     ]
 
 
-def status_card(ov: LaunchOverview) -> list:
-    """The card pinned in the launch channel; updated in place."""
+def status_card(ov: LaunchOverview, decisions: dict[int, GateDecision] | None = None) -> list:
+    """The card pinned in the launch channel; updated in place after every change."""
+    decisions = decisions or {}
     blocks = launch_heading(ov)
+    banner = _status_banner(ov, decisions)
+    if banner:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(banner))))
     if ov.launch.brief:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(esc(ov.launch.brief), 600))))
-    lines = [_gate_line(g, ov.items_in(g)) for g in ov.gates]
+    lines = [_gate_line(g, ov.items_in(g)) + _decided(g, decisions.get(g.id)) for g in ov.gates]
     blocks.append(SectionBlock(text=MarkdownTextObject(text=clip("\n".join(lines)))))
     current = ov.current_gate
-    if current is not None:
+    if current is not None and ov.launch.status in (LaunchStatus.OPEN, LaunchStatus.ON_HOLD):
         open_items = [i for i in ov.items_in(current) if i.is_open]
         if open_items:
             rows = [f"{ITEM_ICONS[i.state]} {esc(i.question)} — {user(i.owner_id)}, due {day(i.due_at)}"
@@ -182,8 +187,42 @@ def status_card(ov: LaunchOverview) -> list:
             blocks.append(SectionBlock(text=MarkdownTextObject(
                 text=clip(f"*Open in {esc(current.name)}*\n" + "\n".join(rows)))))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
-        text=f"{ov.percent_done}% of required items done · `/launch status {ov.launch.key}` for everything")]))
+        text=f"{ov.percent_done}% of required items done · `/launch status {ov.launch.key}` for everything · "
+             f"`/launch timeline {ov.launch.key}` for who did what")]))
     return blocks
+
+
+def _who(decision: GateDecision) -> str:
+    going = decision.outcome in ("go", "go_with_conditions")
+    voters = [v["voter"] for v in decision.votes
+              if (v["outcome"] in ("go", "go_with_conditions") if going else v["outcome"] == decision.outcome)]
+    return ", ".join(user(v) for v in voters[:5]) or "launchgate"
+
+
+def _decided(gate: Gate, decision: GateDecision | None) -> str:
+    if gate.status == GateStatus.IN_REVIEW:
+        return f" · in review (round {gate.review_round})"
+    if decision is None or gate.status not in (GateStatus.GO, GateStatus.GO_WITH_CONDITIONS, GateStatus.KILLED,
+                                               GateStatus.HOLD):
+        return ""
+    fast = " (fast path)" if decision.decided_with_id else ""
+    return f" · *{outcome_label(decision.outcome)}*{fast} by {_who(decision)}, {day(decision.decided_at)}"
+
+
+def _status_banner(ov: LaunchOverview, decisions: dict[int, GateDecision]) -> str | None:
+    status, key = ov.launch.status, ov.launch.key
+    latest = max(decisions.values(), key=lambda d: (d.decided_at, d.id), default=None)
+    why = f": {esc(clip(latest.reason, 500))}" if latest is not None and latest.reason else ""
+    if status == LaunchStatus.ON_HOLD:
+        since = f" since {day(latest.decided_at)} ({_who(latest)}{why})" if latest is not None else ""
+        return (f"⏸️ *On hold*{since}. Prompts are paused until the owner or a readiness lead runs "
+                f"`/launch resume {key}`.")
+    if status == LaunchStatus.CANCELLED:
+        by = f" by {_who(latest)} on {day(latest.decided_at)}{why}" if latest is not None else ""
+        return f"🛑 *Cancelled*{by}. Prompts have stopped."
+    if status == LaunchStatus.LAUNCHED:
+        return "🚀 *Launched* — every gate passed."
+    return None
 
 
 def status_card_text(ov: LaunchOverview) -> str:
@@ -233,6 +272,8 @@ def help_blocks() -> list:
         "• `/launch status LR-12` — gates and items with owners\n"
         "• `/launch edit LR-12` — change the launch date (owner or lead)\n"
         "• `/launch timeline LR-12` — recent decisions and answers\n"
+        "• `/launch waive LR-12` — waive an open item with a reason (readiness leads)\n"
+        "• `/launch resume LR-12` — lift a Hold (owner or readiness lead)\n"
         "• `/launch help` — this message"
     )
     return [SectionBlock(text=MarkdownTextObject(text=text))]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -43,13 +44,25 @@ def answer_summary(item: Item) -> str:
     return esc(clip(str(answer) + (f" {item.unit}" if item.unit else ""), 300))
 
 
-def item_line(item: Item, tz: str | None) -> str:
+def due_text(item: Item, tz: str | None, now: datetime | None = None) -> str:
+    overdue = now is not None and item.is_open and item.due_at < now
+    return (f"Due {day(item.due_at, tz)}" + (" · *overdue*" if overdue else "")
+            + ("" if item.required else " · optional"))
+
+
+def item_line(item: Item, tz: str | None, now: datetime | None = None) -> str:
     parts = [f"{ITEM_ICONS.get(item.state, '')} *{esc(item.question)}*"]
     summary = answer_summary(item)
     if summary:
         parts.append(f"→ {summary}")
+        if item.state == ItemState.BLOCKED:
+            parts.append(due_text(item, tz, now))
+        if item.state == ItemState.DONE and item.note:
+            parts.append(f"_{esc(clip(item.note, 500))}_")
+        if item.evidence:
+            parts.append(link(item.evidence, "Evidence"))
     else:
-        parts.append(f"Due {day(item.due_at, tz)}" + ("" if item.required else " · optional"))
+        parts.append(due_text(item, tz, now))
         if item.action:
             parts.append(esc(item.action))
         if item.why:
@@ -57,6 +70,18 @@ def item_line(item: Item, tz: str | None) -> str:
         if item.link:
             parts.append(link(item.link, "How to"))
     return clip("\n".join(parts))
+
+
+def menu_options(item: Item) -> list[Option]:
+    """The overflow fits the state: no "Not applicable" on an n/a item, "Reopen" once answered."""
+    ops = []
+    if item.state != ItemState.NA:
+        ops.append(("na", "Not applicable…"))
+    ops.append(("blocked", "Update blocker…" if item.state == ItemState.BLOCKED else "Blocked…"))
+    if item.state in (ItemState.DONE, ItemState.NA):
+        ops.append(("reopen", "Reopen"))
+    ops.append(("reassign", "Reassign…"))
+    return [Option(value=json.dumps({"i": item.id, "op": op}), text=label) for op, label in ops]
 
 
 def item_controls(item: Item) -> ActionsBlock:
@@ -68,10 +93,7 @@ def item_controls(item: Item) -> ActionsBlock:
         elements.append(ButtonElement(text="Answer…", action_id=f"{Action.ITEM_ANSWER}", value=value, style="primary"))
     else:
         elements.append(ButtonElement(text="Edit answer", action_id=f"{Action.ITEM_ANSWER}", value=value))
-    menu = [Option(value=json.dumps({"i": item.id, "op": "na"}), text="Not applicable…"),
-            Option(value=json.dumps({"i": item.id, "op": "blocked"}), text="Blocked…"),
-            Option(value=json.dumps({"i": item.id, "op": "reassign"}), text="Reassign…")]
-    elements.append(OverflowMenuElement(action_id=f"{Action.ITEM_MENU}", options=menu))
+    elements.append(OverflowMenuElement(action_id=f"{Action.ITEM_MENU}", options=menu_options(item)))
     return ActionsBlock(block_id=f"item-{item.id}", elements=elements)
 
 
@@ -83,6 +105,7 @@ def prompt(
     *,
     intro: str,
     snooze: bool = False,
+    now: datetime | None = None,
 ) -> list:
     blocks: list = [
         HeaderBlock(text=clip(f"{launch.key} · {esc(launch.name)}", 150)),
@@ -100,22 +123,33 @@ def prompt(
             continue
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"*{esc(gate.name)}* gate · due {day(gate.due_at, tz)}")]))
         for item in mine[:room]:
-            blocks.append(SectionBlock(block_id=f"q-{item.id}", text=MarkdownTextObject(text=item_line(item, tz))))
+            blocks.append(SectionBlock(block_id=f"q-{item.id}",
+                                       text=MarkdownTextObject(text=item_line(item, tz, now))))
             blocks.append(item_controls(item))
         shown += min(room, len(mine))
         hidden += max(0, len(mine) - room)
     if hidden:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {hidden} more — see the launchgate Home tab.")]))
     if snooze:
-        blocks.append(ActionsBlock(block_id="snooze", elements=[
-            ButtonElement(text="Snooze 1 day", action_id=f"{Action.SNOOZE}:1d", value=json.dumps({"l": launch.id, "s": "1d"})),
-            ButtonElement(text="Snooze 3 days", action_id=f"{Action.SNOOZE}:3d", value=json.dumps({"l": launch.id, "s": "3d"})),
-            ButtonElement(text="Until due", action_id=f"{Action.SNOOZE}:due", value=json.dumps({"l": launch.id, "s": "due"})),
-        ]))
+        blocks.append(snooze_actions(launch.id))
     return blocks
+
+
+def snooze_actions(launch_id: int, until_due: bool = True) -> ActionsBlock:
+    """Snooze buttons for a nudge; "Until due" only while something is not yet due."""
+    choices = [("1d", "Snooze 1 day"), ("3d", "Snooze 3 days")] + ([("due", "Until due")] if until_due else [])
+    return ActionsBlock(block_id="snooze", elements=[
+        ButtonElement(text=label, action_id=f"{Action.SNOOZE}:{key}", value=json.dumps({"l": launch_id, "s": key}))
+        for key, label in choices
+    ])
 
 
 def intro_text(launch: Launch, count: int) -> str:
     return (f"{user(launch.owner_id)} opened *{esc(launch.name)}*, launching {day(launch.launch_date)}. "
             f"You own {count} readiness item{'s' if count != 1 else ''}; answer them here as you go. "
             f"Readiness lead: {user(launch.readiness_lead_id)}.")
+
+
+def handover_intro(launch: Launch, by: str) -> str:
+    return (f"{user(by)} handed you a readiness item on *{esc(launch.name)}*, launching {day(launch.launch_date)}. "
+            f"Answer it here as you go. Readiness lead: {user(launch.readiness_lead_id)}.")

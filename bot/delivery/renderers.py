@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, select
 
 from bot.blocks import launch_views, prompts
 from bot.blocks.text import esc, user
-from bot.services import launches
+from bot.services import gates, launches
 from bot.services.context import AppContext
 from bot.services.outbox import Kind
 from models import Item, Launch, OutboxMessage, UserProfile
@@ -35,6 +36,8 @@ class Message:
     blocks: list = field(default_factory=list)
     purpose: str | None = None          # remembered message to update in place
     ephemeral_user: str | None = None
+    post_new: bool = False              # always post (a fresh nudge), then remember it under `purpose`
+    update_only: bool = False           # only update the remembered message; never post a new one
 
     def block_dicts(self) -> list[dict[str, Any]]:
         return [b.to_dict() if hasattr(b, "to_dict") else b for b in self.blocks]
@@ -70,7 +73,7 @@ def user_tz(session: Session, user_id: str) -> str | None:
 
 
 def prompt_message(session: Session, launch: Launch, user_id: str, *, intro: str | None = None,
-                   snooze: bool = False, purpose: str | None = None) -> Message | None:
+                   snooze: bool = False, purpose: str | None = None, now: datetime | None = None) -> Message | None:
     items = list(session.exec(
         select(Item).where(Item.launch_id == launch.id, Item.owner_id == user_id).order_by(Item.due_at, Item.id)
     ))
@@ -85,7 +88,7 @@ def prompt_message(session: Session, launch: Launch, user_id: str, *, intro: str
     return Message(
         channel=user_id,
         text=f"{launch.key} {esc(launch.name)}: {open_count} open item(s) for you",
-        blocks=prompts.prompt(launch, gates, items, tz, intro=text, snooze=snooze),
+        blocks=prompts.prompt(launch, gates, items, tz, intro=text, snooze=snooze, now=now),
         purpose=purpose,
     )
 
@@ -99,7 +102,11 @@ def prompt_purpose(launch_id: int, user_id: str) -> str:
 def _prompt(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     launch = session.get(Launch, row.launch_id)
     user_id = row.payload.get("user") or row.recipient
-    return prompt_message(session, launch, user_id, purpose=prompt_purpose(launch.id, user_id))
+    intro = None
+    if row.kind == Kind.INTRO_DM and row.payload.get("handed_by"):
+        intro = prompts.handover_intro(launch, row.payload["handed_by"])
+    return prompt_message(session, launch, user_id, intro=intro, purpose=prompt_purpose(launch.id, user_id),
+                          now=ctx.now())
 
 
 @renderer(Kind.STATUS_CARD)
@@ -109,7 +116,7 @@ def _status_card(session: Session, row: OutboxMessage, ctx: AppContext) -> Messa
     return Message(
         channel=launch_channel(session, row),
         text=launch_views.status_card_text(ov),
-        blocks=launch_views.status_card(ov),
+        blocks=launch_views.status_card(ov, gates.latest_decisions(session, launch.id)),
         purpose=f"status_card:{launch.id}",
     )
 

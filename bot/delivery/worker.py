@@ -1,9 +1,11 @@
 """The outbox worker: claims due rows, sends them to Slack, records the result.
 
-Delivery is at-least-once. A row is claimed with a lease (`claimed_until`);
-if the process dies after Slack accepted a message but before the row is
-marked sent, the lease expires and the row is sent again — so a crash in
-that window can duplicate *that one row*, once. Rows are never lost.
+Delivery is at-least-once. A row is claimed with a lease (`claimed_until`),
+renewed just before the row is sent; if the process dies after Slack accepted
+a message but before the row is marked sent, the lease expires and the row is
+sent again — so a crash in that window can duplicate *that one row*, once.
+Rows are never lost. 429 waits `Retry-After` (rescheduled, no thread sleeps);
+5xx, network errors and bugs back off; permanent errors are dead-lettered.
 """
 from __future__ import annotations
 
@@ -93,20 +95,9 @@ class OutboxWorker:
 
     # -- claiming -----------------------------------------------------------
     def claim(self, now: datetime, limit: int = 50) -> list[OutboxMessage]:
+        """Lease up to `limit` due rows to this worker, atomically."""
         with unit_of_work(self.ctx.engine) as session:
-            stmt = (
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    OutboxMessage.next_attempt_at <= now,
-                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-                )
-                .order_by(OutboxMessage.id)
-                .limit(limit)
-            )
-            if is_postgres(session):
-                stmt = stmt.with_for_update(skip_locked=True)
-            rows = list(session.exec(stmt))
+            rows = due_rows(session, now, limit)
             for row in rows:
                 row.claimed_until = now + LEASE
                 row.claimed_by = self.worker_id
@@ -117,12 +108,47 @@ class OutboxWorker:
             return rows
 
     def drain(self, now: datetime | None = None, limit: int = 50) -> DrainReport:
-        """Send every row due at `now`; returns what happened."""
-        report = DrainReport()
+        """Send one batch of the rows due at `now`; returns what happened."""
         now = now or self.ctx.now()
-        for row in self.claim(now, limit):
-            self._process(row, now, report)
+        return self.send(self.claim(now, limit), now)
+
+    def send(self, rows: list[OutboxMessage], now: datetime) -> DrainReport:
+        """Send rows this worker claimed, skipping any whose lease another worker took over."""
+        report = DrainReport()
+        for row in rows:
+            if self._still_mine(row):
+                self._process(row, now, report)
+            else:
+                report.skipped += 1
         return report
+
+    def drain_all(self, now: datetime | None = None, batch: int = 50, max_batches: int = 20) -> DrainReport:
+        """Batches until nothing is due (or `max_batches`): a backlog drains in one scheduler run."""
+        total = DrainReport()
+        for _ in range(max_batches):
+            report = self.drain(now, batch)
+            for name in vars(total):
+                setattr(total, name, getattr(total, name) + getattr(report, name))
+            if report.sent + report.retried + report.dead + report.deferred + report.skipped < batch:
+                break
+        return total
+
+    def _still_mine(self, row: OutboxMessage) -> bool:
+        """Renew the lease just before sending.
+
+        A batch paced at one message per second in a busy channel can outlive
+        the lease it was claimed with; renewing per row means a row is only
+        sent by the worker that holds it now, so a slow batch never races a
+        second worker into a duplicate.
+        """
+        with unit_of_work(self.ctx.engine) as session:
+            renewed = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.worker_id,
+                       OutboxMessage.status == OutboxStatus.PENDING)
+                .values(claimed_until=self.ctx.now() + LEASE)
+            ).rowcount
+        return renewed == 1
 
     # -- sending ------------------------------------------------------------
     def _process(self, row: OutboxMessage, now: datetime, report: DrainReport) -> None:
@@ -135,9 +161,13 @@ class OutboxWorker:
             self._failed(row, now, exc, report)
         except (URLError, OSError, TimeoutError) as exc:
             self._retry(row, now, f"network: {exc}", report)
+        except Exception as exc:  # a bug rendering one row must not stall the rest of the batch
+            log.exception("outbox row %s (%s) failed", row.id, row.kind)
+            self._retry(row, now, f"error: {type(exc).__name__}: {exc}", report)
         else:
             if result is None:
-                self._finish(row, status=OutboxStatus.SENT, error="nothing to send")
+                quiet = row.kind == Kind.PROFILE  # fetches a profile; there is never a message
+                self._finish(row, status=OutboxStatus.SENT, error=None if quiet else "nothing to send")
                 report.skipped += 1
             else:
                 self._finish(row, status=OutboxStatus.SENT, channel=result[0], ts=result[1])
@@ -148,6 +178,9 @@ class OutboxWorker:
             return channels.create_launch_channel(self.ctx, self.client, row, self.bot_user_id())
         if row.kind == Kind.INVITE:
             return channels.invite(self.ctx, self.client, row, self.bot_user_id())
+        if row.kind == Kind.PROFILE:
+            self._cache_profile(row.recipient, force=True)
+            return None
         render = RENDERERS.get(row.kind)
         if render is None:
             raise SlackApiError(f"no renderer for kind {row.kind}", {"ok": False, "error": "invalid_arguments"})
@@ -166,7 +199,9 @@ class OutboxWorker:
             self.client.chat_postEphemeral(channel=message.channel, user=message.ephemeral_user,
                                            text=message.text, blocks=blocks)
             return message.channel, ""
-        ref = self._ref(message.purpose) if message.purpose else None
+        ref = self._ref(message.purpose) if message.purpose and not message.post_new else None
+        if ref is None and message.update_only:
+            return None
         if ref is not None:
             self.pacer.wait(ref.channel_id)
             try:
@@ -175,6 +210,8 @@ class OutboxWorker:
             except SlackApiError as exc:
                 if exc.response.get("error") not in ("message_not_found", "channel_not_found", "cant_update_message"):
                     raise
+                if message.update_only:
+                    return None
                 log.warning("remembered message %s is gone; posting a new one", message.purpose)
         self.pacer.wait(message.channel)
         resp = self.client.chat_postMessage(channel=message.channel, text=message.text, blocks=blocks,
@@ -194,16 +231,29 @@ class OutboxWorker:
             ref.channel_id, ref.ts, ref.updated_at = channel, ts, self.ctx.now()
             session.add(ref)
 
-    def _cache_profile(self, user_id: str) -> None:
-        """Remember the person's time zone; a failure here never blocks the message."""
+    def _cache_profile(self, user_id: str, force: bool = False) -> None:
+        """Remember the person's time zone; a failure here never blocks the message.
+
+        `force` (a PROFILE row, queued when a reminder needs the zone) always asks
+        Slack; a 5xx or 429 then retries the row, and a person Slack does not know
+        is stored without a zone, which reminders read as UTC.
+        """
         with unit_of_work(self.ctx.engine) as session:
             profile = session.get(UserProfile, user_id)
-            if profile and self.ctx.now() - profile.fetched_at < PROFILE_TTL:
+            if not force and profile and self.ctx.now() - profile.fetched_at < PROFILE_TTL:
                 return
         try:
             info = self.client.users_info(user=user_id)["user"]
         except SlackApiError as exc:
             log.info("users.info %s failed: %s", user_id, exc.response.get("error"))
+            if not force:
+                return
+            if exc.response.status_code == 429 or exc.response.status_code >= 500:
+                raise
+            info = {}
+        except (URLError, OSError):
+            if force:
+                raise
             return
         with unit_of_work(self.ctx.engine) as session:
             profile = session.get(UserProfile, user_id) or UserProfile(user_id=user_id)
@@ -277,6 +327,24 @@ class OutboxWorker:
             .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.worker_id)
             .values(**values)
         )
+
+
+def due_rows(session: Session, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Pending rows due at `now` and not leased; on PostgreSQL locked `FOR UPDATE SKIP LOCKED`
+    so concurrent workers (threads or processes) each get rows the others do not."""
+    stmt = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list(session.exec(stmt))
 
 
 def launch_of(session: Session, row: OutboxMessage) -> Launch | None:

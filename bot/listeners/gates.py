@@ -1,5 +1,233 @@
-"""Placeholder until this surface is built."""
+"""Decision buttons, the decision and waiver modals, and `/launch timeline|resume|waive`.
+
+Thin: parse the payload, call bot.services.decisions / waivers / timeline,
+answer. Buttons ack at once; Go records the vote, the other outcomes open a
+modal after checking (and auditing) that the person may decide at all.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import date
+
+from slack_bolt import App
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import gate_views, timeline_views
+from bot.blocks.ids import Action, Callback, Field
+from bot.db import unit_of_work
+from bot.runtime import Runtime
+from bot.services import decisions, gates, launches, timeline, waivers
+from bot.services.errors import Conflict, FieldErrors, NotFound, ServiceError
+from models import Item, Launch, Outcome
+
+from .commands import subcommand
+from .common import ephemeral, problem, view_state
+from .home import ensure_tz, publish_home
+
+log = logging.getLogger(__name__)
+TIMELINE_DEFAULT = 30
+TIMELINE_MAX = 200
 
 
-def register(app, rt) -> None:
-    pass
+def _json(raw: str | None) -> dict:
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _date(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def from_home(body: dict) -> bool:
+    return (body.get("container") or {}).get("type") == "view" and (body.get("view") or {}).get("type") == "home"
+
+
+def tell(client, body: dict, respond, reply: dict) -> None:
+    """Answer only the person who clicked: via response_url, else an ephemeral in their DM with the bot."""
+    user = body["user"]["id"]
+    try:
+        if body.get("response_url"):
+            respond(**reply, replace_original=False)
+        else:
+            client.chat_postEphemeral(channel=user, user=user, text=reply["text"], blocks=reply["blocks"])
+    except (SlackApiError, OSError) as exc:
+        log.warning("could not tell %s: %s", user, exc)
+
+
+def _refuse_on_home(client, body: dict, respond, exc: ServiceError) -> None:
+    """From the Home tab there is no channel to answer in: show the reason in a small modal."""
+    if from_home(body):
+        try:
+            client.views_open(trigger_id=body["trigger_id"],
+                              view=gate_views.notice_modal("Not possible", str(exc)))
+            return
+        except SlackApiError as err:
+            log.warning("could not show the refusal: %s", err.response.get("error"))
+    tell(client, body, respond, problem(exc))
+
+
+def _ballot(meta: dict, values: dict) -> decisions.Ballot:
+    conditions = []
+    for n in range(1, decisions.MAX_CONDITIONS + 1):
+        text_id, owner_id, due_id = gate_views.condition_ids(n)
+        conditions.append(decisions.Condition(values.get(text_id) or "", values.get(owner_id),
+                                              _date(values.get(due_id))))
+    return decisions.Ballot(outcome=str(meta.get("o")), reason=values.get(Field.REASON) or "",
+                            conditions=conditions, reopen=list(values.get(Field.REOPEN) or []))
+
+
+def register(app: App, rt: Runtime) -> None:
+    settings = rt.ctx.settings
+
+    def settled(client, user_id: str, home: bool) -> None:
+        if home:
+            publish_home(rt, client, user_id)
+        rt.kick()
+
+    @app.action(re.compile(rf"^{re.escape(Action.GATE_DECIDE)}:"))
+    def decide(ack, body, client, respond):
+        ack()
+        actor = body["user"]["id"]
+        action = body["actions"][0]
+        outcome = action["action_id"].split(":", 1)[1]
+        data = _json(action.get("value"))
+        gate_id, round_ = int(data.get("g") or 0), int(data.get("r") or 0)
+        home = from_home(body)
+        now = rt.ctx.now()
+        if outcome == Outcome.GO:
+            try:
+                with unit_of_work(rt.ctx.engine) as session:
+                    result = decisions.cast_vote(session, gate_id, round_, actor, decisions.Ballot(Outcome.GO),
+                                                 now=now, settings=settings)
+                    reply = gate_views.vote_reply(result.gate, Outcome.GO, result.decision, result.go_votes,
+                                                  result.needed)
+            except ServiceError as exc:
+                _refuse_on_home(client, body, respond, exc)
+                return
+            if not home:
+                tell(client, body, respond, ephemeral(reply, escape=False))
+            settled(client, actor, home)
+            return
+        if outcome not in gate_views.MODAL_TITLES:
+            tell(client, body, respond, ephemeral("That option is not available any more."))
+            return
+        try:
+            with unit_of_work(rt.ctx.engine) as session:
+                launch, gate = decisions.check(session, gate_id, round_, actor, now)
+                view = gate_views.decision_modal(
+                    outcome, gate, launch, round_, decisions.review_items(session, gate), today=now.date(),
+                    private_metadata=json.dumps({"g": gate_id, "r": round_, "o": outcome, "h": int(home)}))
+        except ServiceError as exc:
+            _refuse_on_home(client, body, respond, exc)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(Callback.GATE_DECISION)
+    def decision_submitted(ack, body, client):
+        actor = body["user"]["id"]
+        meta = _json(body["view"].get("private_metadata"))
+        try:
+            with unit_of_work(rt.ctx.engine) as session:
+                decisions.cast_vote(session, int(meta.get("g") or 0), int(meta.get("r") or 0), actor,
+                                    _ballot(meta, view_state(body)), now=rt.ctx.now(), settings=settings)
+        except FieldErrors as exc:
+            ack(response_action="errors", errors=exc.errors)
+            return
+        except ServiceError as exc:
+            ack(response_action="update", view=gate_views.notice_modal("Not recorded", str(exc)).to_dict())
+            return
+        ack()
+        settled(client, actor, bool(meta.get("h")))
+
+    @app.action(Action.ITEM_WAIVE)
+    def waive_clicked(ack, body, client, respond):
+        ack()
+        actor = body["user"]["id"]
+        home = from_home(body)
+        try:
+            with unit_of_work(rt.ctx.engine) as session:
+                item = session.get(Item, int(body["actions"][0].get("value") or 0))
+                if item is None:
+                    raise NotFound("That item no longer exists.")
+                launch = session.get(Launch, item.launch_id)
+                waivers.check(session, launch, actor, rt.ctx.now())
+                if not item.is_open:
+                    raise Conflict("That item is already answered or waived.")
+                view = gate_views.waive_modal(launch, [], [], fixed=item, private_metadata=json.dumps(
+                    {"i": item.id, "h": int(home)}))
+        except ServiceError as exc:
+            _refuse_on_home(client, body, respond, exc)
+            return
+        ensure_tz(rt, client, actor)  # "waived until" is a day in the lead's time zone (one quick users.info)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(Callback.ITEM_WAIVE)
+    def waive_submitted(ack, body, client):
+        actor = body["user"]["id"]
+        meta = _json(body["view"].get("private_metadata"))
+        values = view_state(body)
+        item_id = meta.get("i") or values.get(Field.ITEM)
+        if not item_id:
+            ack(response_action="errors", errors={Field.ITEM: "Pick the item to waive."})
+            return
+        try:
+            with unit_of_work(rt.ctx.engine) as session:
+                waivers.waive(session, int(item_id), actor, values.get(Field.REASON) or "",
+                              _date(values.get(Field.EXPIRES)), now=rt.ctx.now(), settings=settings)
+        except FieldErrors as exc:
+            ack(response_action="errors", errors=exc.errors)
+            return
+        except ServiceError as exc:
+            ack(response_action="update", view=gate_views.notice_modal("Not waived", str(exc)).to_dict())
+            return
+        ack()
+        settled(client, actor, bool(meta.get("h")))
+
+
+@subcommand("timeline", "history")
+def _timeline(rt: Runtime, ack, client, body, args: list[str]):
+    """`/launch timeline LR-12 [how many]`: the latest events, newest first (ephemeral)."""
+    limit = min(int(args[1]), TIMELINE_MAX) if len(args) > 1 and args[1].isdigit() else TIMELINE_DEFAULT
+    with unit_of_work(rt.ctx.engine) as session:
+        launch = launches.get_launch(session, args[0] if args else "")
+        entries = timeline.entries(session, launch, limit=limit)
+        blocks = timeline_views.timeline_blocks(launch, entries, waivers.user_tz(session, body["user_id"]),
+                                                timeline.count(session, launch))
+    ack(response_type="ephemeral", text=f"{launch.key} timeline", blocks=[b.to_dict() for b in blocks])
+
+
+@subcommand("resume")
+def _resume(rt: Runtime, ack, client, body, args: list[str]):
+    """`/launch resume LR-12`: lift a Hold (launch owner or readiness lead)."""
+    with unit_of_work(rt.ctx.engine) as session:
+        launch = launches.get_launch(session, args[0] if args else "")
+        decisions.resume(session, launch, body["user_id"], now=rt.ctx.now(), settings=rt.ctx.settings)
+    ack(ephemeral(f"{launch.key} is running again: prompts restart and the held gate gets a fresh review "
+                  "once its items are answered.", escape=False))
+    rt.kick()
+
+
+@subcommand("waive")
+def _waive(rt: Runtime, ack, client, body, args: list[str]):
+    """`/launch waive LR-12`: pick an open item, give a reason and an optional end date."""
+    actor = body["user_id"]
+    with unit_of_work(rt.ctx.engine) as session:
+        launch = launches.get_launch(session, args[0] if args else "")
+        waivers.check(session, launch, actor, rt.ctx.now())
+        items = waivers.waivable(session, launch)
+        view = gate_views.waive_modal(launch, items, gates.gates_of(session, launch.id),
+                                      private_metadata=json.dumps({"l": launch.id})) if items else None
+    if view is None:
+        ack(ephemeral(f"Every item of {launch.key} is answered or waived; there is nothing to waive.", escape=False))
+        return
+    ack()
+    ensure_tz(rt, client, actor)  # "waived until" is a day in the lead's time zone (one quick users.info)
+    client.views_open(trigger_id=body["trigger_id"], view=view)

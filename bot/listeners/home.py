@@ -1,11 +1,56 @@
-"""The App Home tab (being built: see issue "Gates, approvals…")."""
+"""The App Home tab: published when opened, after an action taken from it, or on Refresh."""
 from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import home_views
+from bot.blocks.ids import Action
+from bot.db import unit_of_work
+from bot.services import home
+
+log = logging.getLogger(__name__)
+
+
+def ensure_tz(rt, client, user_id: str, known: str | None = None) -> str | None:
+    """The person's time zone, asking Slack once if no DM has cached it yet."""
+    if known:
+        return known
+    with unit_of_work(rt.ctx.engine) as session:
+        tz = home.cached_tz(session, user_id)
+    if tz:
+        return tz
+    try:
+        info = client.users_info(user=user_id)["user"]
+    except SlackApiError as exc:
+        log.info("users.info %s failed: %s", user_id, exc.response.get("error"))
+        return None
+    with unit_of_work(rt.ctx.engine) as session:
+        home.remember_profile(session, user_id, info.get("tz"), info.get("real_name") or info.get("name"),
+                              rt.ctx.now())
+    return info.get("tz")
 
 
 def publish_home(rt, client, user_id: str) -> None:
     """Re-render and publish `user_id`'s Home tab (after they acted from it)."""
-    return None
+    with unit_of_work(rt.ctx.engine) as session:
+        data = home.home_for(session, user_id)
+    data.tz = ensure_tz(rt, client, user_id, data.tz)
+    try:
+        client.views_publish(user_id=user_id, view=home_views.home_view(data))
+    except SlackApiError as exc:
+        log.warning("could not publish Home for %s: %s", user_id, exc.response.get("error"))
 
 
-def register(app, rt) -> None:
-    pass
+def register(app: App, rt) -> None:
+    @app.event("app_home_opened")
+    def opened(event, client):
+        if event.get("tab", "home") == "home":
+            publish_home(rt, client, event["user"])
+
+    @app.action(Action.HOME_REFRESH)
+    def refresh(ack, body, client):
+        ack()
+        publish_home(rt, client, body["user"]["id"])

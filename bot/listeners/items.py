@@ -1,5 +1,208 @@
-"""Placeholder until this surface is built."""
+"""Item controls in prompts, nudges and the Home tab: Done, Answer…, the overflow
+(Not applicable… / Blocked… / Reopen / Reassign…), snooze buttons, and the modals they open."""
+from __future__ import annotations
+
+import logging
+import re
+
+from slack_bolt import App
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import answer_modals, nudges
+from bot.blocks.ids import Action, Callback, Field
+from bot.db import unit_of_work
+from bot.delivery.renderers import user_tz
+from bot.runtime import Runtime
+from bot.services import answers, snooze
+from bot.services.errors import FieldErrors, ServiceError
+from bot.services.policy import WorkingHours
+
+from .common import ephemeral, problem, view_state
+from .home import publish_home
+
+log = logging.getLogger(__name__)
 
 
-def register(app, rt) -> None:
-    pass
+def from_home(body: dict) -> bool:
+    return (body.get("container") or {}).get("type") == "view" and (body.get("view") or {}).get("type") == "home"
+
+
+def tell(client, body: dict, respond, reply: dict) -> None:
+    """An ephemeral answer to the person who acted: via response_url, else chat.postEphemeral in their DM."""
+    user = body["user"]["id"]
+    try:
+        if body.get("response_url"):
+            respond(**reply, replace_original=False)
+        else:
+            client.chat_postEphemeral(channel=user, user=user, text=reply["text"], blocks=reply["blocks"])
+    except (SlackApiError, OSError) as exc:
+        log.warning("could not tell %s: %s", user, exc)
+
+
+def settled(rt: Runtime, client, body: dict, home: bool | None = None) -> None:
+    """After a change: re-render the Home tab when the action came from it, and deliver now."""
+    if from_home(body) if home is None else home:
+        publish_home(rt, client, body["user"]["id"])
+    rt.kick()
+
+
+def _first_input(body: dict) -> str:
+    blocks = (body.get("view") or {}).get("blocks") or []
+    return next((b["block_id"] for b in blocks if b.get("type") == "input"), Field.VALUE)
+
+
+def _open(rt: Runtime, client, body: dict, respond, build) -> None:
+    """Open the modal `build(session, item, launch, tz, extra_metadata, op)` returns; `build`
+    checks permission first, so a refusal is audited and answered instead."""
+    actor = body["user"]["id"]
+    action = body["actions"][0]
+    raw = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+    data = answer_modals.parse_metadata(raw) if raw.startswith("{") else {"i": raw}
+    try:
+        with unit_of_work(rt.ctx.engine) as session:
+            item, launch = answers.load(session, data.get("i"))
+            view = build(session, item, launch, user_tz(session, actor),
+                         {"home": 1} if from_home(body) else {}, data.get("op"))
+    except ServiceError as exc:
+        tell(client, body, respond, problem(exc))
+        return
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+    except SlackApiError as exc:  # e.g. the trigger expired: say so rather than fail silently
+        log.warning("could not open a modal for %s: %s", actor, exc.response.get("error"))
+        tell(client, body, respond, ephemeral("Slack took too long to open that form. Please click again."))
+
+
+def register(app: App, rt: Runtime) -> None:
+    settings = rt.ctx.settings
+
+    def check(session, item, launch, actor, op=None):
+        if op == "reassign":
+            answers.check_can_reassign(session, item, launch, actor, rt.ctx.now())
+        else:
+            answers.check_can_answer(session, item, launch, actor, rt.ctx.now())
+
+    def quick(ack, body, client, respond, change) -> bool:
+        """A one-transaction change made before the ack (milliseconds), so Slack's
+        spinner ends when it is saved; what talks to Slack comes after the ack."""
+        try:
+            with unit_of_work(rt.ctx.engine) as session:
+                change(session)
+        except ServiceError as exc:
+            ack()
+            tell(client, body, respond, problem(exc))
+            return False
+        ack()
+        return True
+
+    @app.action(Action.ITEM_DONE)
+    def done(ack, body, client, respond):
+        if quick(ack, body, client, respond, lambda session: answers.mark_done(
+                session, body["actions"][0]["value"], actor=body["user"]["id"], now=rt.ctx.now(),
+                settings=settings)):
+            settled(rt, client, body)
+
+    @app.action(Action.ITEM_ANSWER)
+    def answer(ack, body, client, respond):
+        ack()
+        actor = body["user"]["id"]
+
+        def build(session, item, launch, tz, extra, op):
+            check(session, item, launch, actor)
+            return answer_modals.answer_modal(item, launch, tz,
+                                              private_metadata=answer_modals.metadata(item.id, **extra))
+
+        _open(rt, client, body, respond, build)
+
+    @app.action(Action.ITEM_MENU)
+    def menu(ack, body, client, respond):
+        actor = body["user"]["id"]
+        raw = (body["actions"][0].get("selected_option") or {}).get("value") or "{}"
+        op = answer_modals.parse_metadata(raw).get("op")
+        if op == "reopen":
+            if quick(ack, body, client, respond, lambda session: answers.reopen(
+                    session, answer_modals.parse_metadata(raw).get("i"), actor=actor, now=rt.ctx.now(),
+                    settings=settings)):
+                settled(rt, client, body)
+            return
+        ack()
+
+        def build(session, item, launch, tz, extra, op):
+            check(session, item, launch, actor, op)
+            meta = answer_modals.metadata(item.id, op=op, **extra)
+            if op == "reassign":
+                return answer_modals.reassign_modal(item, launch, tz, private_metadata=meta)
+            return answer_modals.reason_modal(item, launch, tz, op, private_metadata=meta)
+
+        if op not in ("na", "blocked", "reassign"):
+            tell(client, body, respond, ephemeral("That option is not available any more."))
+            return
+        _open(rt, client, body, respond, build)
+
+    @app.action(re.compile(rf"^{re.escape(Action.SNOOZE)}(:.*)?$"))
+    def snooze_clicked(ack, body, client, respond):
+        actor = body["user"]["id"]
+        data = answer_modals.parse_metadata(body["actions"][0].get("value"))
+        said: list[str] = []
+
+        def change(session):
+            result = snooze.snooze(session, int(data.get("l") or 0), actor=actor, choice=str(data.get("s")),
+                                   now=rt.ctx.now(), hours=WorkingHours.from_settings(settings))
+            said.append(nudges.snoozed_text(result, user_tz(session, actor)))
+
+        if quick(ack, body, client, respond, change):
+            tell(client, body, respond, ephemeral(said[0], escape=False))
+            settled(rt, client, body)
+
+    def submission(ack, body, client, run):
+        """Run `run(session, actor, meta, values)`; errors go back into the modal."""
+        actor = body["user"]["id"]
+        meta = answer_modals.parse_metadata(body["view"].get("private_metadata"))
+        try:
+            with unit_of_work(rt.ctx.engine) as session:
+                run(session, actor, meta, view_state(body))
+        except FieldErrors as exc:
+            ack(response_action="errors", errors=exc.errors)
+            return
+        except ServiceError as exc:
+            ack(response_action="errors", errors={_first_input(body): str(exc)[:1000]})
+            return
+        ack()
+        settled(rt, client, body, home=bool(meta.get("home")))
+
+    @app.view(Callback.ITEM_ANSWER)
+    def answer_submitted(ack, body, client):
+        submission(ack, body, client, lambda session, actor, meta, values: answers.answer(
+            session, meta.get("i"), values, actor=actor, now=rt.ctx.now(), settings=settings))
+
+    @app.view(Callback.ITEM_REASON)
+    def reason_submitted(ack, body, client):
+        submission(ack, body, client, lambda session, actor, meta, values: answers.mark_with_reason(
+            session, meta.get("i"), meta.get("op"), values, actor=actor, now=rt.ctx.now(), settings=settings))
+
+    @app.view(Callback.ITEM_REASSIGN)
+    def reassign_submitted(ack, body, client):
+        new_owner = view_state(body).get(Field.USER)
+        problem_text = person_problem(client, new_owner)
+        if problem_text:
+            ack(response_action="errors", errors={Field.USER: problem_text})
+            return
+        submission(ack, body, client, lambda session, actor, meta, values: answers.reassign(
+            session, meta.get("i"), new_owner, actor=actor, now=rt.ctx.now(), settings=settings))
+
+
+def person_problem(client, user_id: str | None) -> str | None:
+    """A bot or a deactivated account cannot own an item (Slack knows; the service cannot)."""
+    if not user_id:
+        return None
+    try:
+        info = client.users_info(user=user_id)["user"]
+    except SlackApiError as exc:
+        return "Slack does not know that person." if exc.response.get("error") == "user_not_found" else None
+    except OSError:
+        return None
+    if info.get("is_bot") or user_id == "USLACKBOT":
+        return "Pick a person, not a bot."
+    if info.get("deleted"):
+        return "That account is deactivated. Pick someone active."
+    return None

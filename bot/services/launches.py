@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from models import Gate, GateStatus, Item, Launch, LaunchRole, LaunchStatus
 
-from . import audit, calendar, directory
+from . import audit, calendar, directory, reminders
 from .errors import FieldErrors, NotFound
 from .outbox import LAUNCH_CHANNEL, Kind, enqueue, refresh_status_card
 from .templates import LAUNCH_KINDS, ChecklistTemplate
@@ -186,6 +186,9 @@ def open_launch(
         )
         session.add(item)
         items.append(item)
+    rules = reminders.pinned_policy(launch)
+    for item in items:
+        reminders.schedule_item(item, launch, rules, now)
     session.flush()
 
     audit.record(

@@ -29,14 +29,18 @@ class Kind:
     EPHEMERAL = "ephemeral"
     TEXT = "text"                        # plain notice (DM or channel)
     NUDGE = "nudge"
+    NUDGE_REFRESH = "nudge_refresh"      # chat.update of the latest nudge (answers, snoozes)
     ESCALATION = "escalation"
     DIGEST = "digest"
+    DATES_MOVED = "dates_moved"          # one DM per owner (and a channel note) when the launch date moves
+    HANDOVER = "handover"                # short DM to the new / old owner of a reassigned item
+    PROFILE = "profile"                  # users.info → UserProfile (time zone); sends no message
     REVIEW = "review"                    # gate review message to an approver
     REVIEW_REFRESH = "review_refresh"
     ADMIN_ALERT = "admin_alert"
 
 
-REFRESH_KINDS = {Kind.STATUS_CARD, Kind.PROMPT_REFRESH, Kind.REVIEW_REFRESH}
+REFRESH_KINDS = {Kind.STATUS_CARD, Kind.PROMPT_REFRESH, Kind.REVIEW_REFRESH, Kind.NUDGE_REFRESH}
 
 
 def enqueue(
@@ -48,14 +52,16 @@ def enqueue(
     launch_id: int | None = None,
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
+    now: datetime | None = None,
 ) -> bool:
     """Queue a row; with a dedupe key, queue nothing if one is already there.
 
     The unique dedupe key (INSERT .. ON CONFLICT DO NOTHING) is what makes a
     repeated command or a racing replica harmless. Returns whether a row was
-    queued.
+    queued. `now` is the caller's clock, so a tick run `--at` another time
+    queues rows due at that time.
     """
-    now = utcnow()
+    now = now or utcnow()
     values = dict(
         kind=kind,
         recipient=recipient,
@@ -76,7 +82,8 @@ def enqueue(
     return session.execute(stmt).scalar() is not None
 
 
-def refresh(session: Session, kind: str, recipient: str, launch_id: int, key: str, **payload) -> None:
+def refresh(session: Session, kind: str, recipient: str, launch_id: int, key: str, *, now: datetime | None = None,
+            **payload) -> None:
     """Queue a coalescing refresh: a burst of changes becomes one update.
 
     The key is freed when the worker claims the row, so a change after that
@@ -89,13 +96,19 @@ def refresh(session: Session, kind: str, recipient: str, launch_id: int, key: st
         payload,
         launch_id=launch_id,
         dedupe_key=f"refresh:{kind}:{key}",
+        now=now,
     )
 
 
-def refresh_status_card(session: Session, launch_id: int) -> None:
-    refresh(session, Kind.STATUS_CARD, LAUNCH_CHANNEL, launch_id, str(launch_id))
+def refresh_status_card(session: Session, launch_id: int, now: datetime | None = None) -> None:
+    refresh(session, Kind.STATUS_CARD, LAUNCH_CHANNEL, launch_id, str(launch_id), now=now)
 
 
-def refresh_prompt(session: Session, launch_id: int, user_id: str) -> None:
+def refresh_prompt(session: Session, launch_id: int, user_id: str, now: datetime | None = None) -> None:
     """Re-render a stakeholder's live prompt DM (post it if it was never sent)."""
-    refresh(session, Kind.PROMPT_REFRESH, user_id, launch_id, f"{launch_id}:{user_id}", user=user_id)
+    refresh(session, Kind.PROMPT_REFRESH, user_id, launch_id, f"{launch_id}:{user_id}", user=user_id, now=now)
+
+
+def refresh_nudge(session: Session, launch_id: int, user_id: str, now: datetime | None = None) -> None:
+    """Re-render the person's latest nudge for this launch in place (never posts a new one)."""
+    refresh(session, Kind.NUDGE_REFRESH, user_id, launch_id, f"{launch_id}:{user_id}", user=user_id, now=now)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 10:12:55.240183
+Create Date: 2026-11-23 10:53:03.065218
 """
 from alembic import op
 import sqlalchemy as sa
@@ -180,6 +180,8 @@ def upgrade() -> None:
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('conditions', sa.JSON(), nullable=True),
     sa.Column('snapshot', sa.JSON(), nullable=False),
+    sa.Column('decided_with_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['decided_with_id'], ['gatedecision.id'], name=op.f('fk_gatedecision_decided_with_id_gatedecision')),
     sa.ForeignKeyConstraint(['gate_id'], ['gate.id'], name=op.f('fk_gatedecision_gate_id_gate')),
     sa.ForeignKeyConstraint(['launch_id'], ['launch.id'], name=op.f('fk_gatedecision_launch_id_launch')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_gatedecision')),

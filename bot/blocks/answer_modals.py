@@ -1,0 +1,192 @@
+"""Modals for answering an item, giving a reason, reassigning it, and moving a launch date.
+
+Every item modal carries `{"i": item_id, ...}` in `private_metadata` and is
+pre-filled with the current answer, so editing starts from what is there.
+"""
+from __future__ import annotations
+
+import json
+
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    DatePickerElement,
+    InputBlock,
+    MarkdownTextObject,
+    NumberInputElement,
+    Option,
+    PlainTextInputElement,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+    UrlInputElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from models import Item, ItemState, Launch
+
+from .ids import Callback, Field
+from .text import clip, day, esc, link
+
+NOTE_MAX = 1000
+TEXT_MAX = 2000
+STATUS_OPTIONS = [("done", "Done"), ("na", "Not applicable"), ("blocked", "Blocked"), ("open", "Not done yet")]
+WEEK_FIELDS = (Field.WEEK1, Field.WEEK2, Field.WEEK3, Field.WEEK4, Field.WEEK5, Field.WEEK6)
+
+
+def metadata(item_id: int, **extra) -> str:
+    return json.dumps({"i": item_id, **extra}, separators=(",", ":"))
+
+
+def _num(value) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _intro(item: Item, launch: Launch, tz: str | None) -> list:
+    text = f"*{esc(item.question)}*\n{launch.key} · {esc(launch.name)} · due {day(item.due_at, tz)}"
+    if item.action:
+        text += f"\n{esc(item.action)}"
+    if item.link:
+        text += f"\n{link(item.link, 'How to')}"
+    return [SectionBlock(text=MarkdownTextObject(text=clip(text)))]
+
+
+def _evidence(item: Item) -> InputBlock:
+    return InputBlock(block_id=Field.EVIDENCE, label="Evidence link", optional=True,
+                      hint="A document, ticket or dashboard that shows it is done.",
+                      element=UrlInputElement(action_id=Field.EVIDENCE, initial_value=item.evidence or None,
+                                              placeholder="https://"))
+
+
+def _note(item: Item, label: str = "Comment", optional: bool = True, hint: str | None = None) -> InputBlock:
+    return InputBlock(block_id=Field.NOTE, label=label, optional=optional, hint=hint,
+                      element=PlainTextInputElement(action_id=Field.NOTE, multiline=True, max_length=NOTE_MAX,
+                                                    initial_value=item.note or None))
+
+
+def _value_input(item: Item) -> InputBlock:
+    current = item.answer if item.state == ItemState.DONE else None
+    kind = item.answer_kind
+    if kind == "number":
+        bounds = [f"at least {_num(item.min_value)}" if item.min_value is not None else "",
+                  f"at most {_num(item.max_value)}" if item.max_value is not None else ""]
+        hint = " and ".join(b for b in bounds if b)
+        label = f"Value ({item.unit})" if item.unit else "Value"
+        return InputBlock(block_id=Field.VALUE, label=clip(label, 2000), hint=f"Enter {hint}." if hint else None,
+                          element=NumberInputElement(action_id=Field.VALUE, is_decimal_allowed=True,
+                                                     initial_value=_num(current)))
+    if kind == "link":
+        return InputBlock(block_id=Field.VALUE, label="Link",
+                          element=UrlInputElement(action_id=Field.VALUE, placeholder="https://",
+                                                  initial_value=current if isinstance(current, str) else None))
+    if kind == "choice":
+        options = [Option(value=c, text=clip(c, 75)) for c in item.choices or []]
+        initial = next((o for o in options if o.value == current), None)
+        return InputBlock(block_id=Field.VALUE, label="Answer",
+                          element=StaticSelectElement(action_id=Field.VALUE, options=options, initial_option=initial,
+                                                      placeholder="Pick one"))
+    return InputBlock(block_id=Field.VALUE, label="Answer",
+                      element=PlainTextInputElement(action_id=Field.VALUE, multiline=True, max_length=TEXT_MAX,
+                                                    initial_value=current if isinstance(current, str) else None))
+
+
+def _forecast_inputs(item: Item) -> list:
+    current = item.answer if isinstance(item.answer, dict) else {}
+    weeks = list(current.get("weekly_contacts") or []) + [None] * 6
+    blocks: list = [ContextBlock(elements=[MarkdownTextObject(
+        text="Extra contacts you expect *because of this launch*, per week, for the six weeks after launch.")])]
+    for n, field in enumerate(WEEK_FIELDS):
+        blocks.append(InputBlock(block_id=field, label=f"Week {n + 1} after launch (contacts)",
+                                 element=NumberInputElement(action_id=field, is_decimal_allowed=False,
+                                                            initial_value=_num(weeks[n]))))
+
+    def number(field: Field, label: str, key: str, decimal: bool = True, hint: str | None = None) -> InputBlock:
+        return InputBlock(block_id=field, label=label, hint=hint,
+                          element=NumberInputElement(action_id=field, is_decimal_allowed=decimal,
+                                                     initial_value=_num(current.get(key))))
+
+    blocks += [
+        number(Field.AHT, "Average handle time (minutes)", "aht_minutes"),
+        number(Field.SL_PERCENT, "Service level: % of contacts answered…", "sl_percent",
+               hint="For 80 % answered in 60 seconds, enter 80 here and 60 below."),
+        number(Field.SL_SECONDS, "…within this many seconds", "sl_seconds", decimal=False),
+        number(Field.SHRINKAGE, "Shrinkage (%)", "shrinkage_percent",
+               hint="Time agents are paid but not on contacts: breaks, training, absence."),
+    ]
+    return blocks
+
+
+def answer_modal(item: Item, launch: Launch, tz: str | None, *, private_metadata: str) -> View:
+    """The answer (or edit) modal for the item's answer kind."""
+    blocks = _intro(item, launch, tz)
+    if item.answer_kind == "confirm":
+        options = [Option(value=v, text=t) for v, t in STATUS_OPTIONS]
+        current = {ItemState.DONE: "done", ItemState.NA: "na", ItemState.BLOCKED: "blocked"}.get(item.state, "done")
+        blocks.append(InputBlock(block_id=Field.STATUS, label="Status",
+                                 element=RadioButtonsElement(action_id=Field.STATUS, options=options,
+                                                             initial_option=next(o for o in options
+                                                                                 if o.value == current))))
+        blocks.append(_note(item, "Reason or comment", hint="Required for Not applicable and Blocked."))
+    elif item.answer_kind == "forecast":
+        blocks += _forecast_inputs(item)
+        blocks.append(_note(item, "Comment", hint="E.g. the past launch this forecast is based on."))
+    else:
+        blocks.append(_value_input(item))
+        blocks.append(_note(item))
+    blocks.append(_evidence(item))
+    title = "Edit answer" if not item.is_open or item.answer is not None else "Answer"
+    return View(type="modal", callback_id=Callback.ITEM_ANSWER, title=title, submit="Save", close="Cancel",
+                private_metadata=private_metadata, blocks=blocks)
+
+
+def reason_modal(item: Item, launch: Launch, tz: str | None, op: str, *, private_metadata: str) -> View:
+    """Why an item is not applicable, or what blocks it."""
+    blocked = op == "blocked"
+    label = "What blocks it, and who can unblock it?" if blocked else "Why does this not apply to this launch?"
+    current = item.note if item.state == (ItemState.BLOCKED if blocked else ItemState.NA) else None
+    blocks = _intro(item, launch, tz) + [InputBlock(
+        block_id=Field.REASON, label=label, hint="The readiness lead sees this in the digest and at review.",
+        element=PlainTextInputElement(action_id=Field.REASON, multiline=True, max_length=NOTE_MAX,
+                                      initial_value=current or None))]
+    return View(type="modal", callback_id=Callback.ITEM_REASON, title="Blocked" if blocked else "Not applicable",
+                submit="Save", close="Cancel", private_metadata=private_metadata, blocks=blocks)
+
+
+def reassign_modal(item: Item, launch: Launch, tz: str | None, *, private_metadata: str) -> View:
+    blocks = _intro(item, launch, tz) + [InputBlock(
+        block_id=Field.USER, label="Hand it to",
+        hint="They get the item in a DM and the current owner is told.",
+        element=UserSelectElement(action_id=Field.USER, placeholder="Pick a person"))]
+    return View(type="modal", callback_id=Callback.ITEM_REASSIGN, title="Reassign item", submit="Reassign",
+                close="Cancel", private_metadata=private_metadata, blocks=blocks)
+
+
+def launch_edit_modal(launch: Launch, *, private_metadata: str) -> View:
+    """Change the launch date; every open due date moves with it."""
+    return View(
+        type="modal", callback_id=Callback.LAUNCH_EDIT, title="Change launch date", submit="Move date",
+        close="Cancel", private_metadata=private_metadata,
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=clip(
+                f"*{launch.key} · {esc(launch.name)}* launches {day(launch.launch_date)}. Every open item's due "
+                "date moves with the launch date (in business days, holidays of every market skipped), and "
+                "each owner whose dates move gets one message listing them."))),
+            InputBlock(block_id=Field.LAUNCH_DATE, label="New launch date",
+                       element=DatePickerElement(action_id=Field.LAUNCH_DATE,
+                                                 initial_date=launch.launch_date.isoformat())),
+            InputBlock(block_id=Field.REASON, label="Reason", optional=True,
+                       hint="Shown to the owners and in the launch channel.",
+                       element=PlainTextInputElement(action_id=Field.REASON, max_length=500)),
+        ],
+    )
+
+
+def parse_metadata(raw: str | None) -> dict:
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+

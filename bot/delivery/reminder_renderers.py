@@ -1,0 +1,135 @@
+"""Rendering reminder rows: nudges (and their in-place refreshes), escalations,
+digests, moved dates and handovers. Each reads the latest state at send time,
+so a nudge for items answered in the meantime is not sent at all."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from bot.blocks import nudges
+from bot.services import digest as digests
+from bot.services import launches
+from bot.services.context import AppContext
+from bot.services.escalations import overdue_days
+from bot.services.outbox import LAUNCH_CHANNEL, Kind
+from models import Item, Launch, OutboxMessage, OutboxStatus
+
+from .renderers import Message, launch_channel, renderer, target, user_tz
+
+
+def nudge_purpose(launch_id: int, user_id: str) -> str:
+    return f"nudge:{launch_id}:{user_id}"
+
+
+def _items(session: Session, ids: list[int]) -> list[Item]:
+    if not ids:
+        return []
+    return list(session.exec(select(Item).where(Item.id.in_(ids)).order_by(Item.due_at, Item.id)))
+
+
+def _nudge(session: Session, launch: Launch, user_id: str, items: list[Item], ctx: AppContext,
+           *, update_only: bool) -> Message | None:
+    now = ctx.now()
+    mine = [i for i in items if i.owner_id == user_id or i.delegate_id == user_id]
+    open_items = [i for i in mine if i.is_open]
+    if not update_only and not open_items:
+        return None  # answered before the nudge went out: nothing to say
+    tz = user_tz(session, user_id)
+    snoozed = [i.snoozed_until for i in open_items if i.snoozed_until and i.snoozed_until > now]
+    text = (nudges.nudge_text(launch, open_items, now) if open_items
+            else f"{launch.key}: all set — thank you")
+    return Message(channel=user_id, text=text,
+                   blocks=nudges.nudge(launch, launches.gates_of(session, launch.id), mine, tz, now=now,
+                                       snoozed_until=min(snoozed) if snoozed else None),
+                   purpose=nudge_purpose(launch.id, user_id), post_new=not update_only, update_only=update_only)
+
+
+@renderer(Kind.NUDGE)
+def _nudge_row(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+    launch = session.get(Launch, row.launch_id)
+    return _nudge(session, launch, row.recipient, _items(session, row.payload.get("items", [])), ctx,
+                  update_only=False)
+
+
+@renderer(Kind.NUDGE_REFRESH)
+def _nudge_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+    """Re-render the latest nudge sent to this person for this launch, in place."""
+    latest = session.exec(
+        select(OutboxMessage).where(OutboxMessage.kind == Kind.NUDGE, OutboxMessage.launch_id == row.launch_id,
+                                    OutboxMessage.recipient == row.recipient,
+                                    OutboxMessage.status == OutboxStatus.SENT,
+                                    OutboxMessage.result_ts.is_not(None))
+        .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
+    ).first()
+    if latest is None:
+        return None
+    launch = session.get(Launch, row.launch_id)
+    return _nudge(session, launch, row.recipient, _items(session, latest.payload.get("items", [])), ctx,
+                  update_only=True)
+
+
+@renderer(Kind.ESCALATION)
+def _escalation(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+    launch = session.get(Launch, row.launch_id)
+    level = int(row.payload.get("level", 1))
+    now = ctx.now()
+    items = session.exec(
+        select(Item).where(Item.launch_id == launch.id, Item.escalation_level >= level, Item.required.is_(True))
+        .order_by(Item.due_at, Item.id)
+    ).all()
+    tz = user_tz(session, row.recipient)
+    today = date.fromisoformat(row.payload["day"]) if row.payload.get("day") else now.date()
+    rows = [(i, overdue_days(i, today, launch.markets)) for i in items if i.is_open and i.due_at < now]
+    if not rows:
+        return None  # answered in the meantime
+    return Message(channel=row.recipient, text=nudges.escalation_text(launch, len(rows), level),
+                   blocks=nudges.escalation(launch, rows, tz, level=level, new_ids=set(row.payload.get("new", []))))
+
+
+@renderer(Kind.DIGEST)
+def _digest(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
+    launch = session.get(Launch, row.launch_id)
+    channel = launch_channel(session, row)
+    since = datetime.fromisoformat(row.payload["since"]) if row.payload.get("since") else None
+    at = datetime.fromisoformat(row.payload["at"]) if row.payload.get("at") else ctx.now()
+    d = digests.build(session, launch, since, at)
+    today = date.fromisoformat(row.payload["day"]) if row.payload.get("day") else at.date()
+    overdue = [(i, overdue_days(i, today, launch.markets)) for i in d.overdue]
+    tz = user_tz(session, launch.readiness_lead_id)
+    return Message(channel=channel, text=nudges.digest_text(launch, len(d.changes), len(overdue)),
+                   blocks=nudges.digest(launch, d.gates, d.items, d.changes, overdue, tz, since))
+
+
+@renderer(Kind.DATES_MOVED)
+def _dates_moved(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+    launch = session.get(Launch, row.launch_id)
+    p = row.payload
+    old, new = date.fromisoformat(p["old"]), date.fromisoformat(p["new"])
+    if row.recipient == LAUNCH_CHANNEL:
+        return Message(channel=target(session, row), text=f"{launch.key} launch date moved to {new.isoformat()}",
+                       blocks=nudges.dates_moved_channel(launch, old=old, new=new, by=p["by"], reason=p.get("reason"),
+                                                         count=p.get("count", 0), owners=p.get("owners", 0)))
+    by_id = {i.id: i for i in _items(session, [c[0] for c in p.get("changes", [])])}
+    rows = [(by_id[i], datetime.fromisoformat(before), datetime.fromisoformat(after))
+            for i, before, after in p.get("changes", []) if i in by_id]
+    if not rows:
+        return None
+    return Message(channel=row.recipient,
+                   text=f"{launch.key} moved to {new.isoformat()}: {len(rows)} of your due dates moved",
+                   blocks=nudges.dates_moved(launch, rows, user_tz(session, row.recipient), old=old, new=new,
+                                             by=p["by"], reason=p.get("reason")))
+
+
+@renderer(Kind.HANDOVER)
+def _handover(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+    launch = session.get(Launch, row.launch_id)
+    item = session.get(Item, row.payload["item"])
+    if item is None:
+        return None
+    p = row.payload
+    text = (f"{launch.key}: an item was handed to you" if p["to"] == "new"
+            else f"{launch.key}: an item of yours was reassigned")
+    return Message(channel=row.recipient, text=text,
+                   blocks=nudges.handover(launch, item, to=p["to"], old=p.get("old"), new=p["new"], by=p["by"],
+                                          tz=user_tz(session, row.recipient)))

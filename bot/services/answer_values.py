@@ -1,0 +1,161 @@
+"""Checking what a person typed into an answer modal, per answer kind.
+
+Field names here are the modal's input block ids; a problem raises
+`FieldErrors` so the modal shows it next to the field and keeps the input.
+
+A forecast is stored in `Item.answer` as::
+
+    {"weekly_contacts": [w1, …, w6],   # extra contacts expected in weeks 1–6 after launch
+     "aht_minutes": 6.5,               # average handle time
+     "sl_percent": 80, "sl_seconds": 60,   # service level: 80 % answered in 60 s
+     "shrinkage_percent": 30}
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from models import Item, ItemState
+
+from .errors import FieldErrors
+
+VALUE, EVIDENCE, NOTE, STATUS, REASON = "value", "evidence", "note", "status", "reason"
+WEEKS = tuple(f"week{n}" for n in range(1, 7))
+AHT, SL_PERCENT, SL_SECONDS, SHRINKAGE = "aht", "sl_percent", "sl_seconds", "shrinkage"
+TEXT_MAX = 2000
+NOTE_MAX = 1000
+URL_MAX = 500
+STATUSES = {"done": ItemState.DONE, "na": ItemState.NA, "blocked": ItemState.BLOCKED, "open": ItemState.OPEN}
+
+
+@dataclass
+class Answer:
+    state: str
+    value: Any = None
+    evidence: str | None = None
+    note: str | None = None
+
+
+def number(raw: str | None) -> float | None:
+    """'1,200', '1 200', '12.5', '12,5' and '80%' read as numbers; None if not one."""
+    text = (raw or "").strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "").rstrip("%")
+    if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", text):
+        text = text.replace(",", "")
+    elif text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def tidy(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _fmt(value: float | None, unit: str | None = None) -> str:
+    return f"{tidy(value):,}" + (f" {unit}" if unit else "") if value is not None else ""
+
+
+def url(raw: str | None) -> str | None:
+    """An http(s) URL with a host, or None."""
+    text = (raw or "").strip()
+    parsed = urlparse(text)
+    if (parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in text)
+            or any(c in text for c in "<>|") or len(text) > URL_MAX):
+        return None
+    return text
+
+
+def _bounded(raw: str | None, field: str, errors: dict, *, low: float | None, high: float | None,
+             unit: str | None = None, whole: bool = False, label: str = "a number") -> float | None:
+    if not (raw or "").strip():
+        errors[field] = "Required."
+        return None
+    value = number(raw)
+    if value is None or (whole and not value.is_integer()):
+        errors[field] = f"Enter {label}" + (f" in {unit}" if unit else "") + "."
+        return None
+    if (low is not None and value < low) or (high is not None and value > high):
+        if low is not None and high is not None:
+            errors[field] = f"Enter a value between {_fmt(low)} and {_fmt(high, unit)}."
+        elif low is not None:
+            errors[field] = f"Enter {_fmt(low, unit)} or more."
+        else:
+            errors[field] = f"Enter {_fmt(high, unit)} or less."
+        return None
+    return tidy(value)
+
+
+def forecast(values: dict, errors: dict) -> dict:
+    weeks = [_bounded(values.get(w), w, errors, low=0, high=10_000_000, whole=True, label="a whole number of contacts")
+             for w in WEEKS]
+    return {
+        "weekly_contacts": weeks,
+        "aht_minutes": _bounded(values.get(AHT), AHT, errors, low=0.1, high=600, unit="minutes"),
+        "sl_percent": _bounded(values.get(SL_PERCENT), SL_PERCENT, errors, low=1, high=100, unit="%"),
+        "sl_seconds": _bounded(values.get(SL_SECONDS), SL_SECONDS, errors, low=1, high=86_400, unit="seconds",
+                               whole=True, label="a whole number of seconds"),
+        "shrinkage_percent": _bounded(values.get(SHRINKAGE), SHRINKAGE, errors, low=0, high=90, unit="%"),
+    }
+
+
+def _value(item: Item, values: dict, errors: dict) -> Any:
+    raw = values.get(VALUE)
+    kind = item.answer_kind
+    if kind == "forecast":
+        return forecast(values, errors)
+    if kind == "number":
+        return _bounded(raw, VALUE, errors, low=item.min_value, high=item.max_value, unit=item.unit)
+    text = (raw or "").strip()
+    if not text:
+        errors[VALUE] = "Required."
+    elif kind == "link":
+        if url(text) is None:
+            errors[VALUE] = "Enter a link starting with https:// (or http://)."
+        return text
+    elif kind == "choice":
+        if text not in (item.choices or []):
+            errors[VALUE] = "Pick one of the options."
+        return text
+    elif len(text) > TEXT_MAX:
+        errors[VALUE] = f"Keep it to {TEXT_MAX} characters (this has {len(text)})."
+    return text
+
+
+def parse(item: Item, values: dict) -> Answer:
+    """The answer in an answer modal's `values` ({block_id: raw}), or FieldErrors."""
+    errors: dict[str, str] = {}
+    state = ItemState.DONE
+    value: Any = True
+    note = (values.get(NOTE) or "").strip() or None
+    if item.answer_kind == "confirm":
+        state = STATUSES.get(values.get(STATUS) or "done")
+        if state is None:
+            errors[STATUS] = "Pick a status."
+        elif state in (ItemState.NA, ItemState.BLOCKED) and not note:
+            errors[NOTE] = "Say why (the readiness lead sees this)."
+        value = True if state == ItemState.DONE else None
+    else:
+        value = _value(item, values, errors)
+    if note and len(note) > NOTE_MAX:
+        errors[NOTE] = f"Keep it to {NOTE_MAX} characters (this has {len(note)})."
+    evidence = (values.get(EVIDENCE) or "").strip() or None
+    if evidence and url(evidence) is None:
+        errors[EVIDENCE] = "Enter a link starting with https:// (or leave it empty)."
+    if errors:
+        raise FieldErrors(errors)
+    return Answer(state, value, evidence, note)
+
+
+def reason(values: dict) -> str:
+    text = (values.get(REASON) or "").strip()
+    if not text:
+        raise FieldErrors({REASON: "Say why (the readiness lead sees this)."})
+    if len(text) > NOTE_MAX:
+        raise FieldErrors({REASON: f"Keep it to {NOTE_MAX} characters (this has {len(text)})."})
+    return text

@@ -1,0 +1,99 @@
+"""The App Home tab: approvals waiting for me, my open items, my launches."""
+from __future__ import annotations
+
+import json
+
+from models import GateStatus, ItemState
+from tests.flows import text_of
+from tests.gate_support import (
+    add_approvers,
+    buttons,
+    decide_buttons,
+    decisions_of,
+    gate_at,
+    items_of,
+    open_launch,
+    satisfy,
+    vote,
+)
+
+
+def home(standin, bot, user: str, *, after: int = 0) -> dict:
+    """Open the Home tab as `user` and wait for the bot's publish (the `after`-th one or later)."""
+    standin.open_app_home(bot.url, user)
+    return standin.wait_for(lambda: len(standin.calls_to("views.publish")) > after and standin.home_view(user))
+
+
+def publishes(standin) -> int:
+    return len(standin.ok_calls("views.publish"))
+
+
+def test_home_shows_approvals_open_items_and_launches(standin, bot, rt, clock):
+    launch_id = open_launch(rt, clock)
+    satisfy(rt, clock, launch_id, 0)
+    view = home(standin, bot, "ULEAD")
+    body = text_of(view)
+    assert "Approvals waiting for you (1)" in body and "Discovery" in body
+    assert len(decide_buttons(view)) == 5
+    mine = [i for i in items_of(rt, launch_id) if i.owner_id == "ULEAD" and i.is_open]
+    assert f"Your open items ({len(mine)})" in body
+    controls = buttons(view)
+    assert "item.menu" in controls and ("item.done" in controls or "item.answer" in controls)
+    assert "Your launches (1)" in body and "LR-1 · Instant payouts" in body and "you lead readiness" in body
+
+    owner_view = home(standin, bot, "UPM", after=publishes(standin))
+    assert "Approvals waiting for you (0)" in text_of(owner_view)  # owners do not approve their own launch
+    assert "you own it" in text_of(owner_view)
+
+
+def test_voting_from_home_records_the_vote_and_refreshes_home(standin, bot, rt, clock):
+    launch_id = open_launch(rt, clock)
+    satisfy(rt, clock, launch_id, 0)
+    view = home(standin, bot, "ULEAD")
+    before = publishes(standin)
+    standin.click(bot.url, "ULEAD", view, "gate.decide:go")
+    standin.wait_for(lambda: publishes(standin) > before)
+    (decision,) = decisions_of(rt, launch_id)
+    assert decision.outcome == "go" and gate_at(rt, launch_id, 0).status == GateStatus.GO
+    assert "Approvals waiting for you (0)" in text_of(standin.home_view("ULEAD"))
+
+
+def test_a_stale_approval_on_home_explains_itself(standin, bot, rt, clock):
+    launch_id = open_launch(rt, clock)
+    add_approvers(rt, launch_id, "ULEAD2")
+    satisfy(rt, clock, launch_id, 0)
+    view = home(standin, bot, "ULEAD2")
+    vote(rt, clock, gate_at(rt, launch_id, 0), "ULEAD")  # decided while ULEAD2 looked at Home
+    standin.click(bot.url, "ULEAD2", view, "gate.decide:go")
+    notice = standin.wait_for(lambda: standin.views("ULEAD2"))
+    assert "already decided" in text_of(notice[-1])
+    assert len(decisions_of(rt, launch_id)) == 1
+
+
+def test_answering_an_item_from_home_refreshes_it(standin, bot, rt, clock):
+    launch_id = open_launch(rt, clock)
+    item = next(i for i in items_of(rt, launch_id) if i.owner_id == "ULEAD" and i.answer_kind == "confirm")
+    view = home(standin, bot, "ULEAD")
+    before = publishes(standin)
+    standin.click(bot.url, "ULEAD", view,
+                  lambda e: e.get("action_id") == "item.done" and e.get("value") == str(item.id))
+    standin.wait_for(lambda: publishes(standin) > before)
+    done = next(i for i in items_of(rt, launch_id) if i.id == item.id)
+    assert done.state == ItemState.DONE
+    assert f'"value": "{item.id}"' not in json.dumps(standin.home_view("ULEAD"))
+
+
+def test_home_stays_inside_slack_limits_with_many_items(standin, bot, rt, clock):
+    for n in range(12):
+        open_launch(rt, clock, name=f"Market wave {n}", kind="market" if "market" in rt.ctx.templates else "product")
+    mine = [i for lid in range(1, 13) for i in items_of(rt, lid) if i.owner_id == "UWFM" and i.is_open]
+    assert len(mine) > 45  # more than a Home tab can show
+    view = home(standin, bot, "UWFM")
+    assert len(view["blocks"]) <= 100
+    body = text_of(view)
+    shown = sum(1 for b in view["blocks"] if b.get("block_id", "").startswith("home-q-"))
+    assert shown >= 20 and f"…and {len(mine) - shown} more items" in body
+    assert f"Your open items ({len(mine)})" in body
+
+    lead_view = home(standin, bot, "ULEAD", after=publishes(standin))
+    assert len(lead_view["blocks"]) <= 100 and "…and 2 more launches" in text_of(lead_view)
