@@ -41,6 +41,12 @@ def test_home_shows_approvals_open_items_and_launches(standin, bot, rt, clock):
     assert "item.menu" in controls and ("item.done" in controls or "item.answer" in controls)
     assert "Your launches (1)" in body and "LR-1 · Instant payouts" in body and "you lead readiness" in body
 
+    before = publishes(standin)
+    vote(rt, clock, gate_at(rt, launch_id, 0), "ULEAD")  # decided elsewhere; Refresh shows it
+    standin.click(bot.url, "ULEAD", view, "home.refresh")
+    standin.wait_for(lambda: publishes(standin) > before)
+    assert "Approvals waiting for you (0)" in text_of(standin.home_view("ULEAD"))
+
     owner_view = home(standin, bot, "UPM", after=publishes(standin))
     assert "Approvals waiting for you (0)" in text_of(owner_view)  # owners do not approve their own launch
     assert "you own it" in text_of(owner_view)
