@@ -185,6 +185,19 @@ class Bot:
         return self.rt.worker.drain()
 
 
+def stop_waitress(server, thread) -> None:
+    """Close every socket from inside waitress's own loop (closing them from this
+    thread races the loop's select() and ends in EBADF), then stop its workers."""
+
+    def close_all():
+        for dispatcher in list(server._map.values()):
+            dispatcher.close()
+
+    server.trigger.pull_trigger(close_all)
+    thread.join(timeout=5)
+    server.task_dispatcher.shutdown()
+
+
 @pytest.fixture
 def bot(rt, standin):
     """The bot served by waitress on a free port, as `launchgate serve` does."""
@@ -197,7 +210,6 @@ def bot(rt, standin):
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield Bot(url=f"http://127.0.0.1:{server.effective_port}", rt=rt)
-    server.close()
-    thread.join(timeout=5)
+    stop_waitress(server, thread)
     # Every answer the bot gave Slack was one Slack would accept (in time, valid body).
     assert list(standin.bot_response_errors) == []

@@ -12,10 +12,12 @@ from bot.services import answers
 from bot.services.errors import Conflict, FieldErrors, Forbidden
 from bot.ticks import run_tick
 from models import GateDecision, GateStatus, ImmutableRecord, ItemState, LaunchStatus, OutboxMessage
-from tests.flows import deliver, dms, events, open_modal, text_of
+from tests.flows import deliver, dms, events, open_modal, prompt_for, text_of
 from tests.gate_support import (
     add_approvers,
     answer,
+    blocks_text,
+    buttons,
     decide_buttons,
     decisions_of,
     form_values,
@@ -211,6 +213,7 @@ def test_hold_pauses_prompts_until_resumed(standin, bot, rt, clock, in_review):
     deliver(bot)
     channel = standin.messages(launch_of(rt, launch_id).channel_id)
     assert any("Vendor contract not signed" in text_of(m) and "/launch resume LR-1" in text_of(m) for m in channel)
+    assert "on hold" in blocks_text(prompt_for(standin, bot, launch_id, "UWFM"))  # stakeholders see it too
 
     # The reminder tick sends nothing for a held launch, even when items are due.
     due = min(i.due_at for i in items_of(rt, launch_id) if i.is_open and i.required)
@@ -282,6 +285,8 @@ def test_kill_cancels_the_launch_and_is_announced(standin, bot, rt, clock, in_re
     (line,) = standin.messages(announcements)
     assert "cancelled" in line["text"] and "Regulator said no" in line["text"]
     assert any("cancelled" in text_of(m) for m in standin.messages(launch_of(rt, launch_id).channel_id))
+    prompt = prompt_for(standin, bot, launch_id, "UWFM")
+    assert "cancelled" in blocks_text(prompt) and buttons(prompt) == []  # nothing left to click
     with pytest.raises(Conflict):
         vote(rt, clock, gate_at(rt, launch_id, 0), "ULEAD")
 

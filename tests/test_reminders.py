@@ -127,7 +127,7 @@ def test_two_weeks_of_reminders(standin, bot, clock):
         nudge = timeline.latest("UWFM", "⏰")
         resp = standin.click(bot.url, "UWFM", nudge, "nudge.snooze:1d")
         assert resp.status_code == 200
-        (confirmation,) = standin.ephemerals(user="UWFM")
+        (confirmation,) = standin.wait_for(lambda: standin.ephemerals(user="UWFM"))
         assert "next reminder Fri 06 Aug 2027 09:00 EDT" in confirmation["text"]
 
     def kb_answers():  # Thu 12 Aug, 19:00 in Tokyo, from that morning's nudge
@@ -232,7 +232,8 @@ def test_snooze_until_due_quiets_until_the_due_day(standin, bot, clock):
     deliver(bot)
     (nudge,) = [m for m in dms(standin, "UWFM") if "⏰" in text_of(m)]
     standin.click(bot.url, "UWFM", nudge, "nudge.snooze:due")
-    assert "next reminder Thu 05 Aug 2027 09:00 EDT" in standin.ephemerals(user="UWFM")[0]["text"]
+    assert "next reminder Thu 05 Aug 2027 09:00 EDT" in standin.wait_for(
+        lambda: standin.ephemerals(user="UWFM"))[0]["text"]
     deliver(bot)
     (snoozed,) = [m for m in dms(standin, "UWFM") if "⏰" in text_of(m)]
     assert "Snoozed: next reminder Thu 05 Aug 2027 09:00 EDT" in text_of(snoozed)  # the nudge says so

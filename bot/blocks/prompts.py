@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from models import Gate, Item, ItemState, Launch
+from models import Gate, Item, ItemState, Launch, LaunchStatus
 
 from .ids import Action
 from .launch_views import ITEM_ICONS
@@ -97,6 +97,13 @@ def item_controls(item: Item) -> ActionsBlock:
     return ActionsBlock(block_id=f"item-{item.id}", elements=elements)
 
 
+STATUS_BANNERS = {
+    LaunchStatus.ON_HOLD: "⏸️ *This launch is on hold* — no reminders until it resumes. You can still answer.",
+    LaunchStatus.CANCELLED: "🛑 *This launch was cancelled* — nothing more is needed from you.",
+    LaunchStatus.LAUNCHED: "🚀 *This launch is complete* — every gate passed. Thank you.",
+}
+
+
 def prompt(
     launch: Launch,
     gates: list[Gate],
@@ -111,6 +118,10 @@ def prompt(
         HeaderBlock(text=clip(f"{launch.key} · {esc(launch.name)}", 150)),
         SectionBlock(text=MarkdownTextObject(text=clip(intro))),
     ]
+    banner = STATUS_BANNERS.get(launch.status)
+    if banner:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=banner)]))
+    closed = launch.status in (LaunchStatus.CANCELLED, LaunchStatus.LAUNCHED)
     shown = 0
     hidden = 0
     for gate in gates:
@@ -125,12 +136,13 @@ def prompt(
         for item in mine[:room]:
             blocks.append(SectionBlock(block_id=f"q-{item.id}",
                                        text=MarkdownTextObject(text=item_line(item, tz, now))))
-            blocks.append(item_controls(item))
+            if not closed:
+                blocks.append(item_controls(item))
         shown += min(room, len(mine))
         hidden += max(0, len(mine) - room)
     if hidden:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {hidden} more — see the launchgate Home tab.")]))
-    if snooze:
+    if snooze and not closed:
         blocks.append(snooze_actions(launch.id))
     return blocks
 

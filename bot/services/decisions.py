@@ -305,6 +305,10 @@ def _set_launch_status(session: Session, launch: Launch, status: str, action: st
     session.add(launch)
     audit.record(session, actor=actor, action=action, entity="launch", entity_id=launch.id, launch_id=launch.id,
                  before={"status": before}, after={"status": status}, note=reason, at=now)
+    # Every stakeholder's live prompt says the launch is on hold, cancelled or complete.
+    owners = session.exec(select(Item.owner_id).where(Item.launch_id == launch.id, Item.owner_id.is_not(None)))
+    for owner in dict.fromkeys(owners):
+        outbox.refresh_prompt(session, launch.id, owner, now=now)
 
 
 def _recycle(session: Session, launch: Launch, decision: GateDecision, vote: Vote, now: datetime,
