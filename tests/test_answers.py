@@ -309,7 +309,7 @@ def test_owner_hands_an_item_to_someone_new_to_the_launch(standin, bot, launch):
 
     assert item(engine, target.id).owner_id == "ULEAD2"
     (intro,) = dms(standin, "ULEAD2")
-    assert "<@UWFM> handed you" in text_of(intro) and f'"item.done"' in json.dumps(intro["blocks"])
+    assert "<@UWFM> handed you" in text_of(intro) and '"item.done"' in json.dumps(intro["blocks"])
     assert f"item-{target.id}" not in json.dumps(prompt_for(standin, bot, launch.id, "UWFM")["blocks"])
     assert len(dms(standin, "UWFM")) == 1  # they did it themselves: no DM about it
     (event,) = events(engine, "item.reassigned")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, timedelta
+from datetime import date
 
 import httpx
 import pytest
@@ -11,29 +11,11 @@ from sqlmodel import select
 
 from bot.db import unit_of_work
 from models import AuditEvent, Gate, Item, Launch, LaunchRole
-
-LAUNCH_DATE = date(2027, 11, 15)  # ~3.5 months after the test clock's Monday 2 Aug 2027
-
-
-def form(name="Instant payouts", kind="product", markets=("FR", "DE"), launch_date=LAUNCH_DATE,
-         lead="ULEAD", brief="Payouts in seconds", channel=None):
-    def option(value):
-        return {"value": value, "text": {"type": "plain_text", "text": value}}
-
-    return {
-        "name": {"name": {"type": "plain_text_input", "value": name}},
-        "kind": {"kind": {"type": "static_select", "selected_option": option(kind) if kind else None}},
-        "markets": {"markets": {"type": "multi_static_select", "selected_options": [option(m) for m in markets]}},
-        "launch_date": {"launch_date": {"type": "datepicker",
-                                        "selected_date": launch_date.isoformat() if launch_date else None}},
-        "readiness_lead": {"readiness_lead": {"type": "users_select", "selected_user": lead}},
-        "brief": {"brief": {"type": "plain_text_input", "value": brief}},
-        "channel": {"channel": {"type": "conversations_select", "selected_conversation": channel}},
-    }
+from tests.flows import LAUNCH_DATE, launch_form
 
 
 def submit(standin, bot, **kw):
-    return standin.send_view_submission(bot.url, "UPM", "launch_new", form(**kw))
+    return standin.send_view_submission(bot.url, "UPM", "launch_new", launch_form(**kw))
 
 
 def launches(bot):
@@ -164,11 +146,11 @@ def test_launches_channel_gets_one_line(standin, settings, clock):
     announce = standin.add_channel(name="launches")
     rt = build_runtime(settings.model_copy(update={"launches_channel": announce}), clock=clock)
     sync_stakeholders(settings, rt.ctx.engine, rt.client)
-    from bot.listeners.launch_modal import parse_form
     from bot.listeners.common import view_state
+    from bot.listeners.launch_modal import parse_form
     from bot.services import launches as svc
 
-    values = view_state({"view": {"state": {"values": form()}}})
+    values = view_state({"view": {"state": {"values": launch_form()}}})
     cleaned = svc.validate_form(parse_form(values), rt.ctx.templates, clock().date())
     with unit_of_work(rt.ctx.engine) as session:
         svc.open_launch(session, cleaned, actor="UPM", template=rt.ctx.templates["product"], now=clock(),
@@ -198,7 +180,7 @@ def test_list_status_help_and_unknowns(standin, bot):
 @pytest.mark.parametrize("tamper", ["unsigned", "forged", "stale"])
 def test_bad_signatures_are_refused_and_change_nothing(standin, bot, tamper):
     body = "payload=" + json.dumps({"type": "view_submission", "user": {"id": "UPM"},
-                                    "view": {"callback_id": "launch_new", "state": {"values": form()}}})
+                                    "view": {"callback_id": "launch_new", "state": {"values": launch_form()}}})
     if tamper == "unsigned":
         resp = httpx.post(f"{bot.url}/slack/events", content=body,
                           headers={"Content-Type": "application/x-www-form-urlencoded"})

@@ -226,7 +226,7 @@ def test_nothing_is_nudged_once_answered_waived_or_the_launch_stops(standin, bot
 
 
 def test_snooze_until_due_quiets_until_the_due_day(standin, bot, clock):
-    launch = open_japan_launch(standin, bot)
+    open_japan_launch(standin, bot)
     clock.set(at(3, 13))
     run_tick(bot.rt.ctx, clock())
     deliver(bot)

@@ -182,11 +182,3 @@ def launch_edit_modal(launch: Launch, *, private_metadata: str) -> View:
         ],
     )
 
-
-def parse_metadata(raw: str | None) -> dict:
-    try:
-        data = json.loads(raw or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-

@@ -12,12 +12,12 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
-    StaticMultiSelectElement,
     Option,
     OptionGroup,
     PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
+    StaticMultiSelectElement,
     StaticSelectElement,
     UserSelectElement,
 )

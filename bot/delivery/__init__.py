@@ -2,6 +2,8 @@
 
 Modules that register renderers are imported here so the worker knows them.
 """
-from . import renderers  # noqa: F401
-from . import reminder_renderers  # noqa: F401
-from . import gate_renderers  # noqa: F401
+from . import (
+    gate_renderers,  # noqa: F401
+    reminder_renderers,  # noqa: F401
+    renderers,  # noqa: F401
+)

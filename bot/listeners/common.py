@@ -1,7 +1,11 @@
 """Small helpers shared by the listeners."""
 from __future__ import annotations
 
+import json
 import logging
+from datetime import date
+
+from slack_sdk.errors import SlackApiError
 
 from bot.blocks.launch_views import notice
 from bot.blocks.text import esc
@@ -18,6 +22,39 @@ def ephemeral(text: str, *, escape: bool = True) -> dict:
 
 def problem(exc: ServiceError) -> dict:
     return ephemeral(str(exc), escape=False)
+
+
+def from_home(body: dict) -> bool:
+    return (body.get("container") or {}).get("type") == "view" and (body.get("view") or {}).get("type") == "home"
+
+
+def tell(client, body: dict, respond, reply: dict) -> None:
+    """Answer only the person who acted: via response_url, else an ephemeral in their DM with the bot."""
+    user = body["user"]["id"]
+    try:
+        if body.get("response_url"):
+            respond(**reply, replace_original=False)
+        else:
+            client.chat_postEphemeral(channel=user, user=user, text=reply["text"], blocks=reply["blocks"])
+    except (SlackApiError, OSError) as exc:
+        log.warning("could not tell %s: %s", user, exc)
+
+
+def parse_date(raw: str | None) -> date | None:
+    """A datepicker value, or None when empty or malformed (the service says what is missing)."""
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def json_object(raw: str | None) -> dict:
+    """A button value or private_metadata we wrote as JSON; anything else reads as empty."""
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def view_state(body: dict) -> dict:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import date
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
@@ -23,7 +22,7 @@ from bot.services.errors import Conflict, FieldErrors, NotFound, ServiceError
 from models import Item, Launch, Outcome
 
 from .commands import subcommand
-from .common import ephemeral, problem, view_state
+from .common import ephemeral, from_home, json_object, parse_date, problem, tell, view_state
 from .home import ensure_tz, publish_home
 
 log = logging.getLogger(__name__)
@@ -31,35 +30,12 @@ TIMELINE_DEFAULT = 30
 TIMELINE_MAX = 200
 
 
-def _json(raw: str | None) -> dict:
-    try:
-        data = json.loads(raw or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
-def _date(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
 
 
-def from_home(body: dict) -> bool:
-    return (body.get("container") or {}).get("type") == "view" and (body.get("view") or {}).get("type") == "home"
 
 
-def tell(client, body: dict, respond, reply: dict) -> None:
-    """Answer only the person who clicked: via response_url, else an ephemeral in their DM with the bot."""
-    user = body["user"]["id"]
-    try:
-        if body.get("response_url"):
-            respond(**reply, replace_original=False)
-        else:
-            client.chat_postEphemeral(channel=user, user=user, text=reply["text"], blocks=reply["blocks"])
-    except (SlackApiError, OSError) as exc:
-        log.warning("could not tell %s: %s", user, exc)
 
 
 def _refuse_on_home(client, body: dict, respond, exc: ServiceError) -> None:
@@ -79,7 +55,7 @@ def _ballot(meta: dict, values: dict) -> decisions.Ballot:
     for n in range(1, decisions.MAX_CONDITIONS + 1):
         text_id, owner_id, due_id = gate_views.condition_ids(n)
         conditions.append(decisions.Condition(values.get(text_id) or "", values.get(owner_id),
-                                              _date(values.get(due_id))))
+                                              parse_date(values.get(due_id))))
     return decisions.Ballot(outcome=str(meta.get("o")), reason=values.get(Field.REASON) or "",
                             conditions=conditions, reopen=list(values.get(Field.REOPEN) or []))
 
@@ -98,7 +74,7 @@ def register(app: App, rt: Runtime) -> None:
         actor = body["user"]["id"]
         action = body["actions"][0]
         outcome = action["action_id"].split(":", 1)[1]
-        data = _json(action.get("value"))
+        data = json_object(action.get("value"))
         gate_id, round_ = int(data.get("g") or 0), int(data.get("r") or 0)
         home = from_home(body)
         now = rt.ctx.now()
@@ -133,7 +109,7 @@ def register(app: App, rt: Runtime) -> None:
     @app.view(Callback.GATE_DECISION)
     def decision_submitted(ack, body, client):
         actor = body["user"]["id"]
-        meta = _json(body["view"].get("private_metadata"))
+        meta = json_object(body["view"].get("private_metadata"))
         try:
             with unit_of_work(rt.ctx.engine) as session:
                 decisions.cast_vote(session, int(meta.get("g") or 0), int(meta.get("r") or 0), actor,
@@ -172,7 +148,7 @@ def register(app: App, rt: Runtime) -> None:
     @app.view(Callback.ITEM_WAIVE)
     def waive_submitted(ack, body, client):
         actor = body["user"]["id"]
-        meta = _json(body["view"].get("private_metadata"))
+        meta = json_object(body["view"].get("private_metadata"))
         values = view_state(body)
         item_id = meta.get("i") or values.get(Field.ITEM)
         if not item_id:
@@ -181,7 +157,7 @@ def register(app: App, rt: Runtime) -> None:
         try:
             with unit_of_work(rt.ctx.engine) as session:
                 waivers.waive(session, int(item_id), actor, values.get(Field.REASON) or "",
-                              _date(values.get(Field.EXPIRES)), now=rt.ctx.now(), settings=settings)
+                              parse_date(values.get(Field.EXPIRES)), now=rt.ctx.now(), settings=settings)
         except FieldErrors as exc:
             ack(response_action="errors", errors=exc.errors)
             return

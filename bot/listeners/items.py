@@ -17,26 +17,14 @@ from bot.services import answers, snooze
 from bot.services.errors import FieldErrors, ServiceError
 from bot.services.policy import WorkingHours
 
-from .common import ephemeral, problem, view_state
+from .common import ephemeral, from_home, json_object, problem, tell, view_state
 from .home import publish_home
 
 log = logging.getLogger(__name__)
 
 
-def from_home(body: dict) -> bool:
-    return (body.get("container") or {}).get("type") == "view" and (body.get("view") or {}).get("type") == "home"
 
 
-def tell(client, body: dict, respond, reply: dict) -> None:
-    """An ephemeral answer to the person who acted: via response_url, else chat.postEphemeral in their DM."""
-    user = body["user"]["id"]
-    try:
-        if body.get("response_url"):
-            respond(**reply, replace_original=False)
-        else:
-            client.chat_postEphemeral(channel=user, user=user, text=reply["text"], blocks=reply["blocks"])
-    except (SlackApiError, OSError) as exc:
-        log.warning("could not tell %s: %s", user, exc)
 
 
 def settled(rt: Runtime, client, body: dict, home: bool | None = None) -> None:
@@ -57,7 +45,7 @@ def _open(rt: Runtime, client, body: dict, respond, build) -> None:
     actor = body["user"]["id"]
     action = body["actions"][0]
     raw = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
-    data = answer_modals.parse_metadata(raw) if raw.startswith("{") else {"i": raw}
+    data = json_object(raw) if raw.startswith("{") else {"i": raw}
     try:
         with unit_of_work(rt.ctx.engine) as session:
             item, launch = answers.load(session, data.get("i"))
@@ -118,10 +106,10 @@ def register(app: App, rt: Runtime) -> None:
     def menu(ack, body, client, respond):
         actor = body["user"]["id"]
         raw = (body["actions"][0].get("selected_option") or {}).get("value") or "{}"
-        op = answer_modals.parse_metadata(raw).get("op")
+        op = json_object(raw).get("op")
         if op == "reopen":
             if quick(ack, body, client, respond, lambda session: answers.reopen(
-                    session, answer_modals.parse_metadata(raw).get("i"), actor=actor, now=rt.ctx.now(),
+                    session, json_object(raw).get("i"), actor=actor, now=rt.ctx.now(),
                     settings=settings)):
                 settled(rt, client, body)
             return
@@ -142,7 +130,7 @@ def register(app: App, rt: Runtime) -> None:
     @app.action(re.compile(rf"^{re.escape(Action.SNOOZE)}(:.*)?$"))
     def snooze_clicked(ack, body, client, respond):
         actor = body["user"]["id"]
-        data = answer_modals.parse_metadata(body["actions"][0].get("value"))
+        data = json_object(body["actions"][0].get("value"))
         said: list[str] = []
 
         def change(session):
@@ -157,7 +145,7 @@ def register(app: App, rt: Runtime) -> None:
     def submission(ack, body, client, run):
         """Run `run(session, actor, meta, values)`; errors go back into the modal."""
         actor = body["user"]["id"]
-        meta = answer_modals.parse_metadata(body["view"].get("private_metadata"))
+        meta = json_object(body["view"].get("private_metadata"))
         try:
             with unit_of_work(rt.ctx.engine) as session:
                 run(session, actor, meta, view_state(body))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date
 
 from slack_bolt import App
 
@@ -15,7 +14,7 @@ from bot.services import launch_edit
 from bot.services.errors import FieldErrors, ServiceError
 
 from .commands import subcommand
-from .common import ephemeral, view_state
+from .common import ephemeral, json_object, parse_date, view_state
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +31,6 @@ def _edit(rt: Runtime, ack, client, body, args: list[str]):
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-def _date(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
 
 
 def register(app: App, rt: Runtime) -> None:
@@ -44,10 +38,10 @@ def register(app: App, rt: Runtime) -> None:
     def submitted(ack, body):
         actor = body["user"]["id"]
         values = view_state(body)
-        meta = answer_modals.parse_metadata(body["view"].get("private_metadata"))
+        meta = json_object(body["view"].get("private_metadata"))
         try:
             with unit_of_work(rt.ctx.engine) as session:
-                change = launch_edit.change_date(session, int(meta.get("l") or 0), _date(values.get(Field.LAUNCH_DATE)),
+                change = launch_edit.change_date(session, int(meta.get("l") or 0), parse_date(values.get(Field.LAUNCH_DATE)),
                                                  actor=actor, now=rt.ctx.now(), settings=rt.ctx.settings,
                                                  reason=values.get(Field.REASON))
         except FieldErrors as exc:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 from slack_bolt import App
 
@@ -12,7 +11,7 @@ from bot.runtime import Runtime
 from bot.services import launches, policy
 from bot.services.errors import FieldErrors
 
-from .common import view_state
+from .common import parse_date, view_state
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +22,7 @@ FIELD_BLOCKS = {
 
 
 def parse_form(values: dict) -> launches.LaunchForm:
-    raw_date = values.get(Field.LAUNCH_DATE)
-    try:
-        launch_date = date.fromisoformat(raw_date) if raw_date else None
-    except ValueError:
-        launch_date = None
+    launch_date = parse_date(values.get(Field.LAUNCH_DATE))
     return launches.LaunchForm(
         name=values.get(Field.NAME) or "",
         kind=values.get(Field.KIND) or "",

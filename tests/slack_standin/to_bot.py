@@ -19,7 +19,8 @@ from urllib.parse import urlencode
 import httpx
 
 from . import payloads, spec
-from .ids import VERIFICATION_TOKEN, dm_id, short_id, trigger_id as new_trigger_id
+from .ids import VERIFICATION_TOKEN, dm_id, short_id
+from .ids import trigger_id as new_trigger_id
 from .payloads import ActionMatcher
 from .responses import apply_reply, issue_url
 from .signing import signed_headers
