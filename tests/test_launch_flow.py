@@ -53,9 +53,18 @@ def test_submitting_opens_the_launch_and_tells_everyone(standin, bot):
     assert gates[-1].due_at.date() > LAUNCH_DATE  # post-launch review comes after the date
     assert all(i.due_at.weekday() < 5 for i in items)
     assert all(i.due_at.tzinfo is not None for i in items)
-    # French content goes to the French override, not the global holder.
+    # French content goes to the French override, not the global holder; an item that
+    # only applies to Germany goes to whoever covers Germany (the global holder here).
     content_owners = {i.owner_id for i in items if i.owner_role == "content"}
     assert "UCONTENTFR" in content_owners
+    template = bot.rt.ctx.templates["product"]
+    only = {item.id: item.when.markets for _, item in template.items_for("product", ["FR", "DE"])
+            if item.when and item.when.markets and item.owner_role == "content"}
+    german = [i for i in items if i.item_key in only and "FR" not in only[i.item_key]]
+    french = [i for i in items if i.item_key in only and "DE" not in only[i.item_key]]
+    assert german and french
+    assert {i.owner_id for i in german} == {"UCONTENT"}
+    assert {i.owner_id for i in french} == {"UCONTENTFR"}
     assert created.actor == "UPM"
     assert {r.role for r in roles} >= {"product_manager", "readiness_lead"}
 

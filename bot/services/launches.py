@@ -13,7 +13,7 @@ from models import Gate, GateStatus, Item, Launch, LaunchRole, LaunchStatus
 from . import audit, calendar, directory, reminders
 from .errors import FieldErrors, NotFound
 from .outbox import LAUNCH_CHANNEL, Kind, enqueue, refresh_status_card
-from .templates import LAUNCH_KINDS, ChecklistTemplate
+from .templates import LAUNCH_KINDS, ChecklistTemplate, ItemTemplate
 
 NAME_MAX = 80
 BRIEF_MAX = 2000
@@ -94,13 +94,24 @@ def channel_name(launch: Launch) -> str:
     return f"{launch.key.lower()}-{slug}"[:80].rstrip("-_") if slug else launch.key.lower()
 
 
-def _owner_for(role: str, launch: Launch, resolved: dict[str, list[str]]) -> str:
+def _owner_for(session: Session, item: ItemTemplate, launch: Launch, resolved: dict[str, list[str]]) -> str:
+    """The item's owner: the launch owner or lead for their roles, else the role's first holder.
+
+    An item that only applies to some markets (German legal wording, say) goes to
+    the holder for those markets, so a FR+DE launch sends it to German content, not
+    to whoever covers France.
+    """
+    role = item.owner_role
     if role == "product_manager":
         return launch.owner_id
     if role == "readiness_lead":
         return launch.readiness_lead_id
+    holders = resolved.get(role) or []
+    if item.when and item.when.markets:
+        markets = [m for m in launch.markets if m in item.when.markets]
+        holders = directory.members(session, role, markets) or holders
     # An unstaffed role falls back to the lead, who can reassign.
-    return (resolved.get(role) or [launch.readiness_lead_id])[0]
+    return (holders or [launch.readiness_lead_id])[0]
 
 
 def open_launch(
@@ -174,7 +185,7 @@ def open_launch(
             link=item_t.link,
             why=item_t.why,
             owner_role=item_t.owner_role,
-            owner_id=_owner_for(item_t.owner_role, launch, resolved),
+            owner_id=_owner_for(session, item_t, launch, resolved),
             answer_kind=item_t.answer,
             choices=item_t.choices,
             min_value=item_t.min,
