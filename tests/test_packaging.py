@@ -45,7 +45,7 @@ def test_manifest_declares_what_the_bot_uses():
     assert settings["socket_mode_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "im:write", "users:read", "usergroups:read", "channels:manage",
-            "channels:write.invites"} <= scopes
+            "channels:write.invites", "channels:read"} <= scopes
 
 
 def test_env_example_names_every_setting():

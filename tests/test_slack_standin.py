@@ -414,6 +414,46 @@ def test_channel_names_and_name_taken(slack, client):
     assert slack.channel(created["id"])["members"] == [SlackStandIn.BOT_USER]
 
 
+def test_conversations_list_pages_with_a_cursor_and_filters_after_paging(slack, client):
+    mine = client.conversations_create(name="lr-1-mine")["channel"]["id"]
+    theirs = slack.add_channel(name="general", bot_member=False)
+    gone = slack.add_channel(name="old-news", archived=True)
+    hidden = slack.add_channel(name="secret", is_private=True, bot_member=False)
+    private = slack.add_channel(name="team-private", is_private=True)
+    client.chat_postMessage(channel="UPM", text="hi")  # opens a DM
+
+    def listing(**kw):
+        names, cursor, pages = [], None, 0
+        while True:
+            resp = client.conversations_list(cursor=cursor, **kw)
+            names += [c.get("name") or c["id"] for c in resp["channels"]]
+            pages += 1
+            cursor = resp["response_metadata"]["next_cursor"]
+            if not cursor:
+                return names, pages
+
+    names, pages = listing(limit=1000)
+    assert sorted(names) == ["general", "lr-1-mine", "old-news"] and pages == 1  # public only by default
+    slack.list_page_size = 1
+    names, pages = listing(types="public_channel", exclude_archived=True, limit=1000)
+    assert sorted(names) == ["general", "lr-1-mine"] and pages == 6  # one per conversation, some empty
+    first = client.conversations_list(limit=1)
+    assert len(first["channels"]) <= 1 and first["response_metadata"]["next_cursor"]
+    names, _ = listing(types="private_channel,im")
+    assert "team-private" in names and "secret" not in names and slack.dm_channel_for("UPM") in names
+    slack.list_page_size = None
+    (row,) = [c for c in client.conversations_list()["channels"] if c["id"] == mine]
+    assert row["creator"] == SlackStandIn.BOT_USER and row["is_member"] and row["num_members"] == 1
+    assert {c["id"]: c["creator"] for c in client.conversations_list()["channels"]}[theirs] == "UADMIN"
+    assert {gone, hidden, private} - {c["id"] for c in client.conversations_list()["channels"]} == {hidden, private}
+    for kw, error in (({"limit": 1001}, "invalid_limit"), ({"limit": 0}, "invalid_limit"),
+                      ({"limit": "ten"}, "invalid_limit"), ({"cursor": "not-a-cursor"}, "invalid_cursor"),
+                      ({"types": "public_channel,shared"}, "invalid_types")):
+        with pytest.raises(SlackApiError) as err:
+            client.conversations_list(**kw)
+        assert err.value.response["error"] == error, kw
+
+
 def test_invite_rules(slack, client):
     channel = client.conversations_create(name="lr-1")["channel"]["id"]
     client.conversations_invite(channel=channel, users="UPM")

@@ -1,4 +1,4 @@
-"""Modals for answering an item, giving a reason, reassigning it, and moving a launch date.
+"""Modals for answering an item, giving a reason, delegating or reassigning it, and moving a launch date.
 
 Every item modal carries `{"i": item_id, ...}` in `private_metadata` and is
 pre-filled with the current answer, so editing starts from what is there.
@@ -26,7 +26,7 @@ from slack_sdk.models.views import View
 from models import Item, ItemState, Launch
 
 from .ids import Callback, Field
-from .text import clip, day, esc, link
+from .text import clip, day, esc, link, user
 
 NOTE_MAX = 1000
 TEXT_MAX = 2000
@@ -160,6 +160,21 @@ def reassign_modal(item: Item, launch: Launch, tz: str | None, *, private_metada
         hint="They get the item in a DM and the current owner is told.",
         element=UserSelectElement(action_id=Field.USER, placeholder="Pick a person"))]
     return View(type="modal", callback_id=Callback.ITEM_REASSIGN, title="Reassign item", submit="Reassign",
+                close="Cancel", private_metadata=private_metadata, blocks=blocks)
+
+
+def delegate_modal(item: Item, launch: Launch, tz: str | None, *, private_metadata: str) -> View:
+    """Pick who may answer for the owner; pre-filled with the current delegate, empty removes them."""
+    owner = user(item.owner_id) if item.owner_id else "The owner"
+    hint = "They get the item in a DM and on their Home tab, and can answer it." + (
+        " Leave empty to remove the delegate." if item.delegate_id else "")
+    blocks = _intro(item, launch, tz) + [
+        SectionBlock(text=MarkdownTextObject(text=f"{owner} stays the owner and keeps getting its reminders.")),
+        InputBlock(block_id=Field.USER, label="Who may answer it for the owner", optional=True, hint=hint,
+                   element=UserSelectElement(action_id=Field.USER, placeholder="Pick a person",
+                                             initial_user=item.delegate_id or None)),
+    ]
+    return View(type="modal", callback_id=Callback.ITEM_DELEGATE, title="Delegate item", submit="Save",
                 close="Cancel", private_metadata=private_metadata, blocks=blocks)
 
 

@@ -22,7 +22,7 @@ from models import LaunchStatus
 from .gate_views import decide_buttons
 from .ids import Action
 from .launch_views import GATE_ICONS, ITEM_ICONS, STATUS_LABELS
-from .prompts import item_controls
+from .prompts import delegated_note, item_controls
 from .text import clip, day, esc, user
 
 MAX_BLOCKS = 100
@@ -43,12 +43,13 @@ def _approval(a: Approval, tz: str | None) -> list:
             decide_buttons(a.gate, a.gate.review_round, f"home-decide-{a.gate.id}")]
 
 
-def _item(m: MyItem, tz: str | None) -> list:
+def _item(m: MyItem, tz: str | None, viewer: str) -> list:
     item = m.item
     paused = " · _launch on hold_" if m.launch.status == LaunchStatus.ON_HOLD else ""
+    delegated = f"\n{delegated_note(item, viewer)}" if item.delegate_id else ""
     text = (f"{ITEM_ICONS.get(item.state, '')} *{esc(clip(item.question, 500))}*\n"
             f"{m.launch.key} · {esc(m.launch.name)} · {esc(m.gate.name)} · due {day(item.due_at, tz)}"
-            + ("" if item.required else " · optional") + paused)
+            + ("" if item.required else " · optional") + paused + delegated)
     return [SectionBlock(block_id=f"home-q-{item.id}", text=MarkdownTextObject(text=clip(text))), item_controls(item)]
 
 
@@ -87,7 +88,7 @@ def home_view(data: Home) -> View:
     if not data.items:
         blocks.append(SectionBlock(text="You have no open items. 🎉"))
     for m in items:
-        blocks += _item(m, tz)
+        blocks += _item(m, tz, data.user_id)
     if len(data.items) > len(items):
         blocks.append(_more(len(data.items) - len(items), "items — the soonest due are shown first"))
     blocks.append(DividerBlock())

@@ -4,7 +4,7 @@ from enum import StrEnum
 
 class Action(StrEnum):
     ITEM_DONE = "item.done"
-    ITEM_MENU = "item.menu"          # overflow: n/a, blocked, reassign, reopen
+    ITEM_MENU = "item.menu"          # overflow: n/a, blocked, reopen, delegate, reassign
     ITEM_ANSWER = "item.answer"      # opens the answer modal
     SNOOZE = "nudge.snooze"          # suffixed ":1d" / ":3d" / ":due" (action ids are unique per message)
     GATE_DECIDE = "gate.decide"      # opens the decision modal (value: gate id + outcome)
@@ -19,6 +19,7 @@ class Callback(StrEnum):
     ITEM_ANSWER = "item_answer"
     ITEM_REASON = "item_reason"      # n/a or blocked with a reason
     ITEM_REASSIGN = "item_reassign"
+    ITEM_DELEGATE = "item_delegate"  # choose (or remove) who may answer for the owner
     GATE_DECISION = "gate_decision"
     ITEM_WAIVE = "item_waive"
 

@@ -112,6 +112,7 @@ CHANGE_WORDS = {
     "item.marked_blocked": ("⛔", "flagged as blocked:"),
     "item.reopened": ("↩️", "reopened"),
     "item.reassigned": ("🔀", "reassigned"),
+    "item.delegated": ("🤝", "delegated"),
 }
 
 
@@ -123,6 +124,10 @@ def change_line(event: AuditEvent, items: dict[int, Item]) -> str:
         extra = ""
         if event.action == "item.reassigned" and isinstance(event.after, dict):
             extra = f" to {user(event.after.get('owner'))}"
+        if event.action == "item.delegated" and isinstance(event.after, dict):
+            if not event.after.get("delegate"):
+                return f"{icon} {user(event.actor)} removed the delegate of {what}"
+            extra = f" to {user(event.after.get('delegate'))}"
         return f"{icon} {user(event.actor)} {verb} {what}{extra}"
     if event.action == "launch.date_changed" and isinstance(event.after, dict):
         return f"📅 {user(event.actor)} moved the launch date to {esc(event.after.get('launch_date'))}"

@@ -50,7 +50,16 @@ def due_text(item: Item, tz: str | None, now: datetime | None = None) -> str:
             + ("" if item.required else " · optional"))
 
 
-def item_line(item: Item, tz: str | None, now: datetime | None = None) -> str:
+def delegated_note(item: Item, viewer: str | None = None) -> str:
+    """Who may answer it besides its owner ("" when nobody)."""
+    if not item.delegate_id:
+        return ""
+    if viewer and viewer == item.delegate_id:
+        return f"🤝 Delegated to you by {user(item.owner_id)}"
+    return f"🤝 Delegated to {user(item.delegate_id)}"
+
+
+def item_line(item: Item, tz: str | None, now: datetime | None = None, viewer: str | None = None) -> str:
     parts = [f"{ITEM_ICONS.get(item.state, '')} *{esc(item.question)}*"]
     summary = answer_summary(item)
     if summary:
@@ -69,17 +78,22 @@ def item_line(item: Item, tz: str | None, now: datetime | None = None) -> str:
             parts.append(f"_Why: {esc(item.why)}_")
         if item.link:
             parts.append(link(item.link, "How to"))
+    if item.delegate_id:
+        parts.append(delegated_note(item, viewer))
     return clip("\n".join(parts))
 
 
 def menu_options(item: Item) -> list[Option]:
-    """The overflow fits the state: no "Not applicable" on an n/a item, "Reopen" once answered."""
+    """The overflow fits the state: no "Not applicable" on an n/a item, "Reopen" once answered,
+    "Delegate…" while open (or to change / remove a delegate already set)."""
     ops = []
     if item.state != ItemState.NA:
         ops.append(("na", "Not applicable…"))
     ops.append(("blocked", "Update blocker…" if item.state == ItemState.BLOCKED else "Blocked…"))
     if item.state in (ItemState.DONE, ItemState.NA):
         ops.append(("reopen", "Reopen"))
+    if item.is_open or item.delegate_id:
+        ops.append(("delegate", "Change delegate…" if item.delegate_id else "Delegate…"))
     ops.append(("reassign", "Reassign…"))
     return [Option(value=json.dumps({"i": item.id, "op": op}), text=label) for op, label in ops]
 

@@ -6,6 +6,7 @@ import secrets
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlmodel import select
 
 from bot.db import unit_of_work
 from bot.services import audit
@@ -15,14 +16,25 @@ from models import Launch, OutboxMessage
 log = logging.getLogger(__name__)
 
 
+LIST_PAGE = 999  # conversations.list `limit`: Slack's docs say "under 1000" (older: "no larger than 1000")
+
+
 def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage, bot_user: str | None):
-    """conversations.create, stepping past `name_taken` with -2, -3…, then invite."""
+    """conversations.create, stepping past `name_taken` with -2, -3…, then invite.
+
+    A taken name may be our own channel: the process died after Slack created it
+    and before `launch.channel_id` was saved, and this row is the retry. Such a
+    channel (created by the bot, used by no other launch) is adopted instead of
+    making a second one.
+    """
     with unit_of_work(ctx.engine) as session:
         launch = session.get(Launch, row.launch_id)
         if launch.channel_id:  # a retry after the channel was made
             return _invite(client, launch.channel_id, row.payload.get("users", []), bot_user)
     base = row.payload["name"]
     candidates = [base] + [f"{base[:77]}-{n}" for n in range(2, 10)] + [f"{base[:72]}-{secrets.token_hex(3)}"]
+    existing = PublicChannels(client)
+    adopted = False
     for name in candidates:
         try:
             channel = client.conversations_create(name=name, is_private=False)["channel"]
@@ -30,20 +42,59 @@ def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage
         except SlackApiError as exc:
             if exc.response.get("error") != "name_taken":
                 raise
+        bot_user = bot_user or client.auth_test()["user_id"]  # fails → the row is retried, never a duplicate
+        channel = existing.named(name)
+        if channel and _left_by_us(ctx, channel, launch.id, bot_user):
+            adopted = True
+            if not channel.get("is_member"):
+                client.conversations_join(channel=channel["id"])
+            break
     else:  # pragma: no cover - ten taken names in a row
         raise SlackApiError("every channel name taken", {"ok": False, "error": "name_taken"})
     with unit_of_work(ctx.engine) as session:
         launch = session.get(Launch, row.launch_id)
         launch.channel_id = channel["id"]
         session.add(launch)
+        after = {"channel": channel["id"], "name": channel["name"]} | ({"adopted": True} if adopted else {})
         audit.record(session, actor="launchgate", action="launch.channel_created", entity="launch",
-                     entity_id=launch.id, launch_id=launch.id, after={"channel": channel["id"], "name": channel["name"]},
-                     at=ctx.now())
+                     entity_id=launch.id, launch_id=launch.id, after=after, at=ctx.now())
+    if adopted:
+        log.info("%s: adopted #%s (%s), created by the bot before a restart", launch.key, channel["name"],
+                 channel["id"])
     try:
         client.conversations_setPurpose(channel=channel["id"], purpose=f"Readiness for {launch.key}")
     except SlackApiError as exc:
         log.info("could not set purpose on %s: %s", channel["id"], exc.response.get("error"))
     return _invite(client, channel["id"], row.payload.get("users", []), bot_user)
+
+
+class PublicChannels:
+    """Unarchived public channels by name, read page by page only as far as a lookup needs."""
+
+    def __init__(self, client: WebClient):
+        self.client = client
+        self.by_name: dict[str, dict] = {}
+        self.cursor: str | None = None
+        self.done = False
+
+    def named(self, name: str) -> dict | None:
+        while name not in self.by_name and not self.done:
+            resp = self.client.conversations_list(types="public_channel", exclude_archived=True, limit=LIST_PAGE,
+                                                  cursor=self.cursor)
+            for channel in resp.get("channels") or []:
+                self.by_name.setdefault(channel.get("name"), channel)
+            self.cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
+            self.done = self.cursor is None
+        return self.by_name.get(name)
+
+
+def _left_by_us(ctx: AppContext, channel: dict, launch_id: int, bot_user: str) -> bool:
+    """The bot created it and no other launch has it: a channel a crash left behind for this launch."""
+    if channel.get("creator") != bot_user:
+        return False
+    with unit_of_work(ctx.engine) as session:
+        taken = session.exec(select(Launch.id).where(Launch.channel_id == channel["id"], Launch.id != launch_id))
+        return taken.first() is None
 
 
 def invite(ctx: AppContext, client: WebClient, row: OutboxMessage, bot_user: str | None):

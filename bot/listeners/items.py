@@ -1,5 +1,5 @@
 """Item controls in prompts, nudges and the Home tab: Done, Answer…, the overflow
-(Not applicable… / Blocked… / Reopen / Reassign…), snooze buttons, and the modals they open."""
+(Not applicable… / Blocked… / Reopen / Delegate… / Reassign…), snooze buttons, and the modals they open."""
 from __future__ import annotations
 
 import logging
@@ -13,7 +13,7 @@ from bot.blocks.ids import Action, Callback, Field
 from bot.db import unit_of_work
 from bot.delivery.renderers import user_tz
 from bot.runtime import Runtime
-from bot.services import answers, snooze
+from bot.services import answers, delegates, snooze
 from bot.services.errors import FieldErrors, ServiceError
 from bot.services.policy import WorkingHours
 
@@ -21,10 +21,6 @@ from .common import ephemeral, from_home, json_object, problem, tell, view_state
 from .home import publish_home
 
 log = logging.getLogger(__name__)
-
-
-
-
 
 
 def settled(rt: Runtime, client, body: dict, home: bool | None = None) -> None:
@@ -67,6 +63,8 @@ def register(app: App, rt: Runtime) -> None:
     def check(session, item, launch, actor, op=None):
         if op == "reassign":
             answers.check_can_reassign(session, item, launch, actor, rt.ctx.now())
+        elif op == "delegate":
+            delegates.check_can_delegate(session, item, launch, actor, rt.ctx.now())
         else:
             answers.check_can_answer(session, item, launch, actor, rt.ctx.now())
 
@@ -120,9 +118,11 @@ def register(app: App, rt: Runtime) -> None:
             meta = answer_modals.metadata(item.id, op=op, **extra)
             if op == "reassign":
                 return answer_modals.reassign_modal(item, launch, tz, private_metadata=meta)
+            if op == "delegate":
+                return answer_modals.delegate_modal(item, launch, tz, private_metadata=meta)
             return answer_modals.reason_modal(item, launch, tz, op, private_metadata=meta)
 
-        if op not in ("na", "blocked", "reassign"):
+        if op not in ("na", "blocked", "reassign", "delegate"):
             tell(client, body, respond, ephemeral("That option is not available any more."))
             return
         _open(rt, client, body, respond, build)
@@ -168,19 +168,30 @@ def register(app: App, rt: Runtime) -> None:
         submission(ack, body, client, lambda session, actor, meta, values: answers.mark_with_reason(
             session, meta.get("i"), meta.get("op"), values, actor=actor, now=rt.ctx.now(), settings=settings))
 
-    @app.view(Callback.ITEM_REASSIGN)
-    def reassign_submitted(ack, body, client):
-        new_owner = view_state(body).get(Field.USER)
-        problem_text = person_problem(client, new_owner)
+    def person_submission(ack, body, client, run):
+        """A modal that names a person: refuse bots and deactivated accounts next to the field,
+        then `run(session, actor, meta, person)`."""
+        person = view_state(body).get(Field.USER)
+        problem_text = person_problem(client, person)
         if problem_text:
             ack(response_action="errors", errors={Field.USER: problem_text})
             return
-        submission(ack, body, client, lambda session, actor, meta, values: answers.reassign(
-            session, meta.get("i"), new_owner, actor=actor, now=rt.ctx.now(), settings=settings))
+        submission(ack, body, client, lambda session, actor, meta, values: run(session, actor, meta, person))
+
+    @app.view(Callback.ITEM_REASSIGN)
+    def reassign_submitted(ack, body, client):
+        person_submission(ack, body, client, lambda session, actor, meta, person: answers.reassign(
+            session, meta.get("i"), person, actor=actor, now=rt.ctx.now(), settings=settings))
+
+    @app.view(Callback.ITEM_DELEGATE)
+    def delegate_submitted(ack, body, client):
+        """Empty removes the delegate."""
+        person_submission(ack, body, client, lambda session, actor, meta, person: delegates.set_delegate(
+            session, meta.get("i"), person, actor=actor, now=rt.ctx.now()))
 
 
 def person_problem(client, user_id: str | None) -> str | None:
-    """A bot or a deactivated account cannot own an item (Slack knows; the service cannot)."""
+    """A bot or a deactivated account cannot own or answer an item (Slack knows; the service cannot)."""
     if not user_id:
         return None
     try:

@@ -17,7 +17,7 @@ from models import Item, ItemState, Launch, LaunchStatus
 
 from . import access, answer_values, audit, gates, policy, reminders
 from .errors import Conflict, FieldErrors, NotFound
-from .outbox import Kind, enqueue, refresh_nudge, refresh_prompt, refresh_status_card
+from .outbox import Kind, enqueue, refresh_delegate, refresh_nudge, refresh_prompt, refresh_status_card
 
 ANSWER_REFUSED = ("Only the item's owner ({owner}), their delegate, the launch owner or a readiness lead "
                   "can answer it.")
@@ -26,7 +26,7 @@ REASSIGN_REFUSED = "Only the item's owner ({owner}), the launch owner or a readi
 
 def snapshot(item: Item) -> dict[str, Any]:
     return {"state": item.state, "answer": item.answer, "evidence": item.evidence, "note": item.note,
-            "owner": item.owner_id}
+            "owner": item.owner_id, "delegate": item.delegate_id}
 
 
 def load(session: Session, item_id: int | str) -> tuple[Item, Launch]:
@@ -39,7 +39,7 @@ def load(session: Session, item_id: int | str) -> tuple[Item, Launch]:
     return item, session.get(Launch, item.launch_id)
 
 
-def _owner(item: Item) -> str:
+def owner_mention(item: Item) -> str:
     return f"<@{item.owner_id}>" if item.owner_id else "unassigned"
 
 
@@ -48,7 +48,7 @@ def check_can_answer(session: Session, item: Item, launch: Launch, actor: str, n
     """Raise (after auditing the attempt) unless `actor` may answer this item."""
     if not access.can_answer(session, launch, item, actor):
         raise access.refuse(session, launch=launch, actor=actor, action=action, entity="item", entity_id=item.id,
-                            message=ANSWER_REFUSED.format(owner=_owner(item)), now=now)
+                            message=ANSWER_REFUSED.format(owner=owner_mention(item)), now=now)
     if launch.status == LaunchStatus.CANCELLED:
         raise Conflict(f"{launch.key} is cancelled; its checklist is closed.")
 
@@ -56,7 +56,7 @@ def check_can_answer(session: Session, item: Item, launch: Launch, actor: str, n
 def check_can_reassign(session: Session, item: Item, launch: Launch, actor: str, now: datetime) -> None:
     if actor != item.owner_id and not access.can_steer(session, launch, actor):
         raise access.refuse(session, launch=launch, actor=actor, action="item.reassign", entity="item",
-                            entity_id=item.id, message=REASSIGN_REFUSED.format(owner=_owner(item)), now=now)
+                            entity_id=item.id, message=REASSIGN_REFUSED.format(owner=owner_mention(item)), now=now)
     if launch.status == LaunchStatus.CANCELLED:
         raise Conflict(f"{launch.key} is cancelled; its checklist is closed.")
 
@@ -71,6 +71,8 @@ def _changed(session: Session, item: Item, launch: Launch, *, actor: str, action
     if item.owner_id:
         refresh_prompt(session, launch.id, item.owner_id, now=now)
         refresh_nudge(session, launch.id, item.owner_id, now=now)
+    if item.delegate_id:
+        refresh_delegate(session, launch.id, item.id, item.delegate_id, now=now)
     refresh_status_card(session, launch.id, now=now)
     session.flush()
     gates.items_changed(session, launch, [item.gate_id], actor=actor, now=now)
@@ -142,8 +144,6 @@ def reopen(session: Session, item_id: int | str, *, actor: str, now: datetime, s
                   settings=settings)
 
 
-
-
 def reassign(session: Session, item_id: int | str, new_owner: str | None, *, actor: str, now: datetime,
              settings: Settings) -> Item:
     """Hand the item to someone else: they get their prompt, the old owner a short DM."""
@@ -154,7 +154,7 @@ def reassign(session: Session, item_id: int | str, new_owner: str | None, *, act
     if new_owner == item.owner_id:
         raise FieldErrors({"user": "They already own this item. Pick someone else."})
     before = snapshot(item)
-    old = item.owner_id
+    old, old_delegate = item.owner_id, item.delegate_id
     item.owner_id, item.delegate_id, item.snoozed_until, item.last_nudged_at = new_owner, None, None, None
     reminders.schedule_item(item, launch, policy.for_launch(settings, launch), now)
     session.add(item)
@@ -174,6 +174,8 @@ def reassign(session: Session, item_id: int | str, new_owner: str | None, *, act
     if old:
         refresh_prompt(session, launch.id, old, now=now)
         refresh_nudge(session, launch.id, old, now=now)
+    if old_delegate:  # a new owner starts without a delegate; the old one's DM says so
+        refresh_delegate(session, launch.id, item.id, old_delegate, now=now)
     refresh_status_card(session, launch.id, now=now)
     if launch.channel_id:
         enqueue(session, Kind.INVITE, launch.channel_id, {"users": [new_owner]}, launch_id=launch.id,

@@ -34,13 +34,16 @@ class Kind:
     DIGEST = "digest"
     DATES_MOVED = "dates_moved"          # one DM per owner (and a channel note) when the launch date moves
     HANDOVER = "handover"                # short DM to the new / old owner of a reassigned item
+    DELEGATED = "delegated"              # DM to a new delegate (with the item's controls), or a note to the owner
+    DELEGATE_REFRESH = "delegate_refresh"  # chat.update of that DM to the delegate (answers, removal)
     PROFILE = "profile"                  # users.info → UserProfile (time zone); sends no message
     REVIEW = "review"                    # gate review message to an approver
     REVIEW_REFRESH = "review_refresh"
     ADMIN_ALERT = "admin_alert"
 
 
-REFRESH_KINDS = {Kind.STATUS_CARD, Kind.PROMPT_REFRESH, Kind.REVIEW_REFRESH, Kind.NUDGE_REFRESH}
+REFRESH_KINDS = {Kind.STATUS_CARD, Kind.PROMPT_REFRESH, Kind.REVIEW_REFRESH, Kind.NUDGE_REFRESH,
+                 Kind.DELEGATE_REFRESH}
 
 
 def enqueue(
@@ -112,3 +115,10 @@ def refresh_prompt(session: Session, launch_id: int, user_id: str, now: datetime
 def refresh_nudge(session: Session, launch_id: int, user_id: str, now: datetime | None = None) -> None:
     """Re-render the person's latest nudge for this launch in place (never posts a new one)."""
     refresh(session, Kind.NUDGE_REFRESH, user_id, launch_id, f"{launch_id}:{user_id}", user=user_id, now=now)
+
+
+def refresh_delegate(session: Session, launch_id: int, item_id: int, user_id: str,
+                     now: datetime | None = None) -> None:
+    """Re-render the DM that made `user_id` the item's delegate, in place (never posts a new one)."""
+    refresh(session, Kind.DELEGATE_REFRESH, user_id, launch_id, f"{item_id}:{user_id}", item=item_id, user=user_id,
+            now=now)

@@ -127,6 +127,10 @@ def describe(event: AuditEvent, names: Names) -> list[Part]:
         return _item_change(event, entity, names)
     if a == "item.reassigned":
         return [f"reassigned {entity} from ", Mention(_get(before, "owner")), " to ", Mention(_get(after, "owner"))]
+    if a == "item.delegated":
+        if not _get(after, "delegate"):
+            return [f"removed the delegate of {entity} (", Mention(_get(before, "delegate")), ")"]
+        return [f"delegated {entity} to ", Mention(_get(after, "delegate"))]
     if a == "nudge.sent":
         count, overdue = len(_get(after, "items") or []), _get(after, "overdue")
         return ["nudged ", Mention(_get(after, "to")), f" about {count} item{'s' if count != 1 else ''}"

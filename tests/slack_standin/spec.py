@@ -54,6 +54,7 @@ NEWER_ERRORS: dict[str, list[str]] = {
     "chat.postMessage": _BLOCK_ERRORS,
     "chat.update": _BLOCK_ERRORS + ["is_archived"],
     "chat.postEphemeral": _BLOCK_ERRORS + ["not_in_channel"],
+    "conversations.list": ["invalid_limit", "invalid_cursor", "invalid_types"],
     "conversations.open": ["cannot_dm_bot"],
     "usergroups.users.list": ["no_such_subteam"],
     "views.open": _VIEW_ERRORS + _TRIGGER_ERRORS,

@@ -61,6 +61,17 @@ class SlackStandIn(SendsToBot):
     def trigger_ttl(self, seconds: float) -> None:
         self.state.trigger_ttl = seconds
 
+    @property
+    def list_page_size(self) -> int | None:
+        """At most this many conversations per `conversations.list` page, whatever `limit` asks
+        (Slack may return fewer than `limit`); tests shrink it to exercise pagination."""
+        return self.state.list_page_size
+
+    @list_page_size.setter
+    def list_page_size(self, size: int | None) -> None:
+        with self.state.lock:
+            self.state.list_page_size = size
+
     # -- the workspace --------------------------------------------------------------
     def add_user(self, user_id: str, name: str | None = None, tz: str = "Europe/London", is_bot: bool = False,
                  real_name: str | None = None) -> str:
@@ -80,15 +91,18 @@ class SlackStandIn(SendsToBot):
                     channel.members.discard(user_id)
 
     def add_channel(self, channel_id: str | None = None, name: str | None = None, is_private: bool = False,
-                    members: Iterable[str] = (), bot_member: bool = True, archived: bool = False) -> str:
-        """A channel that already exists; the bot is in it (as if invited) unless bot_member=False."""
+                    members: Iterable[str] = (), bot_member: bool = True, archived: bool = False,
+                    creator: str = "UADMIN") -> str:
+        """A channel that already exists; the bot is in it (as if invited) unless bot_member=False.
+
+        `creator=SlackStandIn.BOT_USER` makes it one the bot created itself (e.g. just before a crash)."""
         with self.state.lock:
             channel_id = channel_id or self.state.ids.new("G" if is_private else "C")
             name = name or channel_id.lower()
             if self.state.name_taken(name):
                 raise ValueError(f"a channel is already named {name!r}")
             channel = Channel(channel_id, name, is_private=is_private, members=set(members), archived=archived,
-                              creator="UADMIN")
+                              creator=creator)
             if bot_member:
                 channel.members.add(ids.BOT_USER)
             self.state.channels[channel_id] = channel

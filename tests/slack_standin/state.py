@@ -210,6 +210,7 @@ class State:
             self.responses: list[ResponsePost] = []
             self.injections: list[Injection] = []
             self.bot_response_errors: list[str] = []
+            self.list_page_size: int | None = None     # cap list pages below `limit`, as Slack may
 
     # -- lookups ----------------------------------------------------------------
     def ensure_dm(self, user_id: str) -> Channel:

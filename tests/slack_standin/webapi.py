@@ -16,6 +16,8 @@ Error choices that needed judgement:
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import re
 import time
@@ -202,6 +204,67 @@ def conversations_info(state: State, p: dict) -> dict:
 def conversations_members(state: State, p: dict) -> dict:
     channel = visible(state, p["channel"])
     return {"ok": True, "members": sorted(channel.members), "response_metadata": {"next_cursor": ""}}
+
+
+LIST_TYPES = ("public_channel", "private_channel", "mpim", "im")
+
+
+def page_limit(value, default: int = 100, most: int = 1000) -> int:
+    """`limit`: an integer from 1 to `most` (Slack: "no larger than 1000"); absent means `default`."""
+    if value in (None, ""):
+        return default
+    try:
+        limit = int(str(value))
+    except ValueError:
+        raise SlackError("invalid_limit") from None
+    if not 1 <= limit <= most:
+        raise SlackError("invalid_limit")
+    return limit
+
+
+def encode_cursor(channel_id: str) -> str:
+    return base64.b64encode(f"channel:{channel_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        kind, _, channel_id = base64.b64decode(cursor.encode(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise SlackError("invalid_cursor") from None
+    if kind != "channel" or not channel_id:
+        raise SlackError("invalid_cursor")
+    return channel_id
+
+
+def listed_as(channel: Channel) -> str:
+    if channel.is_im:
+        return "im"
+    return "private_channel" if channel.is_private else "public_channel"
+
+
+@method("conversations.list")
+def conversations_list(state: State, p: dict) -> dict:
+    """Pages of `limit` conversations in a stable order (by id), filtered *after* paging as
+    Slack does: a page may hold fewer than `limit`, even none, while `next_cursor` says
+    more follow. Private channels and DMs are listed only where the bot is a member."""
+    types = [t.strip() for t in str(p.get("types") or "public_channel").split(",") if t.strip()]
+    if not types or any(t not in LIST_TYPES for t in types):
+        raise SlackError("invalid_types")
+    limit = page_limit(p.get("limit"))
+    if state.list_page_size:
+        limit = min(limit, state.list_page_size)
+    ordered = sorted(state.channels.values(), key=lambda c: c.id)
+    start = 0
+    if p.get("cursor"):
+        after = decode_cursor(str(p["cursor"]))
+        start = next((n for n, c in enumerate(ordered) if c.id >= after), len(ordered))
+    page, rest = ordered[start:start + limit], ordered[start + limit:]
+    skip_archived = flag(p.get("exclude_archived"))
+    channels = [c.to_api(num_members=not c.is_im) for c in page
+                if listed_as(c) in types and (c.bot_is_member or not (c.is_private or c.is_im))
+                and not (skip_archived and c.archived)]
+    return {"ok": True, "channels": channels,
+            "response_metadata": {"next_cursor": encode_cursor(rest[0].id) if rest else ""}}
 
 
 @method("conversations.archive")
