@@ -282,16 +282,19 @@ def test_lead_launch_owner_and_delegate_may_answer(standin, bot, launch, who):
     assert saved.state == ItemState.DONE and saved.answered_by == who
 
 
-def test_a_cancelled_launch_takes_no_answers(standin, bot, launch):
+@pytest.mark.parametrize("status,said", [(LaunchStatus.CANCELLED, "cancelled"), (LaunchStatus.LAUNCHED, "complete")])
+def test_a_closed_launch_takes_no_answers(standin, bot, launch, status, said):
+    """An old prompt or nudge clicked after the launch was cancelled or completed."""
     engine = bot.rt.ctx.engine
     target = first(engine, launch, owner_id="UWFM", answer_kind="confirm")
+    prompt = prompt_for(standin, bot, launch.id, "UWFM")
     with unit_of_work(engine) as session:
         row = session.get(Launch, launch.id)
-        row.status = LaunchStatus.CANCELLED
+        row.status = status
         session.add(row)
-    click(standin, bot, "UWFM", prompt_for(standin, bot, launch.id, "UWFM"), "item.done", str(target.id))
+    click(standin, bot, "UWFM", prompt, "item.done", str(target.id))
     standin.wait_for(lambda: standin.ephemerals(user="UWFM"))
-    assert "cancelled" in standin.ephemerals(user="UWFM")[0]["text"]
+    assert said in standin.ephemerals(user="UWFM")[0]["text"]
     assert item(engine, target.id).state == ItemState.OPEN
 
 

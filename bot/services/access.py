@@ -9,10 +9,10 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from models import Item, Launch, LaunchRole
+from models import Item, Launch, LaunchRole, LaunchStatus
 
 from . import audit, directory
-from .errors import Forbidden
+from .errors import Conflict, Forbidden
 
 
 def role_holders(session: Session, launch_id: int, role: str) -> list[str]:
@@ -39,6 +39,15 @@ def can_steer(session: Session, launch: Launch, user_id: str) -> bool:
 
 def can_answer(session: Session, launch: Launch, item: Item, user_id: str) -> bool:
     return user_id in (item.owner_id, item.delegate_id) or can_steer(session, launch, user_id)
+
+
+def check_checklist_open(launch: Launch) -> None:
+    """Items change only while the launch runs (open or on hold), not once it is
+    cancelled or complete: the final decision's snapshot is the record then."""
+    if launch.status == LaunchStatus.CANCELLED:
+        raise Conflict(f"{launch.key} is cancelled; its checklist is closed.")
+    if launch.status == LaunchStatus.LAUNCHED:
+        raise Conflict(f"{launch.key} is complete (every gate passed); its checklist is closed.")
 
 
 def refuse(session: Session, *, launch: Launch, actor: str, action: str, entity: str, entity_id: int | None,

@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.config import Settings
-from models import Item, ItemState, Launch, LaunchStatus
+from models import Item, ItemState, Launch
 
 from . import access, answer_values, audit, gates, policy, reminders
 from .errors import Conflict, FieldErrors, NotFound
@@ -49,16 +49,14 @@ def check_can_answer(session: Session, item: Item, launch: Launch, actor: str, n
     if not access.can_answer(session, launch, item, actor):
         raise access.refuse(session, launch=launch, actor=actor, action=action, entity="item", entity_id=item.id,
                             message=ANSWER_REFUSED.format(owner=owner_mention(item)), now=now)
-    if launch.status == LaunchStatus.CANCELLED:
-        raise Conflict(f"{launch.key} is cancelled; its checklist is closed.")
+    access.check_checklist_open(launch)
 
 
 def check_can_reassign(session: Session, item: Item, launch: Launch, actor: str, now: datetime) -> None:
     if actor != item.owner_id and not access.can_steer(session, launch, actor):
         raise access.refuse(session, launch=launch, actor=actor, action="item.reassign", entity="item",
                             entity_id=item.id, message=REASSIGN_REFUSED.format(owner=owner_mention(item)), now=now)
-    if launch.status == LaunchStatus.CANCELLED:
-        raise Conflict(f"{launch.key} is cancelled; its checklist is closed.")
+    access.check_checklist_open(launch)
 
 
 def _changed(session: Session, item: Item, launch: Launch, *, actor: str, action: str, before: dict, now: datetime,

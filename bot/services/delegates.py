@@ -11,11 +11,11 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from models import Item, Launch, LaunchStatus
+from models import Item, Launch
 
 from . import access, audit
 from .answers import load, owner_mention, snapshot
-from .errors import Conflict, FieldErrors
+from .errors import FieldErrors
 from .outbox import Kind, enqueue, refresh_delegate, refresh_nudge, refresh_prompt
 
 DELEGATE_REFUSED = ("Only the item's owner ({owner}), the launch owner or a readiness lead can choose who may "
@@ -28,8 +28,7 @@ def check_can_delegate(session: Session, item: Item, launch: Launch, actor: str,
         raise access.refuse(session, launch=launch, actor=actor, action="item.delegate", entity="item",
                             entity_id=item.id, message=DELEGATE_REFUSED.format(owner=owner_mention(item)),
                             now=now)
-    if launch.status == LaunchStatus.CANCELLED:
-        raise Conflict(f"{launch.key} is cancelled; its checklist is closed.")
+    access.check_checklist_open(launch)
 
 
 def set_delegate(session: Session, item_id: int | str, delegate: str | None, *, actor: str,
