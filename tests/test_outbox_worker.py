@@ -151,3 +151,18 @@ def test_pacer_allows_a_short_burst_then_one_per_second():
         pacer.wait("C1")
     pacer.wait("C2")
     assert slept == [1.0, 1.0, 1.0]
+
+
+def test_metrics_count_deliveries_and_dead_letters(rt, standin, clock):
+    from bot import metrics
+
+    def value(counter, label):
+        return counter.labels(label)._value.get()
+
+    standin.add_channel(CHANNEL, name="team")
+    sent, dead = value(metrics.OUTBOX_SENT, Kind.TEXT), value(metrics.OUTBOX_DEAD, "channel_not_found")
+    queue_texts(rt.ctx.engine, 2)
+    queue_texts(rt.ctx.engine, 1, channel="C0GONE")
+    rt.worker.drain(clock())
+    assert value(metrics.OUTBOX_SENT, Kind.TEXT) - sent == 2
+    assert value(metrics.OUTBOX_DEAD, "channel_not_found") - dead == 1

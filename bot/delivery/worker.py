@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
+from bot import metrics
 from bot.db import is_postgres, unit_of_work
 from bot.services import directory
 from bot.services.context import AppContext
@@ -171,6 +172,7 @@ class OutboxWorker:
                 report.skipped += 1
             else:
                 self._finish(row, status=OutboxStatus.SENT, channel=result[0], ts=result[1])
+                metrics.OUTBOX_SENT.labels(row.kind).inc()
                 report.sent += 1
 
     def _send(self, row: OutboxMessage) -> tuple[str, str] | None:
@@ -277,6 +279,7 @@ class OutboxWorker:
         if status == 429:
             retry_after = float(exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 1)))
             self._finish(row, next_at=now + timedelta(seconds=retry_after), error="ratelimited", count=False)
+            metrics.OUTBOX_RETRIED.labels("ratelimited").inc()
             report.retried += 1
         elif status >= 500:
             self._retry(row, now, error, report)
@@ -292,10 +295,12 @@ class OutboxWorker:
             report.dead += 1
             return
         self._finish(row, next_at=now + timedelta(seconds=backoff(row.attempts + 1)), error=error)
+        metrics.OUTBOX_RETRIED.labels("server" if error.startswith("http 5") else "error").inc()
         report.retried += 1
 
     def _dead(self, row: OutboxMessage, error: str) -> None:
         log.error("outbox row %s (%s to %s) dead-lettered: %s", row.id, row.kind, row.recipient, error)
+        metrics.OUTBOX_DEAD.labels(error.split(":")[0][:40]).inc()
         with unit_of_work(self.ctx.engine) as session:
             self._mark(session, row, status=OutboxStatus.DEAD, error=error)
             if row.kind != Kind.ADMIN_ALERT:
