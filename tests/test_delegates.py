@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from bot.db import unit_of_work
-from bot.services import delegates
+from bot.services import delegates, waivers
 from bot.services.errors import FieldErrors, Forbidden
 from bot.ticks import run_tick
 from models import Item, ItemState
@@ -27,7 +27,7 @@ from tests.flows import (
     remembered,
     text_of,
 )
-from tests.gate_support import open_launch
+from tests.gate_support import gate_at, open_launch, satisfy, vote
 
 DELEGATE = "ULEAD2"  # new to the launch: no prompt of their own
 
@@ -223,6 +223,27 @@ def test_reminders_still_go_to_the_owner(standin, bot, launch, clock):
     assert nudges and f"item-{target.id}" in json.dumps(nudges[-1]["blocks"])
     assert "Delegated to <@ULEAD2>" in text_of(nudges[-1])
     assert not [m for m in dms(standin, DELEGATE) if "⏰" in text_of(m)]
+
+
+def test_the_delegate_dm_follows_a_waiver_and_the_launch_being_killed(standin, bot, launch, clock):
+    engine = bot.rt.ctx.engine
+    target = wfm_item(engine, launch)
+    delegate_via_menu(standin, bot, "UWFM", target, DELEGATE, launch)
+    dm = delegate_dm(standin, bot, target)
+    assert '"item.done"' in controls(dm)
+    with unit_of_work(engine) as session:
+        waivers.waive(session, target.id, "ULEAD", "Covered by the global brief", None, now=clock(),
+                      settings=bot.rt.ctx.settings)
+    deliver(bot)
+    waived = delegate_dm(standin, bot, target)
+    assert waived["ts"] == dm["ts"] and len(dms(standin, DELEGATE)) == 1  # updated in place
+    assert '"item.done"' not in controls(waived) and "waived: Covered by the global brief" in text_of(waived)
+
+    satisfy(bot.rt, clock, launch.id, 0)
+    vote(bot.rt, clock, gate_at(bot.rt, launch.id, 0), "ULEAD", "kill", reason="Market withdrawn")
+    deliver(bot)
+    closed = delegate_dm(standin, bot, target)
+    assert closed["ts"] == dm["ts"] and controls(closed) == "[]" and "cancelled" in text_of(closed).lower()
 
 
 # -- the service on its own -------------------------------------------------------------------

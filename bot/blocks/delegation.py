@@ -5,9 +5,9 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
-from models import Gate, Item, Launch
+from models import Gate, Item, Launch, LaunchStatus
 
-from .prompts import item_controls, item_line
+from .prompts import STATUS_BANNERS, item_controls, item_line
 from .text import clip, day, esc, user
 
 
@@ -33,14 +33,17 @@ def delegate_dm(launch: Launch, gate: Gate | None, item: Item, tz: str | None, *
     text = (f"{lead}, due *{day(item.due_at, tz)}*. "
             "You can answer it for them right here or on your launchgate Home tab.")
     gate_name = f"\n_{esc(gate.name)} gate_" if gate else ""
-    return [
-        SectionBlock(text=MarkdownTextObject(text=clip(text))),
-        SectionBlock(block_id=f"q-{item.id}", text=MarkdownTextObject(text=clip(
-            item_line(item, tz, now, viewer) + gate_name))),
-        item_controls(item),
-        ContextBlock(elements=[MarkdownTextObject(
-            text=f"{owner} stays the owner and gets its reminders; they and the readiness lead see your answer.")]),
-    ]
+    blocks: list = [SectionBlock(text=MarkdownTextObject(text=clip(text)))]
+    banner = STATUS_BANNERS.get(launch.status)
+    if banner:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=banner)]))
+    blocks.append(SectionBlock(block_id=f"q-{item.id}", text=MarkdownTextObject(text=clip(
+        item_line(item, tz, now, viewer) + gate_name))))
+    if launch.status not in (LaunchStatus.CANCELLED, LaunchStatus.LAUNCHED):  # closed: nothing left to click
+        blocks.append(item_controls(item))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text=f"{owner} stays the owner and gets its reminders; they and the readiness lead see your answer.")]))
+    return blocks
 
 
 def no_longer_delegate(launch: Launch, item: Item, tz: str | None, *, viewer: str) -> list:

@@ -17,7 +17,15 @@ from models import Item, ItemState, Launch
 
 from . import access, answer_values, audit, gates, policy, reminders
 from .errors import Conflict, FieldErrors, NotFound
-from .outbox import Kind, enqueue, refresh_delegate, refresh_nudge, refresh_prompt, refresh_status_card
+from .outbox import (
+    Kind,
+    enqueue,
+    refresh_delegate,
+    refresh_item_views,
+    refresh_nudge,
+    refresh_prompt,
+    refresh_status_card,
+)
 
 ANSWER_REFUSED = ("Only the item's owner ({owner}), their delegate, the launch owner or a readiness lead "
                   "can answer it.")
@@ -66,11 +74,7 @@ def _changed(session: Session, item: Item, launch: Launch, *, actor: str, action
     session.add(item)
     audit.record(session, actor=actor, action=action, entity="item", entity_id=item.id, launch_id=launch.id,
                  before=before, after=snapshot(item), at=now)
-    if item.owner_id:
-        refresh_prompt(session, launch.id, item.owner_id, now=now)
-        refresh_nudge(session, launch.id, item.owner_id, now=now)
-    if item.delegate_id:
-        refresh_delegate(session, launch.id, item.id, item.delegate_id, now=now)
+    refresh_item_views(session, launch.id, item, now=now)
     refresh_status_card(session, launch.id, now=now)
     session.flush()
     gates.items_changed(session, launch, [item.gate_id], actor=actor, now=now)

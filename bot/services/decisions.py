@@ -309,6 +309,9 @@ def _set_launch_status(session: Session, launch: Launch, status: str, action: st
     owners = session.exec(select(Item.owner_id).where(Item.launch_id == launch.id, Item.owner_id.is_not(None)))
     for owner in dict.fromkeys(owners):
         outbox.refresh_prompt(session, launch.id, owner, now=now)
+    delegated = session.exec(select(Item).where(Item.launch_id == launch.id, Item.delegate_id.is_not(None)))
+    for item in delegated:
+        outbox.refresh_delegate(session, launch.id, item.id, item.delegate_id, now=now)
 
 
 def _recycle(session: Session, launch: Launch, decision: GateDecision, vote: Vote, now: datetime,
@@ -326,8 +329,7 @@ def _recycle(session: Session, launch: Launch, decision: GateDecision, vote: Vot
         if item.owner_id:
             gates.notify(session, launch, item.owner_id, "recycled", now=now, item=item.id, decision=decision.id,
                          dedupe=f"{decision.id}:{item.id}")
-            outbox.refresh_prompt(session, launch.id, item.owner_id, now=now)
-            outbox.refresh_nudge(session, launch.id, item.owner_id, now=now)
+        outbox.refresh_item_views(session, launch.id, item, now=now)
 
 
 def _add_conditions(session: Session, launch: Launch, decision: GateDecision, all_gates: list[Gate], last: Gate,

@@ -19,7 +19,7 @@ from models import Item, Launch, LaunchStatus
 
 from . import access, audit, calendar, launches, policy, reminders
 from .errors import Conflict, FieldErrors, NotFound
-from .outbox import LAUNCH_CHANNEL, Kind, enqueue, refresh_nudge, refresh_prompt, refresh_status_card
+from .outbox import LAUNCH_CHANNEL, Kind, enqueue, refresh_delegate, refresh_nudge, refresh_prompt, refresh_status_card
 
 REASON_MAX = 500
 EDIT_REFUSED = "Only the launch owner ({owner}) or a readiness lead can change {key}."
@@ -101,6 +101,8 @@ def change_date(session: Session, launch_id: int, new_date: date | None, *, acto
             session.add(item)
             if item.owner_id:
                 moved[item.owner_id].append((item, old_due))
+            if item.delegate_id:
+                refresh_delegate(session, launch.id, item.id, item.delegate_id, now=now)
     change.moved = dict(moved)
     launch.launch_date, launch.updated_at = new_date, now
     session.add(launch)

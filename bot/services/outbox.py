@@ -122,3 +122,12 @@ def refresh_delegate(session: Session, launch_id: int, item_id: int, user_id: st
     """Re-render the DM that made `user_id` the item's delegate, in place (never posts a new one)."""
     refresh(session, Kind.DELEGATE_REFRESH, user_id, launch_id, f"{item_id}:{user_id}", item=item_id, user=user_id,
             now=now)
+
+
+def refresh_item_views(session: Session, launch_id: int, item, now: datetime | None = None) -> None:
+    """Every DM that shows `item`: the owner's prompt and latest nudge, and the delegate's DM."""
+    if item.owner_id:
+        refresh_prompt(session, launch_id, item.owner_id, now=now)
+        refresh_nudge(session, launch_id, item.owner_id, now=now)
+    if item.delegate_id:
+        refresh_delegate(session, launch_id, item.id, item.delegate_id, now=now)

@@ -94,9 +94,7 @@ def waive(session: Session, item_id: int, actor: str, reason: str, until: date |
     if item.owner_id and item.owner_id != actor:
         gates.notify(session, launch, item.owner_id, "waived", now=now, item=item.id,
                      dedupe=f"{item.id}:{now.isoformat()}")
-    if item.owner_id:
-        outbox.refresh_prompt(session, launch.id, item.owner_id, now=now)
-        outbox.refresh_nudge(session, launch.id, item.owner_id, now=now)
+    outbox.refresh_item_views(session, launch.id, item, now=now)
     outbox.refresh_status_card(session, launch.id, now=now)
     gates.items_changed(session, launch, [item.gate_id], actor=actor, now=now)
     return item
@@ -112,8 +110,7 @@ def expire(session: Session, item: Item, launch: Launch, *, now: datetime, setti
     if item.owner_id:
         gates.notify(session, launch, item.owner_id, "waiver_expired", now=now, item=item.id, by=before["waived_by"],
                      reason=before["waiver_reason"], dedupe=f"{item.id}:{before['waiver_expires_at'].isoformat()}")
-        outbox.refresh_prompt(session, launch.id, item.owner_id, now=now)
-        outbox.refresh_nudge(session, launch.id, item.owner_id, now=now)
+    outbox.refresh_item_views(session, launch.id, item, now=now)
     outbox.refresh_status_card(session, launch.id, now=now)
     gates.items_changed(session, launch, [item.gate_id], actor=gates.SYSTEM, now=now)
 
