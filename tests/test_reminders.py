@@ -19,7 +19,19 @@ from bot.services.outbox import Kind
 from bot.services.policy import WorkingHours
 from bot.ticks import run_tick
 from models import Item, ItemState, Launch, LaunchStatus, Nudge, OutboxMessage
-from tests.flows import deliver, dms, events, items, open_launch_via_slack, outbox, text_of
+from tests.flows import (
+    deliver,
+    dms,
+    events,
+    item,
+    items,
+    menu_value,
+    modal_values,
+    open_launch_via_slack,
+    open_modal,
+    outbox,
+    text_of,
+)
 
 UTC = timezone.utc
 TEMPLATE = """\
@@ -152,6 +164,9 @@ def test_two_weeks_of_reminders(standin, bot, clock):
     assert "<@UKB>" in lead_message and "<@UWFM>" in lead_message
     (owner_time,) = timeline.times("UPM", "🚨")
     assert owner_time == at(12, 7)  # 4 business days overdue (Mountain Day not counted), 09:00 in Paris
+    owner_menus = [[o["text"]["text"] for o in b["accessory"]["options"]]
+                   for b in timeline.latest("UPM", "🚨")["blocks"] if "accessory" in b]
+    assert owner_menus and all(m == ["Reassign…", "Add a delegate…"] for m in owner_menus)  # waiving is the lead's
     # Digests: only once something is overdue (Fri 6 on), at 09:00 London, never on the holiday.
     assert timeline.times(launch.channel_id, "Daily digest") == [at(d, 8) for d in (6, 9, 10, 12, 13, 16)]
     digest = text_of(timeline.latest(launch.channel_id, "Daily digest"))
@@ -161,6 +176,47 @@ def test_two_weeks_of_reminders(standin, bot, clock):
     assert [e.after["level"] for e in events(engine, "escalation.sent")] == [1, 2]
     assert len(events(engine, "digest.sent")) == 6
     assert len(events(engine, "snooze.set")) == 1
+
+
+def escalations_to(standin, user: str) -> list[dict]:
+    return [m for m in dms(standin, user) if "🚨" in text_of(m)]
+
+
+def test_the_lead_reassigns_or_waives_straight_from_an_escalation(standin, bot, clock):
+    launch = open_japan_launch(standin, bot)
+    engine = bot.rt.ctx.engine
+    kb_item = items(engine, launch.id, owner_id="UKB")[0]
+    wfm_item = items(engine, launch.id, owner_id="UWFM")[0]
+    for now in (at(9, 8), at(9, 9)):  # the first pass looks up time zones; 09:00 in London is 08:00 UTC
+        clock.set(now)
+        run_tick(bot.rt.ctx, now)
+        deliver(bot, now=now)
+    (escalation,) = escalations_to(standin, "ULEAD")
+    menus = {b["block_id"]: [o["text"]["text"] for o in b["accessory"]["options"]]
+             for b in escalation["blocks"] if b.get("accessory", {}).get("type") == "overflow"}
+    assert menus == {f"overdue-{i.id}": ["Reassign…", "Add a delegate…", "Waive…"] for i in (kb_item, wfm_item)}
+
+    standin.click(bot.url, "ULEAD", escalation, "item.menu", value=menu_value(wfm_item.id, "waive"))
+    view = open_modal(standin, "ULEAD", "item_waive")
+    standin.send_view_submission(bot.url, "ULEAD", "item_waive",
+                                 modal_values(view, {"reason": "Covered by the shared support team"}),
+                                 view_id=view["id"])
+    standin.click(bot.url, "ULEAD", escalation, "item.menu", value=menu_value(kb_item.id, "reassign"))
+    view = open_modal(standin, "ULEAD", "item_reassign")
+    standin.send_view_submission(bot.url, "ULEAD", "item_reassign", modal_values(view, {"user": "UTRAIN"}),
+                                 view_id=view["id"])
+    deliver(bot, now=clock())
+    waived, moved = item(engine, wfm_item.id), item(engine, kb_item.id)
+    assert (waived.state, waived.waived_by) == (ItemState.WAIVED, "ULEAD")
+    assert moved.owner_id == "UTRAIN" and moved.state == ItemState.OPEN
+    assert [e.actor for e in events(engine, "item.waived")] == ["ULEAD"]
+    assert [e.after["owner"] for e in events(engine, "item.reassigned")] == ["UTRAIN"]
+
+    # Someone else holding the message (forwarded, say) is refused, and it is recorded.
+    standin.click(bot.url, "UMKT", escalation, "item.menu", value=menu_value(kb_item.id, "waive"))
+    refusal = standin.wait_for(lambda: standin.ephemerals(user="UMKT"))
+    assert "readiness lead" in refusal[0]["text"] and item(engine, kb_item.id).state == ItemState.OPEN
+    assert [e.actor for e in events(engine, "refused.waive")] == ["UMKT"]
 
 
 def test_nudges_group_items_and_come_once_a_day(standin, bot, clock):

@@ -1,12 +1,22 @@
 """Reminder messages: nudges, escalations, the daily digest, moved dates, handovers."""
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
-from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
+    SectionBlock,
+)
 
 from models import AuditEvent, Gate, Item, Launch
 
+from .ids import Action
 from .launch_views import GATE_ICONS, ITEM_ICONS
 from .prompts import item_controls, item_line, snooze_actions
 from .text import clip, day, esc, user, when
@@ -82,25 +92,40 @@ def escalation_text(launch: Launch, count: int, level: int) -> str:
             f"(escalated to you as {who})")
 
 
+def _escalation_menu(item: Item, level: int) -> OverflowMenuElement:
+    """What the person told can do about an overdue item without seeing the owner's DM:
+    hand it to someone else, or (the readiness lead) waive it."""
+    ops = [("reassign", "Reassign…"), ("delegate", "Add a delegate…")]
+    if level == 1:
+        ops.append(("waive", "Waive…"))
+    return OverflowMenuElement(action_id=f"{Action.ITEM_MENU}", options=[
+        Option(text=label, value=json.dumps({"i": item.id, "op": op})) for op, label in ops])
+
+
 def escalation(launch: Launch, rows: list[tuple[Item, int]], tz: str | None, *, level: int,
                new_ids: set[int]) -> list:
-    """rows: (item, business days overdue), most overdue first."""
-    lines = []
-    for item, days in rows:
-        mark = "🆕 " if item.id in new_ids else ""
-        state = f" · ⛔ blocked: {esc(clip(item.note or '', 200))}" if item.state == "blocked" else ""
-        lines.append(f"{mark}*{esc(item.question)}* — {user(item.owner_id)} · due {day(item.due_at, tz)} · "
-                     f"{days} business day{'s' if days != 1 else ''} overdue{state}")
+    """rows: (item, business days overdue), most overdue first; each with its own menu."""
     intro = ("These items are past due and their owners have been reminded daily. "
-             "Chase, reassign or unblock them:" if level == 1 else
+             "Chase, reassign or waive them:" if level == 1 else
              "These items are well past due, even after the readiness lead was told "
-             f"({user(launch.readiness_lead_id)}):")
-    return [
+             f"({user(launch.readiness_lead_id)}). Chase or reassign them:")
+    blocks: list = [
         HeaderBlock(text=clip(f"🚨 Overdue · {launch.key} · {esc(launch.name)}", 150)),
         _section(intro),
-        _section(_bullets(lines, "more overdue")),
-        _context(f"`/launch status {launch.key}` shows every item · owners reassign from their prompt"),
     ]
+    for item, days in rows[:MAX_LIST]:
+        mark = "🆕 " if item.id in new_ids else ""
+        state = f" · ⛔ blocked: {esc(clip(item.note or '', 200))}" if item.state == "blocked" else ""
+        blocks.append(SectionBlock(
+            block_id=f"overdue-{item.id}",
+            text=MarkdownTextObject(text=clip(
+                f"{mark}*{esc(item.question)}* — {user(item.owner_id)} · due {day(item.due_at, tz)} · "
+                f"{days} business day{'s' if days != 1 else ''} overdue{state}")),
+            accessory=_escalation_menu(item, level)))
+    if len(rows) > MAX_LIST:
+        blocks.append(_context(f"…and {len(rows) - MAX_LIST} more overdue"))
+    blocks.append(_context(f"`/launch status {launch.key}` shows every item"))
+    return blocks
 
 
 # -- digest ----------------------------------------------------------------------

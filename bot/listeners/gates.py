@@ -30,14 +30,6 @@ TIMELINE_DEFAULT = 30
 TIMELINE_MAX = 200
 
 
-
-
-
-
-
-
-
-
 def _refuse_on_home(client, body: dict, respond, exc: ServiceError) -> None:
     """From the Home tab there is no channel to answer in: show the reason in a small modal."""
     if from_home(body):
@@ -48,6 +40,28 @@ def _refuse_on_home(client, body: dict, respond, exc: ServiceError) -> None:
         except SlackApiError as err:
             log.warning("could not show the refusal: %s", err.response.get("error"))
     tell(client, body, respond, problem(exc))
+
+
+def open_waive_modal(rt: Runtime, client, body: dict, respond, item_id: int) -> None:
+    """The waive modal for one item (review messages, escalations, Home); readiness leads only."""
+    actor = body["user"]["id"]
+    home = from_home(body)
+    try:
+        with unit_of_work(rt.ctx.engine) as session:
+            item = session.get(Item, item_id)
+            if item is None:
+                raise NotFound("That item no longer exists.")
+            launch = session.get(Launch, item.launch_id)
+            waivers.check(session, launch, actor, rt.ctx.now())
+            if not item.is_open:
+                raise Conflict("That item is already answered or waived.")
+            view = gate_views.waive_modal(launch, [], [], fixed=item, private_metadata=json.dumps(
+                {"i": item.id, "h": int(home)}))
+    except ServiceError as exc:
+        _refuse_on_home(client, body, respond, exc)
+        return
+    ensure_tz(rt, client, actor)  # "waived until" is a day in the lead's time zone (one quick users.info)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def _ballot(meta: dict, values: dict) -> decisions.Ballot:
@@ -126,24 +140,7 @@ def register(app: App, rt: Runtime) -> None:
     @app.action(Action.ITEM_WAIVE)
     def waive_clicked(ack, body, client, respond):
         ack()
-        actor = body["user"]["id"]
-        home = from_home(body)
-        try:
-            with unit_of_work(rt.ctx.engine) as session:
-                item = session.get(Item, int(body["actions"][0].get("value") or 0))
-                if item is None:
-                    raise NotFound("That item no longer exists.")
-                launch = session.get(Launch, item.launch_id)
-                waivers.check(session, launch, actor, rt.ctx.now())
-                if not item.is_open:
-                    raise Conflict("That item is already answered or waived.")
-                view = gate_views.waive_modal(launch, [], [], fixed=item, private_metadata=json.dumps(
-                    {"i": item.id, "h": int(home)}))
-        except ServiceError as exc:
-            _refuse_on_home(client, body, respond, exc)
-            return
-        ensure_tz(rt, client, actor)  # "waived until" is a day in the lead's time zone (one quick users.info)
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        open_waive_modal(rt, client, body, respond, int(body["actions"][0].get("value") or 0))
 
     @app.view(Callback.ITEM_WAIVE)
     def waive_submitted(ack, body, client):

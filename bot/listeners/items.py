@@ -18,6 +18,7 @@ from bot.services.errors import FieldErrors, ServiceError
 from bot.services.policy import WorkingHours
 
 from .common import ephemeral, from_home, json_object, problem, tell, view_state
+from .gates import open_waive_modal
 from .home import publish_home
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,9 @@ def register(app: App, rt: Runtime) -> None:
                 return answer_modals.delegate_modal(item, launch, tz, private_metadata=meta)
             return answer_modals.reason_modal(item, launch, tz, op, private_metadata=meta)
 
+        if op == "waive":  # from an escalation: the readiness lead waives an overdue item
+            open_waive_modal(rt, client, body, respond, int(json_object(raw).get("i") or 0))
+            return
         if op not in ("na", "blocked", "reassign", "delegate"):
             tell(client, body, respond, ephemeral("That option is not available any more."))
             return
