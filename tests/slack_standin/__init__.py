@@ -6,7 +6,8 @@ rules each part enforces.
 from .ids import BOT_USER
 from .mentions import mentions_broadcast
 from .signing import signature
+from .socket_mode import SOCKET_MODE
 from .standin import SlackStandIn
 from .state import Call, ResponsePost
 
-__all__ = ["BOT_USER", "Call", "ResponsePost", "SlackStandIn", "mentions_broadcast", "signature"]
+__all__ = ["BOT_USER", "SOCKET_MODE", "Call", "ResponsePost", "SlackStandIn", "mentions_broadcast", "signature"]

@@ -34,10 +34,14 @@ class Reply:
         return json.dumps(self.body).encode(), "application/json; charset=utf-8"
 
 
+APP_TOKEN_METHODS = {"apps.connections.open"}
+
+
 class StandInServer:
-    def __init__(self, state: State, token: str):
+    def __init__(self, state: State, token: str, app_token: str):
         self.state = state
         self.token = token
+        self.app_token = app_token
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -88,8 +92,10 @@ class StandInServer:
             return Reply(injected.status, injected.body, injected.headers, injected=True)
         if not token:
             return Reply(200, {"ok": False, "error": "not_authed"})
-        if token != self.token:
+        if token not in (self.token, self.app_token):
             return Reply(200, {"ok": False, "error": "invalid_auth"})
+        if (token == self.app_token) != (name in APP_TOKEN_METHODS):  # app-level tokens open sockets, nothing else
+            return Reply(200, {"ok": False, "error": "not_allowed_token_type"})
         for key in spec.required(name):
             if params.get(key) in (None, "", []):
                 error = spec.MISSING_PARAM_ERRORS.get(key, "invalid_arguments")

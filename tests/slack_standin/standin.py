@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from . import ids
 from .server import StandInServer
+from .socket_mode import SocketModeServer
 from .state import Call, Channel, Injection, ResponsePost, State, User
 from .to_bot import SendsToBot
 
@@ -20,18 +21,24 @@ class SlackStandIn(SendsToBot):
     BOT_ID = ids.BOT_ID
     TEAM_ID = ids.TEAM_ID
 
-    def __init__(self, token: str = "xoxb-test-token", signing_secret: str = "test-signing-secret"):
+    def __init__(self, token: str = "xoxb-test-token", signing_secret: str = "test-signing-secret",
+                 app_token: str = "xapp-1-A0STANDIN-1-standin"):
         self.token = token
         self.signing_secret = signing_secret
+        self.app_token = app_token
         self.state = State()
-        self._server = StandInServer(self.state, token)
+        self.socket = SocketModeServer()
+        self.state.issue_socket_url = self.socket.issue_url
+        self._server = StandInServer(self.state, token, app_token)
 
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> "SlackStandIn":
         self._server.start()
+        self.socket.start()
         return self
 
     def stop(self) -> None:
+        self.socket.stop()
         self._server.stop()
 
     def reset(self) -> None:

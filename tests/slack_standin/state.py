@@ -191,6 +191,7 @@ class State:
         self.lock = threading.RLock()
         self.ids = IdMaker()
         self.trigger_ttl = 3.0        # seconds; Slack's trigger_id lifetime
+        self.issue_socket_url = None  # set by SlackStandIn: () -> a Socket Mode WebSocket URL
         self.clear()
 
     def clear(self) -> None:

@@ -24,6 +24,7 @@ from .ids import trigger_id as new_trigger_id
 from .payloads import ActionMatcher
 from .responses import apply_reply, issue_url
 from .signing import signed_headers
+from .socket_mode import SOCKET_MODE, SocketModeServer
 from .state import State, Trigger
 from .validation import check_view
 from .webapi import open_modal, replace_view
@@ -33,9 +34,10 @@ FORM = "application/x-www-form-urlencoded"
 
 
 class SendsToBot:
-    """Mixed into `SlackStandIn`; needs `state`, `signing_secret` and `base_url`."""
+    """Mixed into `SlackStandIn`; needs `state`, `signing_secret`, `socket` and `base_url`."""
 
     state: State
+    socket: SocketModeServer
     signing_secret: str
     base_url: str
     http_timeout: float = 15.0
@@ -242,8 +244,12 @@ class SendsToBot:
 
     # -- plumbing -------------------------------------------------------------------------
     def _post(self, bot_url: str, body: str, content_type: str) -> tuple[httpx.Response, float]:
+        """Over HTTP (signed) or, when `bot_url` is `SOCKET_MODE`, as a Socket Mode envelope."""
         started = time.perf_counter()
-        resp = self.signed_post(bot_url, body, content_type)
+        if bot_url == SOCKET_MODE:
+            resp = self.socket.deliver(body, content_type)
+        else:
+            resp = self.signed_post(bot_url, body, content_type)
         return resp, time.perf_counter() - started
 
     def _acked(self, what: str, resp: httpx.Response, elapsed: float) -> bool:

@@ -68,6 +68,12 @@ def auth_test(state: State, p: dict) -> dict:
             "user_id": BOT_USER, "bot_id": BOT_ID, "is_enterprise_install": False}
 
 
+@method("apps.connections.open")
+def apps_connections_open(state: State, p: dict) -> dict:
+    """Socket Mode: a one-use WebSocket URL (the app token was checked by the server)."""
+    return {"ok": True, "url": state.issue_socket_url()}
+
+
 @method("users.info")
 def users_info(state: State, p: dict) -> dict:
     user = state.users.get(p["user"])
