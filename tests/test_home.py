@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from models import GateStatus, ItemState
-from tests.flows import text_of
+from tests.flows import deliver, text_of
 from tests.gate_support import (
     add_approvers,
     buttons,
@@ -62,6 +62,21 @@ def test_voting_from_home_records_the_vote_and_refreshes_home(standin, bot, rt, 
     (decision,) = decisions_of(rt, launch_id)
     assert decision.outcome == "go" and gate_at(rt, launch_id, 0).status == GateStatus.GO
     assert "Approvals waiting for you (0)" in text_of(standin.home_view("ULEAD"))
+
+
+def test_a_home_tab_left_open_follows_changes_made_elsewhere(standin, bot, rt, clock):
+    launch_id = open_launch(rt, clock)
+    assert "Approvals waiting for you (0)" in text_of(home(standin, bot, "ULEAD"))
+    before = publishes(standin)
+    satisfy(rt, clock, launch_id, 0)  # stakeholders answer in their DMs; the gate goes to review
+    deliver(bot)
+    assert publishes(standin) == before + 1  # a burst of changes, one publish
+    assert "Approvals waiting for you (1)" in text_of(standin.home_view("ULEAD"))
+    vote(rt, clock, gate_at(rt, launch_id, 0), "ULEAD")
+    deliver(bot)
+    assert "Approvals waiting for you (0)" in text_of(standin.home_view("ULEAD"))
+    # Nobody else opened Home: nothing is published to them.
+    assert {c.params["user_id"] for c in standin.ok_calls("views.publish")} == {"ULEAD"}
 
 
 def test_a_stale_approval_on_home_explains_itself(standin, bot, rt, clock):

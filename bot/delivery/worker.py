@@ -32,6 +32,7 @@ from bot.services.outbox import REFRESH_KINDS, Kind, enqueue
 from models import Launch, OutboxMessage, OutboxStatus, SlackMessageRef, UserProfile
 
 from . import channels
+from .home import publish_home
 from .renderers import RENDERERS, Defer, Message
 
 log = logging.getLogger(__name__)
@@ -167,7 +168,7 @@ class OutboxWorker:
             self._retry(row, now, f"error: {type(exc).__name__}: {exc}", report)
         else:
             if result is None:
-                quiet = row.kind == Kind.PROFILE  # fetches a profile; there is never a message
+                quiet = row.kind in (Kind.PROFILE, Kind.HOME_REFRESH)  # a profile fetch; a Home nobody opened
                 self._finish(row, status=OutboxStatus.SENT, error=None if quiet else "nothing to send")
                 report.skipped += 1
             else:
@@ -183,6 +184,9 @@ class OutboxWorker:
         if row.kind == Kind.PROFILE:
             self._cache_profile(row.recipient, force=True)
             return None
+        if row.kind == Kind.HOME_REFRESH:
+            view_id = publish_home(self.ctx, self.client, row.recipient, only_if_opened=True)
+            return ("home", view_id) if view_id else None
         render = RENDERERS.get(row.kind)
         if render is None:
             raise SlackApiError(f"no renderer for kind {row.kind}", {"ok": False, "error": "invalid_arguments"})

@@ -6,9 +6,9 @@ import logging
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import home_views
 from bot.blocks.ids import Action
 from bot.db import unit_of_work
+from bot.delivery import home as delivery_home
 from bot.services import home
 
 log = logging.getLogger(__name__)
@@ -34,12 +34,12 @@ def ensure_tz(rt, client, user_id: str, known: str | None = None) -> str | None:
 
 
 def publish_home(rt, client, user_id: str) -> None:
-    """Re-render and publish `user_id`'s Home tab (after they acted from it)."""
+    """Re-render and publish `user_id`'s Home tab (opened, Refresh, or an action taken from it)."""
     with unit_of_work(rt.ctx.engine) as session:
-        data = home.home_for(session, user_id)
-    data.tz = ensure_tz(rt, client, user_id, data.tz)
+        known = home.cached_tz(session, user_id)
+    tz = ensure_tz(rt, client, user_id, known)
     try:
-        client.views_publish(user_id=user_id, view=home_views.home_view(data))
+        delivery_home.publish_home(rt.ctx, client, user_id, tz=tz)
     except SlackApiError as exc:
         log.warning("could not publish Home for %s: %s", user_id, exc.response.get("error"))
 

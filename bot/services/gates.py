@@ -201,6 +201,8 @@ def sync(session: Session, launch: Launch, *, actor: str, now: datetime) -> None
         for target in review_targets(session, launch, lead):
             outbox.enqueue(session, outbox.Kind.REVIEW, _recipient(target), _review_payload(lead, target),
                            launch_id=launch.id, dedupe_key=f"review:{lead.id}:{lead.review_round}:{target}", now=now)
+            if target != CHANNEL:
+                outbox.refresh_home(session, target, now=now)  # "approvals waiting for me"
     elif followers_moved and not withdrawn and lead.status == GateStatus.IN_REVIEW:
         refresh_review(session, launch, lead, lead.review_round, now=now)
     if opened or withdrawn or followers_moved:
@@ -274,6 +276,8 @@ def refresh_review(session: Session, launch: Launch, gate: Gate, round_: int, *,
     for target in review_targets(session, launch, gate, round_):
         outbox.refresh(session, outbox.Kind.REVIEW_REFRESH, _recipient(target), launch.id,
                        f"{gate.id}:{round_}:{target}", now=now, gate=gate.id, round=round_, to=target)
+        if target != CHANNEL:
+            outbox.refresh_home(session, target, now=now)
 
 
 def notify(session: Session, launch: Launch, to: str, what: str, *, now: datetime, dedupe: str | None = None,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from models import Gate, Item, ItemState, Launch, LaunchRole, LaunchStatus, UserProfile, Vote
+from models import Gate, Item, ItemState, Launch, LaunchRole, LaunchStatus, SlackMessageRef, UserProfile, Vote
 
 from . import gates
 
@@ -114,3 +114,18 @@ def remember_profile(session: Session, user_id: str, tz: str | None, name: str |
     profile.tz, profile.real_name, profile.fetched_at = tz, name, now
     session.add(profile)
 
+
+
+def _home_ref(session: Session, user_id: str) -> SlackMessageRef | None:
+    return session.exec(select(SlackMessageRef).where(SlackMessageRef.purpose == f"home:{user_id}")).first()
+
+
+def has_opened(session: Session, user_id: str) -> bool:
+    """Whether we ever published this person's Home (they opened it): only then is it kept fresh."""
+    return _home_ref(session, user_id) is not None
+
+
+def remember_published(session: Session, user_id: str, view_id: str, now) -> None:
+    ref = _home_ref(session, user_id) or SlackMessageRef(purpose=f"home:{user_id}", channel_id="home", ts=view_id)
+    ref.ts, ref.updated_at = view_id, now
+    session.add(ref)

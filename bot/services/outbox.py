@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from models import OutboxMessage, OutboxStatus, utcnow
+from models import Launch, OutboxMessage, OutboxStatus, utcnow
 
 LAUNCH_CHANNEL = "launch_channel"
 
@@ -37,13 +37,14 @@ class Kind:
     DELEGATED = "delegated"              # DM to a new delegate (with the item's controls), or a note to the owner
     DELEGATE_REFRESH = "delegate_refresh"  # chat.update of that DM to the delegate (answers, removal)
     PROFILE = "profile"                  # users.info → UserProfile (time zone); sends no message
+    HOME_REFRESH = "home_refresh"        # views.publish of a person's Home tab (only once they have opened it)
     REVIEW = "review"                    # gate review message to an approver
     REVIEW_REFRESH = "review_refresh"
     ADMIN_ALERT = "admin_alert"
 
 
 REFRESH_KINDS = {Kind.STATUS_CARD, Kind.PROMPT_REFRESH, Kind.REVIEW_REFRESH, Kind.NUDGE_REFRESH,
-                 Kind.DELEGATE_REFRESH}
+                 Kind.DELEGATE_REFRESH, Kind.HOME_REFRESH}
 
 
 def enqueue(
@@ -103,13 +104,25 @@ def refresh(session: Session, kind: str, recipient: str, launch_id: int, key: st
     )
 
 
+def refresh_home(session: Session, user_id: str, now: datetime | None = None) -> None:
+    """Re-publish the person's Home tab, so one left open does not go stale (skipped at send
+    time for people who never opened it)."""
+    enqueue(session, Kind.HOME_REFRESH, user_id, {}, dedupe_key=f"refresh:{Kind.HOME_REFRESH}:{user_id}", now=now)
+
+
 def refresh_status_card(session: Session, launch_id: int, now: datetime | None = None) -> None:
+    """The channel's status card, and the Home tabs listing this launch under "my launches"."""
     refresh(session, Kind.STATUS_CARD, LAUNCH_CHANNEL, launch_id, str(launch_id), now=now)
+    launch = session.get(Launch, launch_id)
+    for user_id in dict.fromkeys((launch.owner_id, launch.readiness_lead_id) if launch else ()):
+        if user_id:
+            refresh_home(session, user_id, now=now)
 
 
 def refresh_prompt(session: Session, launch_id: int, user_id: str, now: datetime | None = None) -> None:
-    """Re-render a stakeholder's live prompt DM (post it if it was never sent)."""
+    """Re-render a stakeholder's live prompt DM (post it if it was never sent) and their Home."""
     refresh(session, Kind.PROMPT_REFRESH, user_id, launch_id, f"{launch_id}:{user_id}", user=user_id, now=now)
+    refresh_home(session, user_id, now=now)
 
 
 def refresh_nudge(session: Session, launch_id: int, user_id: str, now: datetime | None = None) -> None:
@@ -119,9 +132,10 @@ def refresh_nudge(session: Session, launch_id: int, user_id: str, now: datetime 
 
 def refresh_delegate(session: Session, launch_id: int, item_id: int, user_id: str,
                      now: datetime | None = None) -> None:
-    """Re-render the DM that made `user_id` the item's delegate, in place (never posts a new one)."""
+    """Re-render the DM that made `user_id` the item's delegate, in place (never posts a new one), and their Home."""
     refresh(session, Kind.DELEGATE_REFRESH, user_id, launch_id, f"{item_id}:{user_id}", item=item_id, user=user_id,
             now=now)
+    refresh_home(session, user_id, now=now)
 
 
 def refresh_item_views(session: Session, launch_id: int, item, now: datetime | None = None) -> None:
