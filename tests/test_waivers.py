@@ -152,3 +152,43 @@ def test_a_waiver_expiring_after_the_decision_leaves_the_decision_standing(rt, c
     assert gate_at(rt, launch_id, 0).status == GateStatus.GO
     (decision,) = decisions_of(rt, launch_id)
     assert next(s for s in decision.snapshot if s["id"] == required[-1].id)["state"] == "waived"
+
+
+def test_lead_takes_a_waiver_back_and_the_gate_waits_for_the_item_again(standin, bot, rt, clock):
+    launch_id = open_launch(rt, clock)
+    required = [i for i in items_of(rt, launch_id, 0) if i.required]
+    last = next(i for i in required[::-1] if i.owner_id != "ULEAD")  # someone else's: they are told
+    for item in required:
+        if item.id != last.id:
+            answer(rt, clock, item)
+    reply = standin.send_slash_command(bot.url, text="unwaive LR-1", user_id="ULEAD").json()
+    assert "nothing to take back" in reply["text"]
+    waive(rt, clock, last)
+    assert gate_at(rt, launch_id, 0).status == GateStatus.IN_REVIEW
+
+    refused = standin.send_slash_command(bot.url, text="unwaive LR-1", user_id="UPM").json()
+    assert "Only a readiness lead" in refused["text"] and not standin.views("UPM")
+    standin.send_slash_command(bot.url, text="unwaive LR-1", user_id="ULEAD")
+    view = open_modal(standin, "ULEAD", "item_unwaive")
+    picker = next(b for b in view["blocks"] if b.get("block_id") == "item")
+    assert [o["value"] for g in picker["element"]["option_groups"] for o in g["options"]] == [str(last.id)]
+    no_reason = standin.send_view_submission(bot.url, "ULEAD", "item_unwaive", form_values(view, {
+        "item": last.id})).json()
+    assert no_reason["response_action"] == "errors" and "reason" in no_reason["errors"]
+    assert item_now(rt, last).state == ItemState.WAIVED
+
+    standin.send_view_submission(bot.url, "ULEAD", "item_unwaive", form_values(view, {
+        "item": last.id, "reason": "Legal says the FR copy needs its own review"}))
+    reopened = item_now(rt, last)
+    assert (reopened.state, reopened.waived_by, reopened.waiver_reason) == (ItemState.OPEN, None, None)
+    assert reopened.next_nudge_at is not None  # reminders start again
+    assert gate_at(rt, launch_id, 0).status == GateStatus.PENDING  # the review waits for it again
+    (event,) = events(rt.ctx.engine, "item.waiver_revoked")
+    assert (event.actor, event.before["state"], event.after["state"]) == ("ULEAD", "waived", "open")
+    assert event.note == "Legal says the FR copy needs its own review"
+    assert [e.actor for e in events(rt.ctx.engine, "refused.waive")] == ["UPM"]
+    deliver(bot)
+    told = [text_of(m) for m in dms(standin, last.owner_id) if "took back the waiver" in text_of(m)]
+    assert len(told) == 1 and "Legal says the FR copy needs its own review" in told[0]
+    timeline = standin.send_slash_command(bot.url, text="timeline LR-1", user_id="ULEAD").text
+    assert "took back the waiver" in timeline

@@ -281,6 +281,26 @@ def waive_modal(launch: Launch, items: list[Item], gates: list[Gate], *, private
                 private_metadata=private_metadata, blocks=blocks)
 
 
+def unwaive_modal(launch: Launch, items: list[Item], gates: list[Gate], *, private_metadata: str) -> View:
+    """Pick a waived item and say why the waiver is taken back."""
+    names = {g.id: g.name for g in gates}
+    groups: dict[int, list[Option]] = {}
+    for item in items[:100]:
+        groups.setdefault(item.gate_id, []).append(Option(value=str(item.id), text=clip(item.question, 75)))
+    blocks: list = [
+        SectionBlock(text=MarkdownTextObject(text=clip(
+            f"Take back a waiver on *{launch.key} · {esc(launch.name)}*. The item opens again and its owner is "
+            "told why; a gate in review waits for it again."))),
+        InputBlock(block_id=Field.ITEM, label="Waived item", element=StaticSelectElement(
+            action_id=Field.ITEM, placeholder="Pick a waived item", option_groups=[
+                OptionGroup(label=clip(names.get(gid, "Gate"), 75), options=opts) for gid, opts in groups.items()])),
+        InputBlock(block_id=Field.REASON, label="Reason", hint="Recorded and shown to the item's owner.",
+                   element=PlainTextInputElement(action_id=Field.REASON, multiline=True, max_length=1000)),
+    ]
+    return View(type="modal", callback_id=Callback.ITEM_UNWAIVE, title="Revoke waiver", submit="Revoke",
+                close="Cancel", private_metadata=private_metadata, blocks=blocks)
+
+
 def notice_modal(title: str, text: str) -> View:
     """A read-only modal for answers to clicks on the Home tab (no channel to answer in)."""
     return View(type="modal", title=clip(title, 24), close="OK",
@@ -321,6 +341,9 @@ def notice_text(what: str, launch: Launch, *, gate: Gate | None = None, decision
         why = f" (waived by {user(by)}: {esc(clip(reason or '', 500))})" if by else ""
         return clip(f"⏰ The waiver on {question} ({title}) has expired{why}. It is open again — "
                     f"please answer it by {day(item.due_at, tz)}.")
+    if what == "waiver_revoked" and item is not None:
+        return clip(f"↩️ {user(by)} took back the waiver on {question} ({title}): {esc(clip(reason or '', 1000))}. "
+                    f"It is open again — please answer it by {day(item.due_at, tz)}.")
     return f"{title}: {esc(what)}"
 
 

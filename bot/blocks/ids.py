@@ -22,6 +22,7 @@ class Callback(StrEnum):
     ITEM_DELEGATE = "item_delegate"  # choose (or remove) who may answer for the owner
     GATE_DECISION = "gate_decision"
     ITEM_WAIVE = "item_waive"
+    ITEM_UNWAIVE = "item_unwaive"
 
 
 class Field(StrEnum):

@@ -273,6 +273,7 @@ def help_blocks() -> list:
         "• `/launch edit LR-12` — change the launch date (owner or lead)\n"
         "• `/launch timeline LR-12` — recent decisions and answers\n"
         "• `/launch waive LR-12` — waive an open item with a reason (readiness leads)\n"
+        "• `/launch unwaive LR-12` — take a waiver back; the item opens again (readiness leads)\n"
         "• `/launch resume LR-12` — lift a Hold (owner or readiness lead)\n"
         "• `/launch help` — this message"
     )

@@ -164,6 +164,43 @@ def register(app: App, rt: Runtime) -> None:
         ack()
         settled(client, actor, bool(meta.get("h")))
 
+    @app.view(Callback.ITEM_UNWAIVE)
+    def unwaive_submitted(ack, body, client):
+        actor = body["user"]["id"]
+        values = view_state(body)
+        if not values.get(Field.ITEM):
+            ack(response_action="errors", errors={Field.ITEM: "Pick the item whose waiver you take back."})
+            return
+        try:
+            with unit_of_work(rt.ctx.engine) as session:
+                waivers.revoke(session, int(values[Field.ITEM]), actor, values.get(Field.REASON) or "",
+                               now=rt.ctx.now(), settings=settings)
+        except FieldErrors as exc:
+            ack(response_action="errors", errors=exc.errors)
+            return
+        except ServiceError as exc:
+            ack(response_action="update", view=gate_views.notice_modal("Not revoked", str(exc)).to_dict())
+            return
+        ack()
+        settled(client, actor, False)
+
+
+@subcommand("unwaive", "revoke")
+def _unwaive(rt: Runtime, ack, client, body, args: list[str]):
+    """`/launch unwaive LR-12`: pick a waived item and say why the waiver is taken back."""
+    actor = body["user_id"]
+    with unit_of_work(rt.ctx.engine) as session:
+        launch = launches.get_launch(session, args[0] if args else "")
+        waivers.check(session, launch, actor, rt.ctx.now())
+        items = waivers.waived_items(session, launch)
+        view = gate_views.unwaive_modal(launch, items, gates.gates_of(session, launch.id),
+                                        private_metadata=json.dumps({"l": launch.id})) if items else None
+    if view is None:
+        ack(ephemeral(f"No item of {launch.key} is waived; there is nothing to take back.", escape=False))
+        return
+    ack()
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
 
 @subcommand("timeline", "history")
 def _timeline(rt: Runtime, ack, client, body, args: list[str]):

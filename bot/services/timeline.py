@@ -43,8 +43,8 @@ class Entry:
         return "".join(p if isinstance(p, str) else name(p.user_id) for p in self.parts)
 
 
-HIGHLIGHTS = ("launch.", "gate.decided", "vote.cast", "item.waived", "item.waiver_expired", "item.sent_back",
-              "item.created", "refused.", "gate.review_opened")
+HIGHLIGHTS = ("launch.", "gate.decided", "vote.cast", "item.waived", "item.waiver_expired", "item.waiver_revoked",
+              "item.sent_back", "item.created", "refused.", "gate.review_opened")
 
 
 class Names:
@@ -108,6 +108,8 @@ def describe(event: AuditEvent, names: Names) -> list[Part]:
                 + f": {_get(after, 'reason')}"]
     if a == "item.waiver_expired":
         return [f"reopened {entity}: the waiver expired"]
+    if a == "item.waiver_revoked":
+        return [f"took back the waiver on {entity}" + (f": {note}" if note else "")]
     if a == "item.sent_back":
         return [f"sent back {entity} (Recycle)" + (f": {note}" if note else "")]
     if a == "item.created" and note == "condition":

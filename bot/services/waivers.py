@@ -100,6 +100,44 @@ def waive(session: Session, item_id: int, actor: str, reason: str, until: date |
     return item
 
 
+def waived_items(session: Session, launch: Launch) -> list[Item]:
+    """Items under a waiver now, in gate order (what `/launch unwaive` offers)."""
+    by_gate = gates.items_by_gate(session, launch.id)
+    return [i for g in gates.gates_of(session, launch.id) for i in by_gate.get(g.id, [])
+            if i.state == ItemState.WAIVED]
+
+
+def revoke(session: Session, item_id: int, actor: str, reason: str, *, now: datetime, settings: Settings) -> Item:
+    """Take a waiver back (given by mistake, or the risk changed): the item is open again,
+    its owner is told why, and a gate in review waits for it once more."""
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFound("That item no longer exists.")
+    launch = gates.lock_launch(session, item.launch_id)
+    check(session, launch, actor, now)
+    session.refresh(item)
+    if item.state != ItemState.WAIVED:
+        raise Conflict(f"“{safe(short(item.question))}” is not waived (any more); there is nothing to revoke.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise FieldErrors({"reason": "Say why the waiver is taken back; the owner is told."})
+    if len(reason) > REASON_MAX:
+        raise FieldErrors({"reason": f"Keep the reason to {REASON_MAX} characters (this one has {len(reason)})."})
+    before = gates.reopen_item(item, launch, now)
+    reminders.schedule_item(item, launch, policy.for_launch(settings, launch), now)
+    session.add(item)
+    audit.record(session, actor=actor, action="item.waiver_revoked", entity="item", entity_id=item.id,
+                 launch_id=launch.id, before=before, after={"state": item.state, "due_at": item.due_at},
+                 note=reason, at=now)
+    if item.owner_id and item.owner_id != actor:
+        gates.notify(session, launch, item.owner_id, "waiver_revoked", now=now, item=item.id, by=actor,
+                     reason=reason, dedupe=f"{item.id}:{now.isoformat()}")
+    outbox.refresh_item_views(session, launch.id, item, now=now)
+    outbox.refresh_status_card(session, launch.id, now=now)
+    gates.items_changed(session, launch, [item.gate_id], actor=actor, now=now)
+    return item
+
+
 def expire(session: Session, item: Item, launch: Launch, *, now: datetime, settings: Settings) -> None:
     """Reopen an item whose waiver ran out, and tell its owner."""
     before = gates.reopen_item(item, launch, now)
