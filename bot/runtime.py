@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 @dataclass
 class Runtime:
     ctx: AppContext
-    client: WebClient
+    client: WebClient                   # the outbox worker's: never sleeps on 429
     worker: OutboxWorker
+    listener_client: WebClient | None = None  # Bolt's: waits Retry-After once (see make_client)
     kick_hook: Callable[[], None] | None = None
 
     def kick(self) -> None:
@@ -40,4 +41,5 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) ->
     templates = load_templates(settings.checklists_dir)
     ctx = AppContext(engine=engine, settings=settings, templates=templates, clock=clock)
     client = make_client(settings.slack_bot_token or "", settings.slack_api_url)
-    return Runtime(ctx=ctx, client=client, worker=OutboxWorker(ctx, client))
+    listener_client = make_client(settings.slack_bot_token or "", settings.slack_api_url, wait_on_rate_limit=True)
+    return Runtime(ctx=ctx, client=client, worker=OutboxWorker(ctx, client), listener_client=listener_client)

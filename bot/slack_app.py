@@ -14,7 +14,7 @@ def create_app(rt: Runtime) -> App:
     settings = rt.ctx.settings
     app = App(
         signing_secret=settings.slack_signing_secret or "socket-mode-unused",
-        client=rt.client,
+        client=rt.listener_client or rt.client,
         token_verification_enabled=False,
         ignoring_self_events_enabled=True,
     )

@@ -118,3 +118,14 @@ def test_home_stays_inside_slack_limits_with_many_items(standin, bot, rt, clock)
 
     lead_view = home(standin, bot, "ULEAD", after=publishes(standin))
     assert len(lead_view["blocks"]) <= 100 and "…and 2 more launches" in text_of(lead_view)
+
+
+def test_a_rate_limited_home_publish_waits_retry_after_and_goes_through(standin, bot, rt, clock):
+    open_launch(rt, clock)
+    standin.rate_limit_next(1, retry_after=1, method="views.publish")
+    standin.open_app_home(bot.url, "ULEAD")
+    view = standin.wait_for(lambda: standin.home_view("ULEAD"), timeout=5)
+    assert "Your launches (1)" in text_of(view)
+    limited, published = standin.calls_to("views.publish")
+    assert (limited.status, published.status) == (429, 200)
+    assert published.at - limited.at >= 1  # Slack's Retry-After, honoured by slack_sdk's handler

@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 
-def make_client(token: str, api_url: str, timeout: int = 10) -> WebClient:
-    """Short connection blips are retried in place (slack_sdk's handler);
-    429 and 5xx are rescheduled by the outbox so no thread sleeps on them."""
-    return WebClient(
-        token=token,
-        base_url=api_url,
-        timeout=timeout,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
-    )
+def make_client(token: str, api_url: str, timeout: int = 10, *, wait_on_rate_limit: bool = False) -> WebClient:
+    """Short connection blips are retried in place (slack_sdk's handler).
+
+    The outbox worker's client (default) never sleeps on 429 or 5xx: the worker
+    reschedules the row and goes on with the batch. The client Bolt's listeners
+    use (`wait_on_rate_limit`) answers a person in the moment (a modal, Home, an
+    ephemeral) with no row to reschedule, so it waits Slack's `Retry-After` once
+    with slack_sdk's RateLimitErrorRetryHandler before giving up.
+    """
+    handlers = [ConnectionErrorRetryHandler(max_retry_count=1)]
+    if wait_on_rate_limit:
+        handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
+    return WebClient(token=token, base_url=api_url, timeout=timeout, retry_handlers=handlers)
