@@ -17,9 +17,8 @@ def publish_home(ctx: AppContext, client: WebClient, user_id: str, *, tz: str | 
     with unit_of_work(ctx.engine) as session:
         if only_if_opened and not home.has_opened(session, user_id):
             return None
+        if not only_if_opened:
+            home.remember_opened(session, user_id, ctx.now())  # before publishing: no change can slip past
         data = home.home_for(session, user_id)
     data.tz = tz or data.tz
-    view_id = client.views_publish(user_id=user_id, view=home_views.home_view(data))["view"]["id"]
-    with unit_of_work(ctx.engine) as session:
-        home.remember_published(session, user_id, view_id, ctx.now())
-    return view_id
+    return client.views_publish(user_id=user_id, view=home_views.home_view(data))["view"]["id"]

@@ -125,7 +125,7 @@ def has_opened(session: Session, user_id: str) -> bool:
     return _home_ref(session, user_id) is not None
 
 
-def remember_published(session: Session, user_id: str, view_id: str, now) -> None:
-    ref = _home_ref(session, user_id) or SlackMessageRef(purpose=f"home:{user_id}", channel_id="home", ts=view_id)
-    ref.ts, ref.updated_at = view_id, now
+def remember_opened(session: Session, user_id: str, now) -> None:
+    ref = _home_ref(session, user_id) or SlackMessageRef(purpose=f"home:{user_id}", channel_id="home", ts="opened")
+    ref.updated_at = now
     session.add(ref)
