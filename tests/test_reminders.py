@@ -30,6 +30,7 @@ from tests.flows import (
     open_launch_via_slack,
     open_modal,
     outbox,
+    prompt_for,
     text_of,
 )
 
@@ -211,12 +212,23 @@ def test_the_lead_reassigns_or_waives_straight_from_an_escalation(standin, bot, 
     assert moved.owner_id == "UTRAIN" and moved.state == ItemState.OPEN
     assert [e.actor for e in events(engine, "item.waived")] == ["ULEAD"]
     assert [e.after["owner"] for e in events(engine, "item.reassigned")] == ["UTRAIN"]
+    (updated,) = escalations_to(standin, "ULEAD")  # the same message, brought up to date in place
+    assert updated["ts"] == escalation["ts"]
+    assert [b["block_id"] for b in updated["blocks"] if "accessory" in b] == [f"overdue-{kb_item.id}"]
+    assert "<@UTRAIN>" in text_of(updated)  # the waived item is gone; the reassigned one shows its new owner
 
     # Someone else holding the message (forwarded, say) is refused, and it is recorded.
     standin.click(bot.url, "UMKT", escalation, "item.menu", value=menu_value(kb_item.id, "waive"))
     refusal = standin.wait_for(lambda: standin.ephemerals(user="UMKT"))
     assert "readiness lead" in refusal[0]["text"] and item(engine, kb_item.id).state == ItemState.OPEN
     assert [e.actor for e in events(engine, "refused.waive")] == ["UMKT"]
+
+    standin.click(bot.url, "UTRAIN", prompt_for(standin, bot, launch.id, "UTRAIN"), "item.done",
+                  value=str(kb_item.id))
+    deliver(bot, now=clock())
+    (cleared,) = [m for m in dms(standin, "ULEAD") if m["ts"] == escalation["ts"]]
+    assert "Nothing to chase" in text_of(cleared) and not escalations_to(standin, "ULEAD")
+    assert not [b for b in cleared["blocks"] if "accessory" in b]
 
 
 def test_nudges_group_items_and_come_once_a_day(standin, bot, clock):

@@ -128,6 +128,15 @@ def escalation(launch: Launch, rows: list[tuple[Item, int]], tz: str | None, *, 
     return blocks
 
 
+def escalation_cleared(launch: Launch) -> list:
+    """The same escalation once nothing in it is overdue any more: no menus left to click."""
+    return [
+        HeaderBlock(text=clip(f"✅ Overdue · {launch.key} · {esc(launch.name)}", 150)),
+        _section("Every item escalated here has been answered, waived or given a new due date. Nothing to chase."),
+        _context(f"`/launch status {launch.key}` shows every item"),
+    ]
+
+
 # -- digest ----------------------------------------------------------------------
 
 CHANGE_WORDS = {

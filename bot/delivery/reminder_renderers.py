@@ -69,22 +69,54 @@ def _nudge_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Mes
                   update_only=True)
 
 
-@renderer(Kind.ESCALATION)
-def _escalation(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
-    launch = session.get(Launch, row.launch_id)
-    level = int(row.payload.get("level", 1))
+def escalation_purpose(launch_id: int, recipient: str, level: int) -> str:
+    return f"escalation:{launch_id}:{recipient}:{level}"
+
+
+def _escalation(session: Session, launch: Launch, recipient: str, payload: dict, ctx: AppContext,
+                *, update_only: bool) -> Message | None:
+    level = int(payload.get("level", 1))
     now = ctx.now()
     items = session.exec(
         select(Item).where(Item.launch_id == launch.id, Item.escalation_level >= level, Item.required.is_(True))
         .order_by(Item.due_at, Item.id)
     ).all()
-    tz = user_tz(session, row.recipient)
-    today = date.fromisoformat(row.payload["day"]) if row.payload.get("day") else now.date()
+    tz = user_tz(session, recipient)
+    today = date.fromisoformat(payload["day"]) if payload.get("day") else now.date()
     rows = [(i, overdue_days(i, today, launch.markets)) for i in items if i.is_open and i.due_at < now]
+    purpose = escalation_purpose(launch.id, recipient, level)
     if not rows:
-        return None  # answered in the meantime
-    return Message(channel=row.recipient, text=nudges.escalation_text(launch, len(rows), level),
-                   blocks=nudges.escalation(launch, rows, tz, level=level, new_ids=set(row.payload.get("new", []))))
+        if not update_only:
+            return None  # answered in the meantime
+        return Message(channel=recipient, text=f"{launch.key}: nothing overdue any more",
+                       blocks=nudges.escalation_cleared(launch), purpose=purpose, update_only=True)
+    return Message(channel=recipient, text=nudges.escalation_text(launch, len(rows), level),
+                   blocks=nudges.escalation(launch, rows, tz, level=level, new_ids=set(payload.get("new", []))),
+                   purpose=purpose, post_new=not update_only, update_only=update_only)
+
+
+@renderer(Kind.ESCALATION)
+def _escalation_row(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+    return _escalation(session, session.get(Launch, row.launch_id), row.recipient, row.payload, ctx,
+                       update_only=False)
+
+
+@renderer(Kind.ESCALATION_REFRESH)
+def _escalation_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+    """Re-render the latest escalation of this level to this person, in place."""
+    level = int(row.payload.get("level", 1))
+    sent = session.exec(
+        select(OutboxMessage).where(OutboxMessage.kind == Kind.ESCALATION, OutboxMessage.launch_id == row.launch_id,
+                                    OutboxMessage.recipient == row.recipient,
+                                    OutboxMessage.status == OutboxStatus.SENT,
+                                    OutboxMessage.result_ts.is_not(None))
+        .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
+    ).all()
+    latest = next((r for r in sent if int(r.payload.get("level", 1)) == level), None)
+    if latest is None:
+        return None
+    return _escalation(session, session.get(Launch, row.launch_id), row.recipient, latest.payload, ctx,
+                       update_only=True)
 
 
 @renderer(Kind.DIGEST)

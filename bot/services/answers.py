@@ -21,6 +21,7 @@ from .outbox import (
     Kind,
     enqueue,
     refresh_delegate,
+    refresh_escalations,
     refresh_item_views,
     refresh_nudge,
     refresh_prompt,
@@ -178,6 +179,7 @@ def reassign(session: Session, item_id: int | str, new_owner: str | None, *, act
         refresh_nudge(session, launch.id, old, now=now)
     if old_delegate:  # a new owner starts without a delegate; the old one's DM says so
         refresh_delegate(session, launch.id, item.id, old_delegate, now=now)
+    refresh_escalations(session, launch.id, now=now)
     refresh_status_card(session, launch.id, now=now)
     if launch.channel_id:
         enqueue(session, Kind.INVITE, launch.channel_id, {"users": [new_owner]}, launch_id=launch.id,

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from models import Launch, OutboxMessage, OutboxStatus, utcnow
 
@@ -31,6 +31,7 @@ class Kind:
     NUDGE = "nudge"
     NUDGE_REFRESH = "nudge_refresh"      # chat.update of the latest nudge (answers, snoozes)
     ESCALATION = "escalation"
+    ESCALATION_REFRESH = "escalation_refresh"  # chat.update of the latest escalation (items handled since)
     DIGEST = "digest"
     DATES_MOVED = "dates_moved"          # one DM per owner (and a channel note) when the launch date moves
     HANDOVER = "handover"                # short DM to the new / old owner of a reassigned item
@@ -44,7 +45,7 @@ class Kind:
 
 
 REFRESH_KINDS = {Kind.STATUS_CARD, Kind.PROMPT_REFRESH, Kind.REVIEW_REFRESH, Kind.NUDGE_REFRESH,
-                 Kind.DELEGATE_REFRESH, Kind.HOME_REFRESH}
+                 Kind.DELEGATE_REFRESH, Kind.HOME_REFRESH, Kind.ESCALATION_REFRESH}
 
 
 def enqueue(
@@ -138,8 +139,20 @@ def refresh_delegate(session: Session, launch_id: int, item_id: int, user_id: st
     refresh_home(session, user_id, now=now)
 
 
+def refresh_escalations(session: Session, launch_id: int, now: datetime | None = None) -> None:
+    """Re-render the launch's latest escalation messages in place, so the lead working through
+    one sees what was answered, waived or reassigned since (nothing is queued if none was sent)."""
+    sent = session.exec(select(OutboxMessage.recipient, OutboxMessage.payload).where(
+        OutboxMessage.kind == Kind.ESCALATION, OutboxMessage.launch_id == launch_id)).all()
+    for recipient, level in dict.fromkeys((r, int((p or {}).get("level", 1))) for r, p in sent):
+        refresh(session, Kind.ESCALATION_REFRESH, recipient, launch_id, f"{launch_id}:{recipient}:{level}",
+                level=level, now=now)
+
+
 def refresh_item_views(session: Session, launch_id: int, item, now: datetime | None = None) -> None:
-    """Every DM that shows `item`: the owner's prompt and latest nudge, and the delegate's DM."""
+    """Every message that shows `item`: the owner's prompt and latest nudge, the delegate's DM,
+    and escalations that listed it."""
+    refresh_escalations(session, launch_id, now=now)
     if item.owner_id:
         refresh_prompt(session, launch_id, item.owner_id, now=now)
         refresh_nudge(session, launch_id, item.owner_id, now=now)
