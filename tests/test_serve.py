@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -32,13 +33,15 @@ def start_serve(db_url, standin, stakeholders_file, cwd, **env_overrides):
         "CHECKLISTS_DIR": str(ROOT / "checklists"), "STAKEHOLDERS_FILE": str(stakeholders_file),
         "LOG_LEVEL": "WARNING", **env_overrides,
     }
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = Path(cwd) / "serve.log"  # a file, not a pipe nobody reads: a full pipe would freeze the bot
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=cwd, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"serve exited early:\n{proc.stdout.read()}")
+            pytest.fail(f"serve exited early:\n{log.read_text()}")
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return proc, url
