@@ -28,6 +28,16 @@ def _items(session: Session, ids: list[int]) -> list[Item]:
     return list(session.exec(select(Item).where(Item.id.in_(ids)).order_by(Item.due_at, Item.id)))
 
 
+def _sent(session: Session, kind: str, row: OutboxMessage) -> list[OutboxMessage]:
+    """Messages of `kind` already posted to the refresh row's recipient for its launch, newest first."""
+    return list(session.exec(
+        select(OutboxMessage).where(OutboxMessage.kind == kind, OutboxMessage.launch_id == row.launch_id,
+                                    OutboxMessage.recipient == row.recipient, OutboxMessage.status == OutboxStatus.SENT,
+                                    OutboxMessage.result_ts.is_not(None))
+        .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
+    ))
+
+
 def _nudge(session: Session, launch: Launch, user_id: str, items: list[Item], ctx: AppContext,
            *, update_only: bool) -> Message | None:
     now = ctx.now()
@@ -55,13 +65,7 @@ def _nudge_row(session: Session, row: OutboxMessage, ctx: AppContext) -> Message
 @renderer(Kind.NUDGE_REFRESH)
 def _nudge_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     """Re-render the latest nudge sent to this person for this launch, in place."""
-    latest = session.exec(
-        select(OutboxMessage).where(OutboxMessage.kind == Kind.NUDGE, OutboxMessage.launch_id == row.launch_id,
-                                    OutboxMessage.recipient == row.recipient,
-                                    OutboxMessage.status == OutboxStatus.SENT,
-                                    OutboxMessage.result_ts.is_not(None))
-        .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
-    ).first()
+    latest = next(iter(_sent(session, Kind.NUDGE, row)), None)
     if latest is None:
         return None
     launch = session.get(Launch, row.launch_id)
@@ -105,14 +109,7 @@ def _escalation_row(session: Session, row: OutboxMessage, ctx: AppContext) -> Me
 def _escalation_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     """Re-render the latest escalation of this level to this person, in place."""
     level = int(row.payload.get("level", 1))
-    sent = session.exec(
-        select(OutboxMessage).where(OutboxMessage.kind == Kind.ESCALATION, OutboxMessage.launch_id == row.launch_id,
-                                    OutboxMessage.recipient == row.recipient,
-                                    OutboxMessage.status == OutboxStatus.SENT,
-                                    OutboxMessage.result_ts.is_not(None))
-        .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
-    ).all()
-    latest = next((r for r in sent if int(r.payload.get("level", 1)) == level), None)
+    latest = next((r for r in _sent(session, Kind.ESCALATION, row) if int(r.payload.get("level", 1)) == level), None)
     if latest is None:
         return None
     return _escalation(session, session.get(Launch, row.launch_id), row.recipient, latest.payload, ctx,

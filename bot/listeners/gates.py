@@ -185,23 +185,6 @@ def register(app: App, rt: Runtime) -> None:
         settled(client, actor, False)
 
 
-@subcommand("unwaive", "revoke")
-def _unwaive(rt: Runtime, ack, client, body, args: list[str]):
-    """`/launch unwaive LR-12`: pick a waived item and say why the waiver is taken back."""
-    actor = body["user_id"]
-    with unit_of_work(rt.ctx.engine) as session:
-        launch = launches.get_launch(session, args[0] if args else "")
-        waivers.check(session, launch, actor, rt.ctx.now())
-        items = waivers.waived_items(session, launch)
-        view = gate_views.unwaive_modal(launch, items, gates.gates_of(session, launch.id),
-                                        private_metadata=json.dumps({"l": launch.id})) if items else None
-    if view is None:
-        ack(ephemeral(f"No item of {launch.key} is waived; there is nothing to take back.", escape=False))
-        return
-    ack()
-    client.views_open(trigger_id=body["trigger_id"], view=view)
-
-
 @subcommand("timeline", "history")
 def _timeline(rt: Runtime, ack, client, body, args: list[str]):
     """`/launch timeline LR-12 [how many]`: the latest events, newest first (ephemeral)."""
@@ -225,19 +208,34 @@ def _resume(rt: Runtime, ack, client, body, args: list[str]):
     rt.kick()
 
 
-@subcommand("waive")
-def _waive(rt: Runtime, ack, client, body, args: list[str]):
-    """`/launch waive LR-12`: pick an open item, give a reason and an optional end date."""
+def _item_picker(rt: Runtime, ack, client, body, args: list[str], pick, modal, nothing: str, needs_tz: bool) -> None:
+    """`/launch waive|unwaive KEY`: readiness leads pick one of `pick(session, launch)` in `modal`;
+    with nothing to pick, say `nothing` (formatted with the key) instead."""
     actor = body["user_id"]
     with unit_of_work(rt.ctx.engine) as session:
         launch = launches.get_launch(session, args[0] if args else "")
         waivers.check(session, launch, actor, rt.ctx.now())
-        items = waivers.waivable(session, launch)
-        view = gate_views.waive_modal(launch, items, gates.gates_of(session, launch.id),
-                                      private_metadata=json.dumps({"l": launch.id})) if items else None
+        items = pick(session, launch)
+        view = modal(launch, items, gates.gates_of(session, launch.id),
+                     private_metadata=json.dumps({"l": launch.id})) if items else None
     if view is None:
-        ack(ephemeral(f"Every item of {launch.key} is answered or waived; there is nothing to waive.", escape=False))
+        ack(ephemeral(nothing.format(key=launch.key), escape=False))
         return
     ack()
-    ensure_tz(rt, client, actor)  # "waived until" is a day in the lead's time zone (one quick users.info)
+    if needs_tz:
+        ensure_tz(rt, client, actor)  # "waived until" is a day in the lead's time zone (one quick users.info)
     client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+@subcommand("waive")
+def _waive(rt: Runtime, ack, client, body, args: list[str]):
+    """`/launch waive LR-12`: pick an open item, give a reason and an optional end date."""
+    _item_picker(rt, ack, client, body, args, waivers.waivable, gate_views.waive_modal,
+                 "Every item of {key} is answered or waived; there is nothing to waive.", needs_tz=True)
+
+
+@subcommand("unwaive", "revoke")
+def _unwaive(rt: Runtime, ack, client, body, args: list[str]):
+    """`/launch unwaive LR-12`: pick a waived item and say why the waiver is taken back."""
+    _item_picker(rt, ack, client, body, args, waivers.waived_items, gate_views.unwaive_modal,
+                 "No item of {key} is waived; there is nothing to take back.", needs_tz=False)

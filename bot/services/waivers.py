@@ -41,6 +41,17 @@ def check(session: Session, launch: Launch, actor: str, now: datetime) -> None:
         raise Conflict(f"{launch.key} is {launch.status}; nothing can be waived any more.")
 
 
+def _locked(session: Session, item_id: int, actor: str, now: datetime) -> tuple[Item, Launch]:
+    """The item, re-read under the launch's row lock, once `actor` is allowed to waive."""
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFound("That item no longer exists.")
+    launch = gates.lock_launch(session, item.launch_id)
+    check(session, launch, actor, now)
+    session.refresh(item)
+    return item, launch
+
+
 def waivable(session: Session, launch: Launch) -> list[Item]:
     """Items still open or blocked, in gate order."""
     by_gate = gates.items_by_gate(session, launch.id)
@@ -63,12 +74,7 @@ def user_tz(session: Session, user_id: str) -> str | None:
 
 def waive(session: Session, item_id: int, actor: str, reason: str, until: date | None, *, now: datetime,
           settings: Settings) -> Item:
-    item = session.get(Item, item_id)
-    if item is None:
-        raise NotFound("That item no longer exists.")
-    launch = gates.lock_launch(session, item.launch_id)
-    check(session, launch, actor, now)
-    session.refresh(item)
+    item, launch = _locked(session, item_id, actor, now)
     if not item.is_open:
         raise Conflict(f"“{safe(short(item.question))}” is already {item.state.replace('na', 'not applicable')}; "
                        "only open or blocked items can be waived.")
@@ -110,12 +116,7 @@ def waived_items(session: Session, launch: Launch) -> list[Item]:
 def revoke(session: Session, item_id: int, actor: str, reason: str, *, now: datetime, settings: Settings) -> Item:
     """Take a waiver back (given by mistake, or the risk changed): the item is open again,
     its owner is told why, and a gate in review waits for it once more."""
-    item = session.get(Item, item_id)
-    if item is None:
-        raise NotFound("That item no longer exists.")
-    launch = gates.lock_launch(session, item.launch_id)
-    check(session, launch, actor, now)
-    session.refresh(item)
+    item, launch = _locked(session, item_id, actor, now)
     if item.state != ItemState.WAIVED:
         raise Conflict(f"“{safe(short(item.question))}” is not waived (any more); there is nothing to revoke.")
     reason = (reason or "").strip()
