@@ -120,69 +120,51 @@ def register(app: App, rt: Runtime) -> None:
             return
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @app.view(Callback.GATE_DECISION)
-    def decision_submitted(ack, body, client):
+    def submitted(ack, body, client, run, refused: str) -> None:
+        """Run `run(session, actor, meta, values)`: field errors go back into the modal; a
+        refusal or a conflict replaces it with a notice titled `refused`."""
         actor = body["user"]["id"]
         meta = json_object(body["view"].get("private_metadata"))
         try:
             with unit_of_work(rt.ctx.engine) as session:
-                decisions.cast_vote(session, int(meta.get("g") or 0), int(meta.get("r") or 0), actor,
-                                    _ballot(meta, view_state(body)), now=rt.ctx.now(), settings=settings)
+                run(session, actor, meta, view_state(body))
         except FieldErrors as exc:
             ack(response_action="errors", errors=exc.errors)
             return
         except ServiceError as exc:
-            ack(response_action="update", view=gate_views.notice_modal("Not recorded", str(exc)).to_dict())
+            ack(response_action="update", view=gate_views.notice_modal(refused, str(exc)).to_dict())
             return
         ack()
         settled(client, actor, bool(meta.get("h")))
+
+    @app.view(Callback.GATE_DECISION)
+    def decision_submitted(ack, body, client):
+        submitted(ack, body, client, lambda session, actor, meta, values: decisions.cast_vote(
+            session, int(meta.get("g") or 0), int(meta.get("r") or 0), actor, _ballot(meta, values),
+            now=rt.ctx.now(), settings=settings), "Not recorded")
 
     @app.action(Action.ITEM_WAIVE)
     def waive_clicked(ack, body, client, respond):
         ack()
         open_waive_modal(rt, client, body, respond, int(body["actions"][0].get("value") or 0))
 
-    @app.view(Callback.ITEM_WAIVE)
-    def waive_submitted(ack, body, client):
-        actor = body["user"]["id"]
-        meta = json_object(body["view"].get("private_metadata"))
-        values = view_state(body)
+    def picked(meta: dict, values: dict, missing: str) -> int:
         item_id = meta.get("i") or values.get(Field.ITEM)
         if not item_id:
-            ack(response_action="errors", errors={Field.ITEM: "Pick the item to waive."})
-            return
-        try:
-            with unit_of_work(rt.ctx.engine) as session:
-                waivers.waive(session, int(item_id), actor, values.get(Field.REASON) or "",
-                              parse_date(values.get(Field.EXPIRES)), now=rt.ctx.now(), settings=settings)
-        except FieldErrors as exc:
-            ack(response_action="errors", errors=exc.errors)
-            return
-        except ServiceError as exc:
-            ack(response_action="update", view=gate_views.notice_modal("Not waived", str(exc)).to_dict())
-            return
-        ack()
-        settled(client, actor, bool(meta.get("h")))
+            raise FieldErrors({Field.ITEM: missing})
+        return int(item_id)
+
+    @app.view(Callback.ITEM_WAIVE)
+    def waive_submitted(ack, body, client):
+        submitted(ack, body, client, lambda session, actor, meta, values: waivers.waive(
+            session, picked(meta, values, "Pick the item to waive."), actor, values.get(Field.REASON) or "",
+            parse_date(values.get(Field.EXPIRES)), now=rt.ctx.now(), settings=settings), "Not waived")
 
     @app.view(Callback.ITEM_UNWAIVE)
     def unwaive_submitted(ack, body, client):
-        actor = body["user"]["id"]
-        values = view_state(body)
-        if not values.get(Field.ITEM):
-            ack(response_action="errors", errors={Field.ITEM: "Pick the item whose waiver you take back."})
-            return
-        try:
-            with unit_of_work(rt.ctx.engine) as session:
-                waivers.revoke(session, int(values[Field.ITEM]), actor, values.get(Field.REASON) or "",
-                               now=rt.ctx.now(), settings=settings)
-        except FieldErrors as exc:
-            ack(response_action="errors", errors=exc.errors)
-            return
-        except ServiceError as exc:
-            ack(response_action="update", view=gate_views.notice_modal("Not revoked", str(exc)).to_dict())
-            return
-        ack()
-        settled(client, actor, False)
+        submitted(ack, body, client, lambda session, actor, meta, values: waivers.revoke(
+            session, picked(meta, values, "Pick the item whose waiver you take back."), actor,
+            values.get(Field.REASON) or "", now=rt.ctx.now(), settings=settings), "Not revoked")
 
 
 @subcommand("timeline", "history")
