@@ -124,6 +124,14 @@ def test_socket_mode_runs_a_launch_from_the_modal_to_the_channel(socket_served, 
     assert standin.bot_response_errors == []
 
 
+def test_socket_mode_reconnects_when_slack_asks_for_a_refresh(socket_served, standin):
+    standin.socket.request_refresh()
+    standin.wait_for(lambda: len(standin.ok_calls("apps.connections.open")) == 2 and standin.socket.connections == 1,
+                     timeout=15)  # a new connection first, then the old one is closed
+    resp = standin.send_slash_command(SOCKET_MODE, text="help", user_id="UPM", channel_id="C0GENERAL")
+    assert resp.status_code == 200 and "/launch status" in resp.text
+
+
 def test_the_stand_in_refuses_a_bot_token_for_sockets_and_an_app_token_for_messages(standin):
     from slack_sdk import WebClient
     from slack_sdk.errors import SlackApiError

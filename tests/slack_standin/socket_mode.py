@@ -96,6 +96,14 @@ class SocketModeServer:
             with self._cond:
                 self._connections.remove(ws)
 
+    def request_refresh(self) -> None:
+        """What Slack does every few hours: warn the app on its connection that it will be
+        closed, so the app opens a new one (a fresh `apps.connections.open`) first."""
+        with self._cond:
+            ws = self._connections[-1]
+        ws.send(json.dumps({"type": "disconnect", "reason": "refresh_requested",
+                            "debug_info": {"host": "standin"}}))
+
     # -- sending -------------------------------------------------------------------
     def deliver(self, body: str, content_type: str) -> httpx.Response:
         """Wrap what an HTTP app would have been POSTed in an envelope, send it, and turn the
