@@ -129,6 +129,7 @@ def cmd_serve(args) -> int:
         log.warning("stakeholder directory not synced (%s); using the stored one", "; ".join(exc.problems))
     app = create_app(rt)
     scheduler = start_scheduler(rt)
+    _exit_on_sigterm()
     try:
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -139,9 +140,25 @@ def cmd_serve(args) -> int:
         else:
             log.info("listening on :%d (/slack/events, /healthz, /metrics)", settings.port)
             serve_http(make_wsgi_app(app, rt.ctx.engine), settings.port)
+    except KeyboardInterrupt:
+        pass
     finally:
-        scheduler.shutdown(wait=False)
+        # Graceful stop (docker stop, Ctrl-C): the row being sent finishes, the rest of the
+        # batch is handed back for the next process, and a running tick commits or rolls back.
+        rt.worker.stop()
+        scheduler.shutdown(wait=True)
+        log.info("launchgate stopped")
     return 0
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM (docker stop, Kubernetes) unwinds like Ctrl-C, so the `finally` above runs."""
+    import signal
+
+    def stop(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _health_only_server(rt, port: int) -> None:

@@ -94,6 +94,22 @@ def test_worker_killed_after_claiming_loses_nothing(rt, standin, clock):
     assert rows(rt.ctx.engine)[0].status == OutboxStatus.SENT
 
 
+def test_a_stopping_worker_finishes_its_row_and_hands_the_rest_back(rt, standin, clock):
+    standin.add_channel(CHANNEL, name="team")
+    queue_texts(rt.ctx.engine, 3)
+    stopping = OutboxWorker(rt.ctx, rt.client, worker_id="stopping")
+    claimed = stopping.claim(clock())
+    sent_one = stopping.send(claimed[:1], clock())  # SIGTERM arrives while this row is being sent
+    stopping.stop()
+    report = stopping.send(claimed[1:], clock())
+    assert (sent_one.sent, report.sent, report.released) == (1, 0, 2)
+    assert stopping.claim(clock()) == [] and stopping.drain_all(clock()).sent == 0  # claims nothing more
+    assert [r.claimed_until for r in rows(rt.ctx.engine) if r.status == OutboxStatus.PENDING] == [None, None]
+    # Another replica sends them at once, without waiting for a lease to run out.
+    assert OutboxWorker(rt.ctx, rt.client, worker_id="other").drain(clock()).sent == 2
+    assert texts(standin) == ["hello 0", "hello 1", "hello 2"]
+
+
 def test_two_workers_draining_together_never_send_a_row_twice(rt, standin, clock):
     standin.add_channel(CHANNEL, name="team")
     queue_texts(rt.ctx.engine, 40)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -130,6 +131,23 @@ def test_socket_mode_reconnects_when_slack_asks_for_a_refresh(socket_served, sta
                      timeout=15)  # a new connection first, then the old one is closed
     resp = standin.send_slash_command(SOCKET_MODE, text="help", user_id="UPM", channel_id="C0GENERAL")
     assert resp.status_code == 200 and "/launch status" in resp.text
+
+
+@pytest.mark.parametrize("socket_mode", [False, True], ids=["http", "socket-mode"])
+def test_sigterm_stops_the_bot_cleanly(db_url, standin, stakeholders_file, tmp_path, socket_mode):
+    """`docker stop` sends SIGTERM: the scheduler and the delivery worker wind down, exit 0."""
+    extra = {"SLACK_APP_TOKEN": standin.app_token} if socket_mode else {}
+    proc, url = start_serve(db_url, standin, stakeholders_file, tmp_path, LOG_LEVEL="INFO", **extra)
+    if socket_mode:
+        assert standin.socket.wait_connected()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        code = proc.wait(timeout=10)  # Docker's default grace period
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("serve did not stop within 10 s of SIGTERM")
+    log = (tmp_path / "serve.log").read_text()
+    assert code == 0 and "launchgate stopped" in log and "Traceback" not in log
 
 
 def test_the_stand_in_refuses_a_bot_token_for_sockets_and_an_app_token_for_messages(standin):

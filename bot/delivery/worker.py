@@ -57,6 +57,7 @@ class DrainReport:
     dead: int = 0
     deferred: int = 0
     skipped: int = 0
+    released: int = 0     # claimed, then handed back unsent because the process is stopping
 
 
 class ChannelPacer:
@@ -94,10 +95,21 @@ class OutboxWorker:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.pacer = pacer or ChannelPacer()
         self._bot_user: str | None = None
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Finish the row being sent, hand the rest of the batch back, claim nothing more.
+
+        Called on SIGTERM: released rows are due again at once for another replica
+        (or this one after a restart) instead of waiting out their lease.
+        """
+        self._stopping.set()
 
     # -- claiming -----------------------------------------------------------
     def claim(self, now: datetime, limit: int = 50) -> list[OutboxMessage]:
         """Lease up to `limit` due rows to this worker, atomically."""
+        if self._stopping.is_set():
+            return []
         with unit_of_work(self.ctx.engine) as session:
             rows = due_rows(session, now, limit)
             for row in rows:
@@ -117,7 +129,10 @@ class OutboxWorker:
     def send(self, rows: list[OutboxMessage], now: datetime) -> DrainReport:
         """Send rows this worker claimed, skipping any whose lease another worker took over."""
         report = DrainReport()
-        for row in rows:
+        for n, row in enumerate(rows):
+            if self._stopping.is_set():
+                report.released += self._release(rows[n:])
+                break
             if self._still_mine(row):
                 self._process(row, now, report)
             else:
@@ -131,9 +146,19 @@ class OutboxWorker:
             report = self.drain(now, batch)
             for name in vars(total):
                 setattr(total, name, getattr(total, name) + getattr(report, name))
-            if report.sent + report.retried + report.dead + report.deferred + report.skipped < batch:
+            if self._stopping.is_set() or (
+                    report.sent + report.retried + report.dead + report.deferred + report.skipped < batch):
                 break
         return total
+
+    def _release(self, rows: list[OutboxMessage]) -> int:
+        with unit_of_work(self.ctx.engine) as session:
+            return session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([r.id for r in rows]), OutboxMessage.claimed_by == self.worker_id,
+                       OutboxMessage.status == OutboxStatus.PENDING)
+                .values(claimed_until=None)
+            ).rowcount
 
     def _still_mine(self, row: OutboxMessage) -> bool:
         """Renew the lease just before sending.
