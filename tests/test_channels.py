@@ -72,10 +72,13 @@ def test_a_real_crash_after_conversations_create_leaves_one_channel(standin, bot
     assert_launch_lives_in(standin, launch, channel_named(standin, INTENDED))
 
 
-@pytest.mark.parametrize("case", ["someone_else", "archived", "other_launch"])
+@pytest.mark.parametrize("case", ["someone_else", "archived", "other_launch", "set_up_before"])
 def test_a_same_named_channel_that_is_not_ours_to_take_gets_a_suffix(standin, bot, case):
     if case == "someone_else":
         standin.add_channel(name=INTENDED)  # created by a person
+    elif case == "set_up_before":  # a finished launch channel from an earlier database with the same key
+        old = standin.add_channel(name=INTENDED, creator=standin.BOT_USER)
+        standin.state.channels[old].purpose = "Readiness for LR-1"
     elif case == "archived":
         standin.add_channel(name=INTENDED, creator=standin.BOT_USER, archived=True)
     if case == "other_launch":

@@ -89,8 +89,10 @@ class PublicChannels:
 
 
 def _left_by_us(ctx: AppContext, channel: dict, launch_id: int, bot_user: str) -> bool:
-    """The bot created it and no other launch has it: a channel a crash left behind for this launch."""
-    if channel.get("creator") != bot_user:
+    """The bot created it, never finished setting it up (the purpose is set right after the
+    channel id is saved) and no other launch has it: a channel a crash left behind for this
+    launch — not the finished channel of a launch from an earlier database with the same name."""
+    if channel.get("creator") != bot_user or (channel.get("purpose") or {}).get("value"):
         return False
     with unit_of_work(ctx.engine) as session:
         taken = session.exec(select(Launch.id).where(Launch.channel_id == channel["id"], Launch.id != launch_id))
