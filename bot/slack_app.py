@@ -10,8 +10,19 @@ from bot.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
+class _TokenNoticeFilter(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that the client we pass wins; that is the
+    point (our client carries SLACK_API_URL and retry handlers), so the warning is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def create_app(rt: Runtime) -> App:
     settings = rt.ctx.settings
+    bolt_log = logging.getLogger("slack_bolt.App")
+    if not any(isinstance(f, _TokenNoticeFilter) for f in bolt_log.filters):
+        bolt_log.addFilter(_TokenNoticeFilter())
     app = App(
         signing_secret=settings.slack_signing_secret or "socket-mode-unused",
         client=rt.listener_client or rt.client,
