@@ -182,3 +182,26 @@ def test_metrics_count_deliveries_and_dead_letters(rt, standin, clock):
     rt.worker.drain(clock())
     assert value(metrics.OUTBOX_SENT, Kind.TEXT) - sent == 2
     assert value(metrics.OUTBOX_DEAD, "channel_not_found") - dead == 1
+
+
+def test_delivered_rows_nobody_needs_are_deleted_after_thirty_days(rt, standin, clock):
+    from bot.ticks import run_tick
+
+    standin.add_channel(CHANNEL, name="team")
+    queue_texts(rt.ctx.engine, 2)  # plain notices: nothing refers to them once sent
+    with unit_of_work(rt.ctx.engine) as session:
+        enqueue(session, Kind.TEXT, CHANNEL, {"text": "keyed"}, dedupe_key="notice:keyed")  # idempotency record
+        enqueue(session, Kind.NUDGE, "U0NOBODY", {"items": []})  # a nudge: refreshes re-render the latest
+    rt.worker.drain(clock())
+    standin.fail_with("channel_not_found", method="chat.postMessage")
+    queue_texts(rt.ctx.engine, 1, prefix="dead")
+    rt.worker.drain(clock())  # a dead letter, kept for the operator
+    before = {r.id: (r.kind, r.status, r.dedupe_key) for r in rows(rt.ctx.engine)}
+
+    run_tick(rt.ctx, clock() + timedelta(days=29))
+    assert {r.id for r in rows(rt.ctx.engine)} == set(before)
+    run_tick(rt.ctx, clock() + timedelta(days=31))
+    left = {r.id: (r.kind, r.status, r.dedupe_key) for r in rows(rt.ctx.engine)}
+    assert sorted(left.values(), key=str) == sorted(
+        [v for v in before.values() if v[2] or v[0] == Kind.NUDGE or v[1] != OutboxStatus.SENT], key=str)
+    assert len(left) == len(before) - 2  # the two delivered notices
