@@ -87,6 +87,15 @@ def sync_stakeholders(settings: Settings, engine, client) -> int:
         return directory.sync(session, spec, expand)
 
 
+def queue_profile_lookups(engine) -> None:
+    """Names and time zones of directory members, fetched by the delivery worker."""
+    from bot.db import unit_of_work
+    from bot.services import directory
+
+    with unit_of_work(engine) as session:
+        directory.queue_profile_lookups(session)
+
+
 def cmd_stakeholders_sync(args) -> int:
     from bot.db import make_engine, migrate
     from bot.delivery.slack_client import make_client
@@ -94,11 +103,13 @@ def cmd_stakeholders_sync(args) -> int:
 
     settings = _settings()
     migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
     try:
-        count = sync_stakeholders(settings, make_engine(settings.database_url),
+        count = sync_stakeholders(settings, engine,
                                   make_client(settings.slack_bot_token or "", settings.slack_api_url))
     except DirectoryError as exc:
         raise CliError("stakeholders: " + "; ".join(exc.problems)) from None
+    queue_profile_lookups(engine)
     print(f"directory synced: {count} role assignment(s) from {settings.stakeholders_file}")
     return 0
 
@@ -127,6 +138,7 @@ def cmd_serve(args) -> int:
         log.info("stakeholder directory: %d assignment(s)", count)
     except DirectoryError as exc:
         log.warning("stakeholder directory not synced (%s); using the stored one", "; ".join(exc.problems))
+    queue_profile_lookups(rt.ctx.engine)
     app = create_app(rt)
     scheduler = start_scheduler(rt)
     _exit_on_sigterm()

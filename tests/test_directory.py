@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import select
 
 from bot.cli import main
 from bot.db import unit_of_work
+from bot.delivery.slack_client import make_client
+from bot.delivery.worker import OutboxWorker
 from bot.services import directory
+from bot.services.context import AppContext
 from bot.services.directory import DirectoryError, load_stakeholders
+from models import OutboxMessage, UserProfile, utcnow
 
 
 def write(tmp_path, text):
@@ -88,6 +93,17 @@ def test_sync_command_expands_groups_through_slack(settings, standin, monkeypatc
     engine = make_engine(settings.database_url)
     with unit_of_work(engine) as session:
         assert directory.members(session, "wfm") == ["UWFM", "UKB"]
+        # Names and time zones are looked up before anyone's first launch (by the delivery worker).
+        queued = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "profile")).all()
+        assert sorted(r.recipient for r in queued) == ["UKB", "UWFM"]
+    ctx = AppContext(engine=engine, settings=settings, templates={}, clock=utcnow)
+    OutboxWorker(ctx, make_client(settings.slack_bot_token, settings.slack_api_url)).drain()
+    with unit_of_work(engine) as session:
+        assert session.get(UserProfile, "UWFM").tz == standin.state.users["UWFM"].tz
+        assert session.get(UserProfile, "UWFM").real_name == standin.state.users["UWFM"].real_name
+    assert main(["stakeholders", "sync"]) == 0  # known people are not looked up again
+    with unit_of_work(engine) as session:
+        assert len(session.exec(select(OutboxMessage).where(OutboxMessage.kind == "profile")).all()) == 2
     engine.dispose()
 
 
