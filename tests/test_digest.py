@@ -99,3 +99,17 @@ def test_reminders_alone_are_not_a_change(standin, bot, launch):
         tick(bot, start + timedelta(hours=hour))
     assert events(engine, "nudge.sent")  # people were reminded…
     assert digests(standin, launch) == []  # …but nothing changed and nothing is overdue yet
+
+
+def test_the_digest_names_waivers_in_words(standin, bot, launch, clock):
+    from bot.services import waivers
+
+    engine = bot.rt.ctx.engine
+    target = items(engine, launch.id, owner_id="UWFM", answer_kind="confirm")[0]
+    clock.set(datetime(2027, 8, 2, 15, 0, tzinfo=UTC))
+    with unit_of_work(engine) as session:
+        waivers.waive(session, target.id, "ULEAD", "Covered by the EU plan", None, now=clock(),
+                      settings=bot.rt.ctx.settings)
+    tick(bot, london_nine(datetime(2027, 8, 3)))
+    (digest,) = digests(standin, launch)
+    assert f"<@ULEAD> waived *{target.question}*" in text_of(digest)

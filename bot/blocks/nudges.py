@@ -147,6 +147,10 @@ CHANGE_WORDS = {
     "item.reopened": ("↩️", "reopened"),
     "item.reassigned": ("🔀", "reassigned"),
     "item.delegated": ("🤝", "delegated"),
+    "item.waived": ("🟰", "waived"),
+    "item.waiver_revoked": ("↩️", "took back the waiver on"),
+    "item.waiver_expired": ("⏰", "reopened (waiver expired):"),
+    "item.sent_back": ("↩️", "sent back"),
 }
 
 
