@@ -18,7 +18,8 @@ from bot.blocks.text import esc, user
 from bot.services import gates, launches
 from bot.services.context import AppContext
 from bot.services.outbox import Kind
-from models import Item, Launch, OutboxMessage, UserProfile
+from bot.services.recipients import user_tz
+from models import Item, Launch, OutboxMessage
 
 
 class Defer(Exception):
@@ -65,11 +66,6 @@ def target(session: Session, row: OutboxMessage) -> str:
     from bot.services.outbox import LAUNCH_CHANNEL
 
     return launch_channel(session, row) if row.recipient == LAUNCH_CHANNEL else row.recipient
-
-
-def user_tz(session: Session, user_id: str) -> str | None:
-    profile = session.get(UserProfile, user_id)
-    return profile.tz if profile else None
 
 
 def prompt_message(session: Session, launch: Launch, user_id: str, *, intro: str | None = None,

@@ -19,6 +19,7 @@ from bot.db import unit_of_work
 from bot.runtime import Runtime
 from bot.services import decisions, gates, launches, timeline, waivers
 from bot.services.errors import Conflict, FieldErrors, NotFound, ServiceError
+from bot.services.recipients import user_tz
 from models import Item, Launch, Outcome
 
 from .commands import subcommand
@@ -174,7 +175,7 @@ def _timeline(rt: Runtime, ack, client, body, args: list[str]):
     with unit_of_work(rt.ctx.engine) as session:
         launch = launches.get_launch(session, args[0] if args else "")
         entries = timeline.entries(session, launch, limit=limit)
-        blocks = timeline_views.timeline_blocks(launch, entries, waivers.user_tz(session, body["user_id"]),
+        blocks = timeline_views.timeline_blocks(launch, entries, user_tz(session, body["user_id"]),
                                                 timeline.count(session, launch))
     ack(response_type="ephemeral", text=f"{launch.key} timeline", blocks=[b.to_dict() for b in blocks])
 

@@ -10,16 +10,15 @@ from bot.blocks.ids import Action
 from bot.db import unit_of_work
 from bot.delivery import home as delivery_home
 from bot.services import home
+from bot.services.recipients import user_tz
 
 log = logging.getLogger(__name__)
 
 
-def ensure_tz(rt, client, user_id: str, known: str | None = None) -> str | None:
+def ensure_tz(rt, client, user_id: str) -> str | None:
     """The person's time zone, asking Slack once if no DM has cached it yet."""
-    if known:
-        return known
     with unit_of_work(rt.ctx.engine) as session:
-        tz = home.cached_tz(session, user_id)
+        tz = user_tz(session, user_id)
     if tz:
         return tz
     try:
@@ -35,9 +34,7 @@ def ensure_tz(rt, client, user_id: str, known: str | None = None) -> str | None:
 
 def publish_home(rt, client, user_id: str) -> None:
     """Re-render and publish `user_id`'s Home tab (opened, Refresh, or an action taken from it)."""
-    with unit_of_work(rt.ctx.engine) as session:
-        known = home.cached_tz(session, user_id)
-    tz = ensure_tz(rt, client, user_id, known)
+    tz = ensure_tz(rt, client, user_id)
     try:
         delivery_home.publish_home(rt.ctx, client, user_id, tz=tz)
     except SlackApiError as exc:

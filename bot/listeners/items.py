@@ -11,11 +11,11 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks import answer_modals, nudges
 from bot.blocks.ids import Action, Callback, Field
 from bot.db import unit_of_work
-from bot.delivery.renderers import user_tz
 from bot.runtime import Runtime
 from bot.services import answers, delegates, snooze
 from bot.services.errors import FieldErrors, ServiceError
 from bot.services.policy import WorkingHours
+from bot.services.recipients import user_tz
 
 from .common import ephemeral, from_home, json_object, problem, tell, view_state
 from .gates import open_waive_modal

@@ -103,11 +103,6 @@ def _approval(session: Session, home: Home, launch: Launch, launch_gates: list[G
                                    gates.needed_votes(lead, people)))
 
 
-def cached_tz(session: Session, user_id: str) -> str | None:
-    profile = session.get(UserProfile, user_id)
-    return profile.tz if profile else None
-
-
 def remember_profile(session: Session, user_id: str, tz: str | None, name: str | None, now) -> None:
     """Cache a person's time zone when Home is opened before any DM fetched it."""
     profile = session.get(UserProfile, user_id) or UserProfile(user_id=user_id)

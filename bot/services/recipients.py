@@ -31,6 +31,12 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
 
 
+def user_tz(session: Session, user_id: str) -> str | None:
+    """The person's cached Slack time zone name, if any (never asks Slack)."""
+    profile = session.get(UserProfile, user_id)
+    return profile.tz if profile else None
+
+
 def zone_for(session: Session, user_id: str, now: datetime) -> ZoneInfo | None:
     """The person's zone, or None while their profile is being fetched (queued here)."""
     profile = session.get(UserProfile, user_id)

@@ -15,12 +15,13 @@ from sqlmodel import Session, select
 from bot.config import Settings
 from bot.db import is_postgres
 from bot.ticks import TickReport, tick_step
-from models import Item, ItemState, Launch, LaunchStatus, UserProfile
+from models import Item, ItemState, Launch, LaunchStatus
 
 from . import access, audit, directory, gates, outbox, policy, reminders
 from .context import AppContext
 from .errors import Conflict, FieldErrors, NotFound
 from .readable import safe, short
+from .recipients import user_tz
 
 REASON_MAX = 1000
 LIVE = (LaunchStatus.OPEN, LaunchStatus.ON_HOLD)
@@ -65,11 +66,6 @@ def expiry_moment(until: date, tz_name: str | None) -> datetime:
     except ZoneInfoNotFoundError:
         zone = ZoneInfo("UTC")
     return datetime.combine(until + timedelta(days=1), time(0, 0), tzinfo=zone).astimezone(timezone.utc)
-
-
-def user_tz(session: Session, user_id: str) -> str | None:
-    profile = session.get(UserProfile, user_id)
-    return profile.tz if profile else None
 
 
 def waive(session: Session, item_id: int, actor: str, reason: str, until: date | None, *, now: datetime,
