@@ -9,7 +9,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.launch_views import notice
 from bot.blocks.text import esc
-from bot.services.errors import ServiceError
+from bot.db import unit_of_work
+from bot.services.errors import FieldErrors, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -80,3 +81,25 @@ def view_state(body: dict) -> dict:
             else:
                 out[block_id] = value.get("value")
     return out
+
+
+def run_submission(engine, ack, body: dict, run, refused) -> dict | None:
+    """One modal submission, one transaction: `run(session, actor, meta, values)`.
+
+    Field errors go back next to their inputs; any other refusal is answered with
+    the ack body `refused(exc)`. Returns the view's private metadata once saved
+    (and acked), None when the modal was answered with an error instead.
+    """
+    actor = body["user"]["id"]
+    meta = json_object(body["view"].get("private_metadata"))
+    try:
+        with unit_of_work(engine) as session:
+            run(session, actor, meta, view_state(body))
+    except FieldErrors as exc:
+        ack(response_action="errors", errors=exc.errors)
+        return None
+    except ServiceError as exc:
+        ack(**refused(exc))
+        return None
+    ack()
+    return meta

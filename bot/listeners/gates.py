@@ -23,7 +23,7 @@ from bot.services.recipients import user_tz
 from models import Item, Launch, Outcome
 
 from .commands import subcommand
-from .common import ephemeral, from_home, json_object, parse_date, problem, tell, view_state
+from .common import ephemeral, from_home, json_object, parse_date, problem, run_submission, tell
 from .home import ensure_tz, publish_home
 
 log = logging.getLogger(__name__)
@@ -124,19 +124,10 @@ def register(app: App, rt: Runtime) -> None:
     def submitted(ack, body, client, run, refused: str) -> None:
         """Run `run(session, actor, meta, values)`: field errors go back into the modal; a
         refusal or a conflict replaces it with a notice titled `refused`."""
-        actor = body["user"]["id"]
-        meta = json_object(body["view"].get("private_metadata"))
-        try:
-            with unit_of_work(rt.ctx.engine) as session:
-                run(session, actor, meta, view_state(body))
-        except FieldErrors as exc:
-            ack(response_action="errors", errors=exc.errors)
-            return
-        except ServiceError as exc:
-            ack(response_action="update", view=gate_views.notice_modal(refused, str(exc)).to_dict())
-            return
-        ack()
-        settled(client, actor, bool(meta.get("h")))
+        meta = run_submission(rt.ctx.engine, ack, body, run, lambda exc: {
+            "response_action": "update", "view": gate_views.notice_modal(refused, str(exc)).to_dict()})
+        if meta is not None:
+            settled(client, body["user"]["id"], bool(meta.get("h")))
 
     @app.view(Callback.GATE_DECISION)
     def decision_submitted(ack, body, client):

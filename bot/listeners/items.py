@@ -13,11 +13,11 @@ from bot.blocks.ids import Action, Callback, Field
 from bot.db import unit_of_work
 from bot.runtime import Runtime
 from bot.services import answers, delegates, snooze
-from bot.services.errors import FieldErrors, ServiceError
+from bot.services.errors import ServiceError
 from bot.services.policy import WorkingHours
 from bot.services.recipients import user_tz
 
-from .common import ephemeral, from_home, json_object, problem, tell, view_state
+from .common import ephemeral, from_home, json_object, problem, run_submission, tell, view_state
 from .gates import open_waive_modal
 from .home import publish_home
 
@@ -147,20 +147,11 @@ def register(app: App, rt: Runtime) -> None:
             settled(rt, client, body)
 
     def submission(ack, body, client, run):
-        """Run `run(session, actor, meta, values)`; errors go back into the modal."""
-        actor = body["user"]["id"]
-        meta = json_object(body["view"].get("private_metadata"))
-        try:
-            with unit_of_work(rt.ctx.engine) as session:
-                run(session, actor, meta, view_state(body))
-        except FieldErrors as exc:
-            ack(response_action="errors", errors=exc.errors)
-            return
-        except ServiceError as exc:
-            ack(response_action="errors", errors={_first_input(body): str(exc)[:1000]})
-            return
-        ack()
-        settled(rt, client, body, home=bool(meta.get("home")))
+        """Run `run(session, actor, meta, values)`; every refusal is shown in the modal."""
+        meta = run_submission(rt.ctx.engine, ack, body, run, lambda exc: {
+            "response_action": "errors", "errors": {_first_input(body): str(exc)[:1000]}})
+        if meta is not None:
+            settled(rt, client, body, home=bool(meta.get("home")))
 
     @app.view(Callback.ITEM_ANSWER)
     def answer_submitted(ack, body, client):

@@ -11,10 +11,9 @@ from bot.blocks.ids import Callback, Field
 from bot.db import unit_of_work
 from bot.runtime import Runtime
 from bot.services import launch_edit
-from bot.services.errors import FieldErrors, ServiceError
 
 from .commands import subcommand
-from .common import ephemeral, json_object, parse_date, view_state
+from .common import ephemeral, parse_date, run_submission
 
 log = logging.getLogger(__name__)
 
@@ -31,25 +30,20 @@ def _edit(rt: Runtime, ack, client, body, args: list[str]):
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-
-
 def register(app: App, rt: Runtime) -> None:
     @app.view(Callback.LAUNCH_EDIT)
     def submitted(ack, body):
-        actor = body["user"]["id"]
-        values = view_state(body)
-        meta = json_object(body["view"].get("private_metadata"))
-        try:
-            with unit_of_work(rt.ctx.engine) as session:
-                change = launch_edit.change_date(session, int(meta.get("l") or 0), parse_date(values.get(Field.LAUNCH_DATE)),
-                                                 actor=actor, now=rt.ctx.now(), settings=rt.ctx.settings,
-                                                 reason=values.get(Field.REASON))
-        except FieldErrors as exc:
-            ack(response_action="errors", errors=exc.errors)
+        changes: list[launch_edit.DateChange] = []
+
+        def run(session, actor, meta, values):
+            changes.append(launch_edit.change_date(
+                session, int(meta.get("l") or 0), parse_date(values.get(Field.LAUNCH_DATE)), actor=actor,
+                now=rt.ctx.now(), settings=rt.ctx.settings, reason=values.get(Field.REASON)))
+
+        if run_submission(rt.ctx.engine, ack, body, run, lambda exc: {
+                "response_action": "errors", "errors": {Field.LAUNCH_DATE: str(exc)[:1000]}}) is None:
             return
-        except ServiceError as exc:
-            ack(response_action="errors", errors={Field.LAUNCH_DATE: str(exc)[:1000]})
-            return
-        ack()
-        log.info("%s moved to %s by %s (%d due dates)", change.launch.key, change.new_date, actor, change.moved_count)
+        change = changes[0]
+        log.info("%s moved to %s by %s (%d due dates)", change.launch.key, change.new_date, body["user"]["id"],
+                 change.moved_count)
         rt.kick()
