@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from models import DirectoryMember, UserProfile, utcnow
 
+from .outbox import request_profile
 from .templates import ROLES
 
 ADMIN = "admin"
@@ -134,12 +135,9 @@ def queue_profile_lookups(session: Session, now=None) -> int:
     """A `users.info` look-up (an outbox PROFILE row, sent by the delivery worker) for every
     directory member we know nothing about, so names for reports and time zones for
     reminders are there before their first launch. Returns how many were queued."""
-    from .outbox import Kind, enqueue
-
     known = select(UserProfile.user_id)
     missing = session.exec(select(DirectoryMember.user_id).where(DirectoryMember.user_id.not_in(known)).distinct())
-    return sum(enqueue(session, Kind.PROFILE, user_id, {}, dedupe_key=f"profile:{user_id}", now=now)
-               for user_id in sorted(missing))
+    return sum(request_profile(session, user_id, now=now) for user_id in sorted(missing))
 
 
 def members(session: Session, role: str, markets: Iterable[str] = ()) -> list[str]:

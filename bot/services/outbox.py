@@ -105,6 +105,15 @@ def refresh(session: Session, kind: str, recipient: str, launch_id: int, key: st
     )
 
 
+def profile_key(user_id: str) -> str:
+    return f"profile:{user_id}"
+
+
+def request_profile(session: Session, user_id: str, now: datetime | None = None) -> bool:
+    """Queue one `users.info` look-up for this person (once ever: the key stays on the row)."""
+    return enqueue(session, Kind.PROFILE, user_id, {}, dedupe_key=profile_key(user_id), now=now)
+
+
 def refresh_home(session: Session, user_id: str, now: datetime | None = None) -> None:
     """Re-publish the person's Home tab, so one left open does not go stale (skipped at send
     time for people who never opened it)."""

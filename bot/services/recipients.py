@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from models import Nudge, OutboxMessage, OutboxStatus, UserProfile
 
 from . import calendar
-from .outbox import Kind, enqueue
+from .outbox import profile_key, request_profile
 from .policy import WorkingHours
 
 UTC = ZoneInfo("UTC")
@@ -42,13 +42,13 @@ def zone_for(session: Session, user_id: str, now: datetime) -> ZoneInfo | None:
     profile = session.get(UserProfile, user_id)
     if profile is not None:
         return zone_named(profile.tz)
-    key = f"profile:{user_id}"
     attempted = session.exec(
-        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key, OutboxMessage.status != OutboxStatus.PENDING)
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == profile_key(user_id),
+                                       OutboxMessage.status != OutboxStatus.PENDING)
     ).first()
     if attempted is not None:  # Slack could not tell us: fall back to UTC
         return UTC
-    enqueue(session, Kind.PROFILE, user_id, {}, dedupe_key=key, now=now)
+    request_profile(session, user_id, now=now)
     return None
 
 
