@@ -28,14 +28,14 @@ def _items(session: Session, ids: list[int]) -> list[Item]:
     return list(session.exec(select(Item).where(Item.id.in_(ids)).order_by(Item.due_at, Item.id)))
 
 
-def _sent(session: Session, kind: str, row: OutboxMessage) -> list[OutboxMessage]:
+def _sent(kind: str, row: OutboxMessage):
     """Messages of `kind` already posted to the refresh row's recipient for its launch, newest first."""
-    return list(session.exec(
+    return (
         select(OutboxMessage).where(OutboxMessage.kind == kind, OutboxMessage.launch_id == row.launch_id,
                                     OutboxMessage.recipient == row.recipient, OutboxMessage.status == OutboxStatus.SENT,
                                     OutboxMessage.result_ts.is_not(None))
         .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
-    ))
+    )
 
 
 def _nudge(session: Session, launch: Launch, user_id: str, items: list[Item], ctx: AppContext,
@@ -65,7 +65,7 @@ def _nudge_row(session: Session, row: OutboxMessage, ctx: AppContext) -> Message
 @renderer(Kind.NUDGE_REFRESH)
 def _nudge_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     """Re-render the latest nudge sent to this person for this launch, in place."""
-    latest = next(iter(_sent(session, Kind.NUDGE, row)), None)
+    latest = session.exec(_sent(Kind.NUDGE, row)).first()
     if latest is None:
         return None
     launch = session.get(Launch, row.launch_id)
@@ -109,7 +109,8 @@ def _escalation_row(session: Session, row: OutboxMessage, ctx: AppContext) -> Me
 def _escalation_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     """Re-render the latest escalation of this level to this person, in place."""
     level = int(row.payload.get("level", 1))
-    latest = next((r for r in _sent(session, Kind.ESCALATION, row) if int(r.payload.get("level", 1)) == level), None)
+    latest = next((r for r in session.exec(_sent(Kind.ESCALATION, row)) if int(r.payload.get("level", 1)) == level),
+                  None)
     if latest is None:
         return None
     return _escalation(session, session.get(Launch, row.launch_id), row.recipient, latest.payload, ctx,
