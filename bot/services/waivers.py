@@ -17,9 +17,9 @@ from bot.db import is_postgres
 from bot.ticks import TickReport, tick_step
 from models import Item, ItemState, Launch, LaunchStatus
 
-from . import access, audit, directory, gates, outbox, policy, reminders
+from . import access, answers, audit, directory, gates, outbox, policy, reminders
 from .context import AppContext
-from .errors import Conflict, FieldErrors, NotFound
+from .errors import Conflict, FieldErrors
 from .readable import safe, short
 from .recipients import user_tz
 
@@ -44,9 +44,7 @@ def check(session: Session, launch: Launch, actor: str, now: datetime) -> None:
 
 def _locked(session: Session, item_id: int, actor: str, now: datetime) -> tuple[Item, Launch]:
     """The item, re-read under the launch's row lock, once `actor` is allowed to waive."""
-    item = session.get(Item, item_id)
-    if item is None:
-        raise NotFound("That item no longer exists.")
+    item, _ = answers.load(session, item_id)
     launch = gates.lock_launch(session, item.launch_id)
     check(session, launch, actor, now)
     session.refresh(item)
