@@ -8,8 +8,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
+from bot.codecs import ChannelPayload
 from bot.db import unit_of_work
-from bot.services import audit
+from bot.services import launches
 from bot.services.context import AppContext
 from models import Launch, OutboxMessage
 
@@ -27,11 +28,12 @@ def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage
     channel (created by the bot, used by no other launch) is adopted instead of
     making a second one.
     """
+    payload = ChannelPayload.load(row.payload)
     with unit_of_work(ctx.engine) as session:
         launch = session.get(Launch, row.launch_id)
         if launch.channel_id:  # a retry after the channel was made
-            return _invite(client, launch.channel_id, row.payload.get("users", []), bot_user)
-    base = row.payload["name"]
+            return _invite(client, launch.channel_id, payload.users, bot_user)
+    base = payload.name or f"launch-{row.launch_id}"
     candidates = [base] + [f"{base[:77]}-{n}" for n in range(2, 10)] + [f"{base[:72]}-{secrets.token_hex(3)}"]
     existing = PublicChannels(client)
     adopted = False
@@ -52,12 +54,8 @@ def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage
     else:  # pragma: no cover - ten taken names in a row
         raise SlackApiError("every channel name taken", {"ok": False, "error": "name_taken"})
     with unit_of_work(ctx.engine) as session:
-        launch = session.get(Launch, row.launch_id)
-        launch.channel_id = channel["id"]
-        session.add(launch)
-        after = {"channel": channel["id"], "name": channel["name"]} | ({"adopted": True} if adopted else {})
-        audit.record(session, actor="launchgate", action="launch.channel_created", entity="launch",
-                     entity_id=launch.id, launch_id=launch.id, after=after, at=ctx.now())
+        launch = launches.record_channel(session, row.launch_id, channel["id"], channel["name"], adopted=adopted,
+                                         now=ctx.now())
     if adopted:
         log.info("%s: adopted #%s (%s), created by the bot before a restart", launch.key, channel["name"],
                  channel["id"])
@@ -65,7 +63,7 @@ def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage
         client.conversations_setPurpose(channel=channel["id"], purpose=f"Readiness for {launch.key}")
     except SlackApiError as exc:
         log.info("could not set purpose on %s: %s", channel["id"], exc.response.get("error"))
-    return _invite(client, channel["id"], row.payload.get("users", []), bot_user)
+    return _invite(client, channel["id"], payload.users, bot_user)
 
 
 class PublicChannels:
@@ -107,7 +105,7 @@ def invite(ctx: AppContext, client: WebClient, row: OutboxMessage, bot_user: str
         # Private channels can't be joined; the bot must already be a member there.
         if exc.response.get("error") not in ("method_not_supported_for_channel_type", "already_in_channel"):
             raise
-    return _invite(client, channel, row.payload.get("users", []), bot_user)
+    return _invite(client, channel, ChannelPayload.load(row.payload).users, bot_user)
 
 
 def _invite(client: WebClient, channel: str, users: list[str], bot_user: str | None):
