@@ -1,5 +1,5 @@
 """SQLModel tables. Importing this package registers every table."""
-from .audit import AuditEvent
+from .audit import PHRASES, AuditAction, AuditEvent
 from .decision import GateDecision, ImmutableRecord, Outcome, Vote
 from .launch import Gate, GateStatus, Item, ItemState, Launch, LaunchRole, LaunchStatus
 from .outbox import OutboxMessage, OutboxStatus, SlackMessageRef
@@ -7,7 +7,7 @@ from .people import DirectoryMember, Nudge, UserProfile
 from .types import UTCDateTime, utcnow
 
 __all__ = [
-    "AuditEvent", "DirectoryMember", "Gate", "GateDecision", "GateStatus", "ImmutableRecord", "Item",
+    "PHRASES", "AuditAction", "AuditEvent", "DirectoryMember", "Gate", "GateDecision", "GateStatus", "ImmutableRecord", "Item",
     "ItemState", "Launch", "LaunchRole", "LaunchStatus", "Nudge", "Outcome", "OutboxMessage",
     "OutboxStatus", "SlackMessageRef", "UTCDateTime", "UserProfile", "Vote", "utcnow",
 ]

@@ -114,7 +114,7 @@ def test_export_csv_has_a_header_and_one_row_per_event(rt, decided, db_url, monk
     assert rows[0] == ["at", "launch", "actor", "action", "entity", "entity_id", "summary", "before", "after", "note"]
     assert len(rows) - 1 == len(events(rt.ctx.engine, launch_id=decided))
     waived = next(r for r in rows if r[3] == "item.waived")
-    assert waived[2] == "ULEAD" and json.loads(waived[8])["reason"].startswith("=HYPERLINK")
+    assert waived[2] == "ULEAD" and json.loads(waived[8])["waiver_reason"].startswith("=HYPERLINK")
     assert waived[6].startswith("waived “")
     # A spreadsheet must not run what people typed: formula-looking cells are quoted.
     assert all(not cell.startswith(("=", "+", "@")) for row in rows[1:] for cell in row)

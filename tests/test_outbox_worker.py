@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot.db import unit_of_work
 from bot.delivery.worker import LEASE, ChannelPacer, OutboxWorker
-from bot.services.outbox import Kind, enqueue
+from bot.services.outbox import Kind, enqueue, enqueue_now
 from models import OutboxMessage, OutboxStatus
 
 CHANNEL = "C0TEAM"
@@ -148,10 +148,16 @@ def test_permanent_error_dead_letters_and_alerts_admins_once(rt, standin, clock)
 
 def test_repeating_a_keyed_message_queues_it_once(rt):
     with unit_of_work(rt.ctx.engine) as session:
-        assert enqueue(session, Kind.TEXT, CHANNEL, {"text": "x"}, dedupe_key="once")
+        enqueue(session, Kind.TEXT, CHANNEL, {"text": "x"}, dedupe_key="once")
+        enqueue(session, Kind.TEXT, CHANNEL, {"text": "x"}, dedupe_key="once")
+        assert rows(rt.ctx.engine) == []  # queued rows are written at commit, last in the transaction
     with unit_of_work(rt.ctx.engine) as session:
-        assert not enqueue(session, Kind.TEXT, CHANNEL, {"text": "x"}, dedupe_key="once")
+        enqueue(session, Kind.TEXT, CHANNEL, {"text": "x"}, dedupe_key="once")
     assert len(rows(rt.ctx.engine)) == 1
+    with unit_of_work(rt.ctx.engine) as session:
+        assert not enqueue_now(session, Kind.TEXT, CHANNEL, {"text": "x"}, dedupe_key="once")
+        assert enqueue_now(session, Kind.TEXT, CHANNEL, {"text": "y"}, dedupe_key="twice")
+    assert len(rows(rt.ctx.engine)) == 2
 
 
 def test_pacer_allows_a_short_burst_then_one_per_second():

@@ -8,7 +8,6 @@ from sqlmodel import Session, select
 from bot.blocks import delegation
 from bot.codecs import DelegatePayload
 from bot.services.context import AppContext
-from bot.services.outbox import Kind
 from models import AuditEvent, Gate, Item, Launch, OutboxMessage
 
 from .renderers import Message, user_tz

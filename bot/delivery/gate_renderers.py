@@ -12,7 +12,6 @@ from bot.blocks import gate_views, launch_views
 from bot.codecs import ReviewPayload
 from bot.services import gates
 from bot.services.context import AppContext
-from bot.services.gates import GateKind
 from bot.services.outbox import Kind
 from models import Gate, GateDecision, Item, Launch, OutboxMessage, OutboxStatus, SlackMessageRef
 

@@ -22,7 +22,8 @@ from bot.config import Settings
 from bot.db import is_postgres
 from models import Gate, GateDecision, GateStatus, Item, Launch, LaunchRole, LaunchStatus, Outcome, Vote
 
-from . import access, audit, calendar, gates, outbox, policy, reminders
+from . import access, audit, calendar, changes, gates, item_state, outbox, policy, reminders
+from .changes import LaunchChanged, PromptsChanged
 from .errors import Conflict, FieldErrors, NotFound
 from .readable import item_snapshot, outcome_label, safe, utc_time
 
@@ -220,7 +221,7 @@ def cast_vote(session: Session, gate_id: int, round_: int, actor: str, ballot: B
             else Outcome.GO
         decision = _decide(session, launch, gate, round_, votes, outcome, people, now, settings)
     gates.refresh_review(session, launch, gate, round_, now=now)
-    outbox.refresh_status_card(session, launch.id, now=now)
+    changes.record(session, LaunchChanged(launch.id), now=now)
     return VoteResult(gate, vote, decision, go_votes, needed)
 
 
@@ -306,30 +307,19 @@ def _set_launch_status(session: Session, launch: Launch, status: str, action: st
     audit.record(session, actor=actor, action=action, entity="launch", entity_id=launch.id, launch_id=launch.id,
                  before={"status": before}, after={"status": status}, note=reason, at=now)
     # Every stakeholder's live prompt says the launch is on hold, cancelled or complete.
-    owners = session.exec(select(Item.owner_id).where(Item.launch_id == launch.id, Item.owner_id.is_not(None)))
-    for owner in dict.fromkeys(owners):
-        outbox.refresh_prompt(session, launch.id, owner, now=now)
-    delegated = session.exec(select(Item).where(Item.launch_id == launch.id, Item.delegate_id.is_not(None)))
-    for item in delegated:
-        outbox.refresh_delegate(session, launch.id, item.id, item.delegate_id, now=now)
+    changes.record(session, PromptsChanged(launch.id), now=now)
 
 
 def _recycle(session: Session, launch: Launch, decision: GateDecision, vote: Vote, now: datetime,
              settings: Settings) -> None:
     """Reopen the picked items; their owners are told why."""
-    cadence = policy.for_launch(settings, launch)
     for item_id in vote.reopen_item_ids or []:
         item = session.get(Item, item_id)
-        before = gates.reopen_item(item, launch, now)
-        reminders.schedule_item(item, launch, cadence, now)
-        session.add(item)
-        audit.record(session, actor=vote.voter_id, action="item.sent_back", entity="item", entity_id=item.id,
-                     launch_id=launch.id, before=before, after={"state": item.state, "due_at": item.due_at},
-                     note=decision.reason, at=now)
+        item_state.send_back(session, item, launch, actor=vote.voter_id, reason=decision.reason, now=now,
+                             settings=settings)
         if item.owner_id:
             gates.notify(session, launch, item.owner_id, "recycled", now=now, item=item.id, decision=decision.id,
                          dedupe=f"{decision.id}:{item.id}")
-        outbox.refresh_item_views(session, launch.id, item, now=now)
 
 
 def _add_conditions(session: Session, launch: Launch, decision: GateDecision, all_gates: list[Gate], last: Gate,
@@ -353,13 +343,11 @@ def _add_conditions(session: Session, launch: Launch, decision: GateDecision, al
         reminders.schedule_item(item, launch, cadence, now)
         session.add(item)
         session.flush()
-        audit.record(session, actor=decision.votes[-1]["voter"], action="item.created", entity="item",
-                     entity_id=item.id, launch_id=launch.id,
-                     after={"question": item.question, "owner": item.owner_id, "due_at": item.due_at,
-                            "gate": target.gate_key, "decision": decision.id}, note="condition", at=now)
+        item_state.created(session, item, launch, actor=decision.votes[-1]["voter"],
+                           after={"question": item.question, "owner": item.owner_id, "due_at": item.due_at,
+                                  "gate": target.gate_key, "decision": decision.id}, note="condition", now=now)
         gates.notify(session, launch, item.owner_id, "condition", now=now, item=item.id, decision=decision.id,
                      dedupe=f"{decision.id}:{item.id}")
-        outbox.refresh_prompt(session, launch.id, item.owner_id, now=now)
         if launch.channel_id:
             outbox.enqueue(session, outbox.Kind.INVITE, launch.channel_id, {"users": [item.owner_id]},
                            launch_id=launch.id, dedupe_key=f"invite:{launch.id}:{item.owner_id}", now=now)
@@ -395,5 +383,5 @@ def resume(session: Session, launch: Launch, actor: str, *, now: datetime, setti
                 session.add(item)
     gates.notify(session, launch, gates.CHANNEL, "resumed", now=now, by=actor, dedupe=f"{launch.id}:{now.isoformat()}")
     gates.sync(session, launch, actor=actor, now=now)
-    outbox.refresh_status_card(session, launch.id, now=now)
+    changes.record(session, LaunchChanged(launch.id), now=now)
     return launch

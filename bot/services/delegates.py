@@ -13,10 +13,10 @@ from sqlmodel import Session
 
 from models import Item, Launch
 
-from . import access, audit
-from .answers import load, owner_mention, snapshot
+from . import access, item_state
+from .answers import load, owner_mention
 from .errors import FieldErrors
-from .outbox import Kind, enqueue, refresh_delegate, refresh_nudge, refresh_prompt
+from .outbox import Kind, enqueue
 
 DELEGATE_REFUSED = ("Only the item's owner ({owner}), the launch owner or a readiness lead can choose who may "
                     "answer it for them.")
@@ -42,13 +42,8 @@ def set_delegate(session: Session, item_id: int | str, delegate: str | None, *, 
                                    "the delegate."})
     if delegate == item.delegate_id:
         return False  # a resubmitted modal, or removing a delegate nobody had
-    before = snapshot(item)
     old = item.delegate_id
-    item.delegate_id = delegate
-    session.add(item)
-    event = audit.record(session, actor=actor, action="item.delegated", entity="item", entity_id=item.id,
-                         launch_id=launch.id, before=before, after=snapshot(item), at=now)
-    session.flush()
+    event = item_state.delegate(session, item, launch, delegate, actor=actor, now=now)
     note = {"item": item.id, "by": actor, "delegate": delegate, "old": old}
     if delegate:
         enqueue(session, Kind.DELEGATED, delegate, note | {"to": "delegate"}, launch_id=launch.id,
@@ -56,12 +51,7 @@ def set_delegate(session: Session, item_id: int | str, delegate: str | None, *, 
         if launch.channel_id:
             enqueue(session, Kind.INVITE, launch.channel_id, {"users": [delegate]}, launch_id=launch.id,
                     dedupe_key=f"invite:{launch.id}:{delegate}", now=now)
-    if old:
-        refresh_delegate(session, launch.id, item.id, old, now=now)  # their DM: no longer theirs to answer
-    if item.owner_id:
-        if actor != item.owner_id:  # someone else chose who answers for them: tell them once
-            enqueue(session, Kind.DELEGATED, item.owner_id, note | {"to": "owner"}, launch_id=launch.id,
-                    dedupe_key=f"delegated:{event.id}:owner", now=now)
-        refresh_prompt(session, launch.id, item.owner_id, now=now)
-        refresh_nudge(session, launch.id, item.owner_id, now=now)
+    if item.owner_id and actor != item.owner_id:  # someone else chose who answers for them: tell them once
+        enqueue(session, Kind.DELEGATED, item.owner_id, note | {"to": "owner"}, launch_id=launch.id,
+                dedupe_key=f"delegated:{event.id}:owner", now=now)
     return True

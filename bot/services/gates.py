@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlmodel import Session, select
 
@@ -25,20 +25,19 @@ from models import (
     GateDecision,
     GateStatus,
     Item,
-    ItemState,
     Launch,
     LaunchStatus,
     Vote,
 )
 
-from . import access, audit, calendar, directory, outbox
+from . import access, audit, changes, directory, outbox
+from .changes import ApprovalsChanged, LaunchChanged, ReviewChanged
 from .outbox import LAUNCH_CHANNEL
 from .readable import item_snapshot
 
 PASSED = (GateStatus.GO, GateStatus.GO_WITH_CONDITIONS)
 SYSTEM = audit.SYSTEM
 CHANNEL = "channel"  # the review message's copy in the launch channel
-REOPEN_GRACE_BUSINESS_DAYS = 2
 
 
 class GateKind:
@@ -199,15 +198,15 @@ def sync(session: Session, launch: Launch, *, actor: str, now: datetime) -> None
             followers_moved = True
         chain_ok = ready
     if opened:
-        for target in review_targets(session, launch, lead):
-            outbox.enqueue(session, outbox.Kind.REVIEW, _recipient(target), _review_payload(lead, target),
+        targets = review_targets(session, launch, lead)
+        for target in targets:
+            outbox.enqueue(session, outbox.Kind.REVIEW, recipient(target), _review_payload(lead, target),
                            launch_id=launch.id, dedupe_key=f"review:{lead.id}:{lead.review_round}:{target}", now=now)
-            if target != CHANNEL:
-                outbox.refresh_home(session, target, now=now)  # "approvals waiting for me"
+        changes.record(session, ApprovalsChanged(tuple(t for t in targets if t != CHANNEL)), now=now)
     elif followers_moved and not withdrawn and lead.status == GateStatus.IN_REVIEW:
         refresh_review(session, launch, lead, lead.review_round, now=now)
     if opened or withdrawn or followers_moved:
-        outbox.refresh_status_card(session, launch.id, now=now)
+        changes.record(session, LaunchChanged(launch.id), now=now)
 
 
 def _open(session: Session, launch: Launch, gate: Gate, now: datetime, note: str) -> None:
@@ -245,13 +244,13 @@ def finish_if_done(session: Session, launch: Launch, *, now: datetime, actor: st
                  launch_id=launch.id, before={"status": LaunchStatus.OPEN}, after={"status": LaunchStatus.LAUNCHED},
                  at=now)
     announce(session, launch, "launched", now=now)
-    outbox.refresh_status_card(session, launch.id, now=now)
+    changes.record(session, LaunchChanged(launch.id), now=now)
     return True
 
 
 # -- messages ------------------------------------------------------------------------------
 
-def _recipient(target: str) -> str:
+def recipient(target: str) -> str:
     return LAUNCH_CHANNEL if target == CHANNEL else target
 
 
@@ -271,21 +270,15 @@ def review_targets(session: Session, launch: Launch, gate: Gate, round_: int | N
 
 
 def refresh_review(session: Session, launch: Launch, gate: Gate, round_: int, *, now: datetime) -> None:
-    """Re-render every copy of this review (votes, outcome, or withdrawn) in place."""
-    if round_ < 1:
-        return
-    for target in review_targets(session, launch, gate, round_):
-        outbox.refresh(session, outbox.Kind.REVIEW_REFRESH, _recipient(target), launch.id,
-                       f"{gate.id}:{round_}:{target}", now=now,
-                       **ReviewPayload(gate=gate.id, round=round_, to=target).dump())
-        if target != CHANNEL:
-            outbox.refresh_home(session, target, now=now)
+    """Every copy of this review (votes, outcome, or withdrawn) is re-rendered at commit (bot/services/effects.py)."""
+    if round_ >= 1:
+        changes.record(session, ReviewChanged(launch.id, gate.id, round_), now=now)
 
 
 def notify(session: Session, launch: Launch, to: str, what: str, *, now: datetime, dedupe: str | None = None,
            **ids) -> None:
     """A one-line notice, worded at send time from the ids (see gate_renderers)."""
-    outbox.enqueue(session, GateKind.NOTICE, _recipient(to), {"what": what, **ids}, launch_id=launch.id,
+    outbox.enqueue(session, GateKind.NOTICE, recipient(to), {"what": what, **ids}, launch_id=launch.id,
                    dedupe_key=f"notice:{what}:{dedupe}" if dedupe else None, now=now)
 
 
@@ -294,24 +287,6 @@ def announce(session: Session, launch: Launch, what: str, *, now: datetime, **id
     notify(session, launch, CHANNEL, what, now=now, dedupe=f"{launch.id}:channel", **ids)
     outbox.enqueue(session, GateKind.LAUNCHES, "launches_channel", {"what": what, **ids}, launch_id=launch.id,
                    dedupe_key=f"launches:{what}:{launch.id}", now=now)
-
-
-# -- reopening -----------------------------------------------------------------------------
-
-def reopen_item(item: Item, launch: Launch, now: datetime) -> dict:
-    """Open an item again (recycle, expired waiver); returns its before-state for the audit.
-
-    A due date already past moves to two business days from now, so the
-    owner is not told off for a deadline that was met the first time.
-    """
-    before = {"state": item.state, "due_at": item.due_at, "waiver_reason": item.waiver_reason,
-              "waived_by": item.waived_by, "waiver_expires_at": item.waiver_expires_at}
-    item.state = ItemState.OPEN
-    item.waiver_reason = item.waived_by = item.waiver_expires_at = None
-    item.escalation_level = 0
-    grace = calendar.add_business_days(now.date(), REOPEN_GRACE_BUSINESS_DAYS, launch.markets)
-    item.due_at = max(item.due_at, datetime.combine(grace, calendar.DUE_TIME, tzinfo=timezone.utc))
-    return before
 
 
 # -- review read model (rendered by bot/blocks/gate_views.py) ------------------------------

@@ -17,9 +17,10 @@ from sqlmodel import Session
 from bot.config import Settings
 from models import Item, Launch, LaunchStatus
 
-from . import access, audit, calendar, launches, policy, reminders
+from . import access, audit, calendar, changes, item_state, launches
+from .changes import LaunchChanged
 from .errors import Conflict, FieldErrors, NotFound
-from .outbox import LAUNCH_CHANNEL, Kind, enqueue, refresh_delegate, refresh_nudge, refresh_prompt, refresh_status_card
+from .outbox import LAUNCH_CHANNEL, Kind, enqueue
 
 REASON_MAX = 500
 EDIT_REFUSED = "Only the launch owner ({owner}) or a readiness lead can change {key}."
@@ -91,18 +92,14 @@ def change_date(session: Session, launch_id: int, new_date: date | None, *, acto
         if not gate.decided:
             gate.due_at = calendar.due_at(new_date, gate.offset_business_days, launch.markets)
             session.add(gate)
-    rules = policy.for_launch(settings, launch)
     moved: dict[str, list[tuple[Item, datetime]]] = defaultdict(list)
     for item in open_items:
         due = calendar.due_at(new_date, item.due_offset_business_days, launch.markets)
         if due != item.due_at:
-            old_due, item.due_at = item.due_at, due
-            reminders.schedule_item(item, launch, rules, now)
-            session.add(item)
+            old_due = item.due_at
+            item_state.move_due(session, item, launch, due, now=now, settings=settings)
             if item.owner_id:
                 moved[item.owner_id].append((item, old_due))
-            if item.delegate_id:
-                refresh_delegate(session, launch.id, item.id, item.delegate_id, now=now)
     change.moved = dict(moved)
     launch.launch_date, launch.updated_at = new_date, now
     session.add(launch)
@@ -116,9 +113,7 @@ def change_date(session: Session, launch_id: int, new_date: date | None, *, acto
         enqueue(session, Kind.DATES_MOVED, owner,
                 common | {"changes": [[i.id, old.isoformat(), i.due_at.isoformat()] for i, old in pairs]},
                 launch_id=launch.id, dedupe_key=f"moved:{event.id}:{owner}", now=now)
-        refresh_prompt(session, launch.id, owner, now=now)
-        refresh_nudge(session, launch.id, owner, now=now)
     enqueue(session, Kind.DATES_MOVED, LAUNCH_CHANNEL, common | {"count": change.moved_count, "owners": len(moved)},
             launch_id=launch.id, dedupe_key=f"moved:{event.id}:channel", now=now)
-    refresh_status_card(session, launch.id, now=now)
+    changes.record(session, LaunchChanged(launch.id), now=now)
     return change

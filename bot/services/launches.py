@@ -11,9 +11,10 @@ from sqlmodel import Session, select
 from bot.codecs import ChannelPayload, PromptPayload
 from models import Gate, GateStatus, Item, Launch, LaunchRole, LaunchStatus
 
-from . import audit, calendar, directory, reminders
+from . import audit, calendar, changes, directory, reminders
 from .errors import FieldErrors, NotFound
-from .outbox import LAUNCH_CHANNEL, Kind, enqueue, refresh_status_card
+from .changes import LaunchChanged
+from .outbox import LAUNCH_CHANNEL, Kind, enqueue
 from .templates import LAUNCH_KINDS, ChecklistTemplate, ItemTemplate
 
 NAME_MAX = 80
@@ -251,7 +252,7 @@ def _queue_opening_messages(session: Session, launch: Launch, items: list[Item],
         enqueue(session, Kind.CREATE_CHANNEL, LAUNCH_CHANNEL,
                 ChannelPayload(name=channel_name(launch), users=people).dump(), launch_id=launch.id,
                 dedupe_key=f"create_channel:{launch.id}")
-    refresh_status_card(session, launch.id)
+    changes.record(session, LaunchChanged(launch.id))
     if launches_channel:
         enqueue(session, Kind.ANNOUNCE, launches_channel, {}, launch_id=launch.id, dedupe_key=f"announce:{launch.id}")
     for user in dict.fromkeys(i.owner_id for i in items if i.owner_id):

@@ -15,9 +15,9 @@ from sqlmodel import Session, select
 
 from models import Item, ItemState, Launch, UserProfile
 
-from . import audit, calendar
+from . import audit, calendar, changes
 from .errors import NotFound, ServiceError
-from .outbox import refresh_nudge
+from .changes import NudgeSnoozed
 from .policy import WorkingHours
 from .recipients import UTC, day_start, window_start, zone_named
 
@@ -74,5 +74,5 @@ def snooze(session: Session, launch_id: int, *, actor: str, choice: str, now: da
                  launch_id=launch.id, at=now,
                  before={i.item_key: b for i, b in snoozed},
                  after={"choice": choice, "items": {i.item_key: i.snoozed_until for i, _ in snoozed}})
-    refresh_nudge(session, launch.id, actor, now=now)
+    changes.record(session, NudgeSnoozed(launch.id, actor), now=now)
     return Snoozed(launch, [i for i, _ in snoozed], until, skipped, zone.key)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from models import AuditEvent, Gate, GateDecision, Item, Launch
+from models import PHRASES, AuditAction, AuditEvent, Gate, GateDecision, Item, Launch
 
 from . import gates
 from .readable import answer_text, outcome_label, short
@@ -85,72 +85,92 @@ def _get(value: Any, key: str) -> Any:
 
 
 def describe(event: AuditEvent, names: Names) -> list[Part]:
-    """`voted Go on Planning`, `waived “Is the FAQ…”: reason` — without the actor."""
-    a, before, after, note = event.action, event.before, event.after, event.note
+    """`voted Go on Planning`, `waived “Is the FAQ…”: reason` — without the actor.
+
+    Plain phrases come from `models.PHRASES` (next to the `AuditAction` enum); actions
+    whose wording needs their before/after values are worded by `WORDING` below."""
+    a, note = event.action, event.note
     entity = names.gate(event.entity_id) if event.entity == "gate" else \
         names.item(event.entity_id) if event.entity == "item" else ""
     if a.startswith("refused."):
         return [f"was refused ({a.removeprefix('refused.').replace('_', ' ')}"
                 + (f" on {entity}" if entity else "") + "): ", *note_parts(note)]
-    if a == "vote.cast":
-        parts: list[Part] = [f"voted {outcome_label(_get(after, 'outcome'))} on {entity}"]
-        return parts + ([f": {short(_get(after, 'reason'), 200)}"] if _get(after, "reason") else [])
-    if a == "gate.decided":
-        return _decided(event, entity, names)
-    if a == "gate.review_opened":
-        return [f"opened the review of {entity} (round {_get(after, 'round')})"
-                + (f" — {note}" if note else "")]
-    if a == "gate.review_withdrawn":
-        return [f"withdrew the review of {entity}: {note or 'an item was reopened'}"]
-    if a == "item.waived":
-        until = _get(after, "expires_at")
-        return [f"waived {entity}" + (f" (expires {until[:16].replace('T', ' ')} UTC)" if until else "")
-                + f": {_get(after, 'reason')}"]
-    if a == "item.waiver_expired":
-        return [f"reopened {entity}: the waiver expired"]
-    if a == "item.waiver_revoked":
-        return [f"took back the waiver on {entity}" + (f": {note}" if note else "")]
-    if a == "item.sent_back":
-        return [f"sent back {entity} (Recycle)" + (f": {note}" if note else "")]
-    if a == "item.created" and note == "condition":
-        return [f"added condition {entity} for ", Mention(_get(after, "owner")),
-                f", due {str(_get(after, 'due_at'))[:10]}"]
-    if a == "launch.created":
-        return ["opened the launch"]
-    if a == "launch.held":
-        return ["put the launch on hold" + (f": {note}" if note else "")]
-    if a == "launch.resumed":
-        return ["resumed the launch; prompts start again"]
-    if a == "launch.cancelled":
-        return ["cancelled the launch" + (f": {note}" if note else "")]
-    if a == "launch.launched":
-        return ["marked the launch launched: every gate passed"]
-    if a in ITEM_PHRASES:
+    if a in ANSWER_ACTIONS:
         return _item_change(event, entity, names)
-    if a == "item.reassigned":
-        return [f"reassigned {entity} from ", Mention(_get(before, "owner")), " to ", Mention(_get(after, "owner"))]
-    if a == "item.delegated":
-        if not _get(after, "delegate"):
-            return [f"removed the delegate of {entity} (", Mention(_get(before, "delegate")), ")"]
-        return [f"delegated {entity} to ", Mention(_get(after, "delegate"))]
-    if a == "nudge.sent":
-        count, overdue = len(_get(after, "items") or []), _get(after, "overdue")
-        return ["nudged ", Mention(_get(after, "to")), f" about {count} item{'s' if count != 1 else ''}"
-                + (f", {overdue} overdue" if overdue else "")]
-    if a == "escalation.sent":
-        count = len(_get(after, "items") or [])
-        return [f"escalated {count} overdue item{'s' if count != 1 else ''} to ", Mention(_get(after, "to")),
-                f" (level {_get(after, 'level')})"]
-    if a == "launch.date_changed":
-        return [f"moved the launch date from {str(_get(before, 'launch_date'))[:10]} to "
-                f"{str(_get(after, 'launch_date'))[:10]} ({_get(after, 'items_moved') or 0} due dates moved)"
-                + (f": {note}" if note else "")]
-    if a == "snooze.set":
-        count = len(_get(after, "items") or {})
-        return [f"snoozed {count} reminder{'s' if count != 1 else ''} ({_get(after, 'choice')})"]
-    if a == "launch.channel_created":
-        return [f"created the launch channel #{_get(after, 'name') or ''}".rstrip(" #")]
+    wording = WORDING.get(a)
+    parts = wording(event, entity, names) if wording else None
+    if parts is not None:
+        return parts
+    if a in PHRASES:
+        return [PHRASES[AuditAction(a)].format(item=entity, gate=entity, note=f": {note}" if note else "",
+                                               reason=note or "an item was reopened")]
     return _generic(event, entity, names)
+
+
+def _vote(event: AuditEvent, entity: str, names: Names) -> list[Part]:
+    after = event.after
+    parts: list[Part] = [f"voted {outcome_label(_get(after, 'outcome'))} on {entity}"]
+    return parts + ([f": {short(_get(after, 'reason'), 200)}"] if _get(after, "reason") else [])
+
+
+def _review_opened(event: AuditEvent, entity: str, names: Names) -> list[Part]:
+    return [f"opened the review of {entity} (round {_get(event.after, 'round')})"
+            + (f" — {event.note}" if event.note else "")]
+
+
+def _waived(event: AuditEvent, entity: str, names: Names) -> list[Part]:
+    after = event.after
+    until = _get(after, "waiver_expires_at") or _get(after, "expires_at")  # older events: expires_at, reason
+    reason = _get(after, "waiver_reason") or _get(after, "reason")
+    return [f"waived {entity}" + (f" (expires {until[:16].replace('T', ' ')} UTC)" if until else "") + f": {reason}"]
+
+
+def _created(event: AuditEvent, entity: str, names: Names) -> list[Part] | None:
+    if event.note != "condition":
+        return None
+    after = event.after
+    return [f"added condition {entity} for ", Mention(_get(after, "owner")), f", due {str(_get(after, 'due_at'))[:10]}"]
+
+
+def _reassigned(event: AuditEvent, entity: str, names: Names) -> list[Part]:
+    return [f"reassigned {entity} from ", Mention(_get(event.before, "owner")), " to ",
+            Mention(_get(event.after, "owner"))]
+
+
+def _delegated(event: AuditEvent, entity: str, names: Names) -> list[Part]:
+    if not _get(event.after, "delegate"):
+        return [f"removed the delegate of {entity} (", Mention(_get(event.before, "delegate")), ")"]
+    return [f"delegated {entity} to ", Mention(_get(event.after, "delegate"))]
+
+
+def _nudged(event: AuditEvent, entity: str, names: Names) -> list[Part]:
+    after = event.after
+    count, overdue = len(_get(after, "items") or []), _get(after, "overdue")
+    return ["nudged ", Mention(_get(after, "to")), f" about {count} item{'s' if count != 1 else ''}"
+            + (f", {overdue} overdue" if overdue else "")]
+
+
+def _escalated(event: AuditEvent, entity: str, names: Names) -> list[Part]:
+    after = event.after
+    count = len(_get(after, "items") or [])
+    return [f"escalated {count} overdue item{'s' if count != 1 else ''} to ", Mention(_get(after, "to")),
+            f" (level {_get(after, 'level')})"]
+
+
+def _date_changed(event: AuditEvent, entity: str, names: Names) -> list[Part]:
+    before, after, note = event.before, event.after, event.note
+    return [f"moved the launch date from {str(_get(before, 'launch_date'))[:10]} to "
+            f"{str(_get(after, 'launch_date'))[:10]} ({_get(after, 'items_moved') or 0} due dates moved)"
+            + (f": {note}" if note else "")]
+
+
+def _snoozed(event: AuditEvent, entity: str, names: Names) -> list[Part]:
+    count = len(_get(event.after, "items") or {})
+    return [f"snoozed {count} reminder{'s' if count != 1 else ''} ({_get(event.after, 'choice')})"]
+
+
+def _channel_created(event: AuditEvent, entity: str, names: Names) -> list[Part]:
+    return [f"created the launch channel #{_get(event.after, 'name') or ''}".rstrip(" #")]
 
 
 def _decided(event: AuditEvent, entity: str, names: Names) -> list[Part]:
@@ -169,9 +189,8 @@ def _decided(event: AuditEvent, entity: str, names: Names) -> list[Part]:
     return parts
 
 
-ITEM_PHRASES = {"item.answered": "answered {item}", "item.edited": "changed the answer to {item}",
-                "item.marked_na": "marked {item} not applicable", "item.marked_blocked": "marked {item} blocked",
-                "item.reopened": "reopened {item}"}
+ANSWER_ACTIONS = {AuditAction.ITEM_ANSWERED, AuditAction.ITEM_EDITED, AuditAction.ITEM_MARKED_NA,
+                  AuditAction.ITEM_MARKED_BLOCKED, AuditAction.ITEM_REOPENED}
 
 
 def _item_change(event: AuditEvent, entity: str, names: Names) -> list[Part]:
@@ -185,7 +204,7 @@ def _item_change(event: AuditEvent, entity: str, names: Names) -> list[Part]:
     else:
         detail = answer_text({**after, "answer_kind": item.answer_kind if item else None,
                               "unit": item.unit if item else None})
-    return [ITEM_PHRASES[event.action].format(item=entity) + (f": {short(detail, 200)}" if detail else "")]
+    return [PHRASES[AuditAction(event.action)].format(item=entity) + (f": {short(detail, 200)}" if detail else "")]
 
 
 def _generic(event: AuditEvent, entity: str, names: Names) -> list[Part]:
@@ -215,6 +234,14 @@ def _generic(event: AuditEvent, entity: str, names: Names) -> list[Part]:
         parts += [" — ", *note_parts(short(event.note, 300))]
     return parts
 
+
+WORDING = {
+    AuditAction.VOTE_CAST: _vote, AuditAction.GATE_DECIDED: _decided, AuditAction.GATE_REVIEW_OPENED: _review_opened,
+    AuditAction.ITEM_WAIVED: _waived, AuditAction.ITEM_CREATED: _created, AuditAction.ITEM_REASSIGNED: _reassigned,
+    AuditAction.ITEM_DELEGATED: _delegated, AuditAction.NUDGE_SENT: _nudged, AuditAction.ESCALATION_SENT: _escalated,
+    AuditAction.LAUNCH_DATE_CHANGED: _date_changed, AuditAction.SNOOZE_SET: _snoozed,
+    AuditAction.LAUNCH_CHANNEL_CREATED: _channel_created,
+}
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
 

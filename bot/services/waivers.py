@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.db import is_postgres
 from models import Item, ItemState, Launch, LaunchStatus
 
-from . import access, answers, audit, directory, gates, outbox, policy, reminders
+from . import access, answers, directory, gates, item_state
 from .context import AppContext, TickReport
 from .errors import Conflict, FieldErrors
 from .readable import safe, short
@@ -83,19 +83,11 @@ def waive(session: Session, item_id: int, actor: str, reason: str, until: date |
         errors["expires"] = "Pick today or a later date (or leave it empty for a waiver that does not expire)."
     if errors:
         raise FieldErrors(errors)
-    before = {"state": item.state, "note": item.note}
-    item.state = ItemState.WAIVED
-    item.waiver_reason, item.waived_by, item.waiver_expires_at = reason, actor, expires_at
-    reminders.schedule_item(item, launch, policy.for_launch(settings, launch), now)
-    session.add(item)
-    audit.record(session, actor=actor, action="item.waived", entity="item", entity_id=item.id, launch_id=launch.id,
-                 before=before, after={"state": item.state, "reason": reason, "expires_at": expires_at}, at=now)
+    item_state.waive(session, item, launch, actor=actor, reason=reason, expires_at=expires_at, now=now,
+                     settings=settings)
     if item.owner_id and item.owner_id != actor:
         gates.notify(session, launch, item.owner_id, "waived", now=now, item=item.id,
                      dedupe=f"{item.id}:{now.isoformat()}")
-    outbox.refresh_item_views(session, launch.id, item, now=now)
-    outbox.refresh_status_card(session, launch.id, now=now)
-    gates.items_changed(session, launch, [item.gate_id], actor=actor, now=now)
     return item
 
 
@@ -117,34 +109,19 @@ def revoke(session: Session, item_id: int, actor: str, reason: str, *, now: date
         raise FieldErrors({"reason": "Say why the waiver is taken back; the owner is told."})
     if len(reason) > REASON_MAX:
         raise FieldErrors({"reason": f"Keep the reason to {REASON_MAX} characters (this one has {len(reason)})."})
-    before = gates.reopen_item(item, launch, now)
-    reminders.schedule_item(item, launch, policy.for_launch(settings, launch), now)
-    session.add(item)
-    audit.record(session, actor=actor, action="item.waiver_revoked", entity="item", entity_id=item.id,
-                 launch_id=launch.id, before=before, after={"state": item.state, "due_at": item.due_at},
-                 note=reason, at=now)
+    item_state.revoke(session, item, launch, actor=actor, reason=reason, now=now, settings=settings)
     if item.owner_id and item.owner_id != actor:
         gates.notify(session, launch, item.owner_id, "waiver_revoked", now=now, item=item.id, by=actor,
                      reason=reason, dedupe=f"{item.id}:{now.isoformat()}")
-    outbox.refresh_item_views(session, launch.id, item, now=now)
-    outbox.refresh_status_card(session, launch.id, now=now)
-    gates.items_changed(session, launch, [item.gate_id], actor=actor, now=now)
     return item
 
 
 def expire(session: Session, item: Item, launch: Launch, *, now: datetime, settings: Settings) -> None:
     """Reopen an item whose waiver ran out, and tell its owner."""
-    before = gates.reopen_item(item, launch, now)
-    reminders.schedule_item(item, launch, policy.for_launch(settings, launch), now)
-    session.add(item)
-    audit.record(session, actor=gates.SYSTEM, action="item.waiver_expired", entity="item", entity_id=item.id,
-                 launch_id=launch.id, before=before, after={"state": item.state, "due_at": item.due_at}, at=now)
+    before = item_state.expire(session, item, launch, now=now, settings=settings)
     if item.owner_id:
         gates.notify(session, launch, item.owner_id, "waiver_expired", now=now, item=item.id, by=before["waived_by"],
                      reason=before["waiver_reason"], dedupe=f"{item.id}:{before['waiver_expires_at'].isoformat()}")
-    outbox.refresh_item_views(session, launch.id, item, now=now)
-    outbox.refresh_status_card(session, launch.id, now=now)
-    gates.items_changed(session, launch, [item.gate_id], actor=gates.SYSTEM, now=now)
 
 
 def expire_waivers(session: Session, ctx: AppContext, now: datetime, report: TickReport) -> None:

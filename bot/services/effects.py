@@ -1,0 +1,207 @@
+"""The one place where what changed becomes what is sent.
+
+At commit (a `before_commit` hook on every session, so units of work, tick steps
+and tests all go through it) the transaction's change set (bot/services/changes.py)
+is turned into outbox rows, last in the transaction:
+
+1. the rows use cases queued themselves (notices, intro DMs, review requests…), in
+   the order they were queued;
+2. every function of `DERIVED`, in order, given the session and the change set.
+
+`refreshes` is the first derived effect: status cards, prompts, Home tabs, nudges,
+delegate DMs, escalations and review copies, coalesced (one row per message
+however many changes touched it) and only where something can be sent — no Home
+refresh for someone who never opened Home, no nudge refresh without a nudge.
+
+To add a derived effect (webhooks, evidence link checks…): write
+`def my_effect(session: Session, cs: ChangeSet) -> None` that reads `cs.changes`
+and queues rows with `outbox.enqueue_now` (or records rows of its own), and add it
+to `DERIVED`. It runs inside the transaction, so it commits with the change or not at all.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import event, tuple_
+from sqlmodel import Session, select
+
+from bot.codecs import DelegatePayload, EscalationRefreshPayload, PromptPayload, ReviewPayload
+from models import Gate, Item, Launch, OutboxMessage, OutboxStatus, SlackMessageRef, utcnow
+
+from . import changes, gates, outbox
+from .changes import (
+    ApprovalsChanged,
+    ChangeSet,
+    ItemChanged,
+    LaunchChanged,
+    PromptsChanged,
+    ReviewChanged,
+    NudgeSnoozed,
+)
+from .outbox import LAUNCH_CHANNEL, Kind
+
+DerivedEffect = Callable[[Session, ChangeSet], None]
+
+
+class Refreshes:
+    """The messages a change set touches, each once (insertion-ordered)."""
+
+    def __init__(self) -> None:
+        self.cards: dict[int, None] = {}
+        self.escalations: dict[int, None] = {}
+        self.prompts: dict[tuple[int, str], None] = {}
+        self.nudges: dict[tuple[int, str], None] = {}
+        self.delegates: dict[tuple[int, int, str], None] = {}
+        self.reviews: dict[tuple[int, int, int], None] = {}
+        self.homes: dict[str, None] = {}
+
+    def person(self, launch_id: int, user_id: str | None, nudge: bool = True) -> None:
+        if user_id:
+            self.prompts[(launch_id, user_id)] = None
+            if nudge:
+                self.nudges[(launch_id, user_id)] = None
+            self.homes[user_id] = None
+
+    def delegate(self, launch_id: int, item_id: int, user_id: str | None) -> None:
+        if user_id:
+            self.delegates[(launch_id, item_id, user_id)] = None
+            self.homes[user_id] = None
+
+
+def _collect(session: Session, cs: ChangeSet) -> Refreshes:
+    out = Refreshes()
+    for change in cs.changes:
+        if isinstance(change, ItemChanged):
+            out.escalations[change.launch_id] = None
+            for owner in change.owners:
+                out.person(change.launch_id, owner)
+            for delegate in change.delegates:
+                out.delegate(change.launch_id, change.item_id, delegate)
+            out.cards[change.launch_id] = None
+        elif isinstance(change, LaunchChanged):
+            out.cards[change.launch_id] = None
+        elif isinstance(change, PromptsChanged):
+            _everyone(session, change, out)
+        elif isinstance(change, ReviewChanged):
+            out.reviews[(change.launch_id, change.gate_id, change.round)] = None
+        elif isinstance(change, ApprovalsChanged):
+            out.homes.update(dict.fromkeys(u for u in change.user_ids if u))
+        elif isinstance(change, NudgeSnoozed):
+            out.nudges[(change.launch_id, change.user_id)] = None
+    return out
+
+
+def _everyone(session: Session, change: PromptsChanged, out: Refreshes) -> None:
+    """Every stakeholder's live prompt and delegate DM of the launch (hold, cancel, resume…)."""
+    rows = session.exec(select(Item.id, Item.owner_id, Item.delegate_id).where(Item.launch_id == change.launch_id)
+                        .order_by(Item.id)).all()
+    for owner in dict.fromkeys(o for _, o, _ in rows if o):
+        out.person(change.launch_id, owner, nudge=False)
+    for item_id, _, delegate in rows:
+        out.delegate(change.launch_id, item_id, delegate)
+
+
+def _opened_home(session: Session, users: Iterable[str]) -> set[str]:
+    purposes = [f"home:{u}" for u in users]
+    if not purposes:
+        return set()
+    found = session.exec(select(SlackMessageRef.purpose).where(SlackMessageRef.purpose.in_(purposes)))
+    return {p.removeprefix("home:") for p in found}
+
+
+def _nudged(session: Session, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
+    """(launch, person) pairs with a nudge to update (one that is not dead-lettered)."""
+    pairs = list(pairs)
+    if not pairs:
+        return set()
+    rows = session.exec(select(OutboxMessage.launch_id, OutboxMessage.recipient).where(
+        OutboxMessage.kind == Kind.NUDGE, OutboxMessage.status != OutboxStatus.DEAD,
+        tuple_(OutboxMessage.launch_id, OutboxMessage.recipient).in_(pairs)).distinct())
+    return {(launch_id, recipient) for launch_id, recipient in rows}
+
+
+def _escalated(session: Session, launch_ids: Iterable[int]) -> list[tuple[int, str, int]]:
+    """(launch, recipient, level) of every escalation sent for these launches."""
+    ids = list(launch_ids)
+    if not ids:
+        return []
+    rows = session.exec(select(OutboxMessage.launch_id, OutboxMessage.recipient, OutboxMessage.payload).where(
+        OutboxMessage.kind == Kind.ESCALATION, OutboxMessage.launch_id.in_(ids)).order_by(OutboxMessage.id))
+    return list(dict.fromkeys((lid, r, int((p or {}).get("level", 1))) for lid, r, p in rows))
+
+
+def refreshes(session: Session, cs: ChangeSet) -> None:
+    """Re-render, in place, every message that shows something that changed."""
+    out = _collect(session, cs)
+    if not any(vars(out).values()):
+        return
+    now = cs.now or utcnow()
+    for launch_id, recipient, level in _escalated(session, out.escalations):
+        outbox.refresh(session, Kind.ESCALATION_REFRESH, recipient, launch_id, f"{launch_id}:{recipient}:{level}",
+                       now=now, **EscalationRefreshPayload(level=level).dump())
+    for launch_id, user_id in out.prompts:
+        if (launch_id, user_id) not in cs.intros:
+            outbox.refresh(session, Kind.PROMPT_REFRESH, user_id, launch_id, f"{launch_id}:{user_id}", now=now,
+                           **PromptPayload(user=user_id).dump())
+    for launch_id, user_id in sorted(_nudged(session, out.nudges), key=list(out.nudges).index):
+        outbox.refresh(session, Kind.NUDGE_REFRESH, user_id, launch_id, f"{launch_id}:{user_id}", now=now,
+                       **PromptPayload(user=user_id).dump())
+    for launch_id, item_id, user_id in out.delegates:
+        outbox.refresh(session, Kind.DELEGATE_REFRESH, user_id, launch_id, f"{item_id}:{user_id}", now=now,
+                       **DelegatePayload(item=item_id, user=user_id).dump())
+    for launch_id in out.cards:
+        outbox.refresh(session, Kind.STATUS_CARD, LAUNCH_CHANNEL, launch_id, str(launch_id), now=now)
+        launch = session.get(Launch, launch_id)
+        if launch is not None:
+            out.homes.update(dict.fromkeys(u for u in (launch.owner_id, launch.readiness_lead_id) if u))
+    for launch_id, gate_id, round_ in out.reviews:
+        _review_copies(session, launch_id, gate_id, round_, out, now)
+    opened = _opened_home(session, out.homes)
+    for user_id in out.homes:
+        if user_id in opened:
+            outbox.enqueue_now(session, Kind.HOME_REFRESH, user_id, {},
+                               dedupe_key=f"refresh:{Kind.HOME_REFRESH}:{user_id}", now=now)
+
+
+def _review_copies(session: Session, launch_id: int, gate_id: int, round_: int, out: Refreshes, now) -> None:
+    """Every copy of a review (approvers, voters, the channel), and the Home of each person."""
+    launch, gate = session.get(Launch, launch_id), session.get(Gate, gate_id)
+    if launch is None or gate is None or round_ < 1:
+        return
+    for target in gates.review_targets(session, launch, gate, round_):
+        outbox.refresh(session, Kind.REVIEW_REFRESH, gates.recipient(target), launch_id,
+                       f"{gate_id}:{round_}:{target}", now=now,
+                       **ReviewPayload(gate=gate_id, round=round_, to=target).dump())
+        if target != gates.CHANNEL:
+            out.homes[target] = None
+
+
+# The derived effects, in order. Add yours here (see the module docstring).
+DERIVED: tuple[DerivedEffect, ...] = (
+    refreshes,
+)
+
+MAX_ROUNDS = 5  # a derived effect may itself record changes; they are derived in the next round
+
+
+def flush(session: Session) -> None:
+    """Write this transaction's outbox rows and derived effects (called at commit)."""
+    for _ in range(MAX_ROUNDS):
+        cs = changes.take(session)
+        if not cs:
+            return
+        for values in cs.outbox:
+            outbox.write(session, values)
+        for effect in DERIVED:
+            effect(session, cs)
+    raise RuntimeError("derived effects keep recording changes")  # pragma: no cover - a bug in an effect
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    flush(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    changes.take(session)  # what was rolled back sends nothing
