@@ -199,9 +199,11 @@ def flush(session: Session) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
-    flush(session)
+    if not session.in_nested_transaction():  # a SAVEPOINT released mid-use-case is not the end of the transaction
+        flush(session)
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
-    changes.take(session)  # what was rolled back sends nothing
+    if not session.in_nested_transaction():
+        changes.take(session)  # what was rolled back sends nothing
