@@ -15,7 +15,7 @@ ASYNC = ("email", "async")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class QueueModel:
     """One queue of the contact centre, as capacity.yaml describes it."""
 
@@ -27,7 +27,7 @@ class QueueModel:
     interval_minutes: int = 30
     # weekday → (open minute, close minute) in the queue's time zone; a missing day is closed
     hours: dict[str, tuple[int, int]] = field(default_factory=lambda: {d: (8 * 60, 20 * 60) for d in DAYS[:5]})
-    intraday: tuple[float, ...] | None = None         # share of a day's contacts per open interval
+    intraday: dict[int, float] | None = None          # interval start minute → relative weight within a day
     weekday_shares: dict[str, float] | None = None    # share of the week's contacts per open day
     paid_hours_per_week: float = 37.5
     shrinkage: float = 0.30                            # 0–1
@@ -51,8 +51,10 @@ class QueueModel:
         for day in open_days:
             start, end = self.hours[day]
             starts = list(range(start, end, self.interval_minutes))
-            profile = list(self.intraday) if self.intraday and len(self.intraday) == len(starts) else [1.0] * len(starts)
-            total = sum(profile) or 1.0
+            profile = [self.intraday.get(m, 0.0) for m in starts] if self.intraday else [1.0] * len(starts)
+            total = sum(profile)
+            if not total:                 # the profile misses this day's hours: flat
+                profile, total = [1.0] * len(starts), float(len(starts))
             for minute, weight in zip(starts, profile):
                 out.append((day, minute, day_share.get(day, 0.0) / day_total * weight / total))
         return out
