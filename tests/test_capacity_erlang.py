@@ -168,3 +168,48 @@ def test_async_workload_and_response_target():
     assert tight.fte > loose.fte and tight.max_wait_hours <= 8 + 1e-6
     # nights and weekends pile up for Monday morning: a tight target costs far more than the workload
     assert weekly_requirement(mail, 5000, 600, answer_within_hours=2).max_wait_hours <= 2 + 1e-6
+
+
+def _answered_within_by_uniformisation(agents, traffic, aht, patience, t):
+    """An independent, slow oracle for Erlang A's service level: uniformise the waiting
+    contact's pure-death chain (i ahead → i−1 at rate nμ+iθ, hang up at θ) step by step."""
+    from bot.capacity.erlang import _queue_weights
+
+    mu, theta = 1 / aht, 1 / patience
+    r = _queue_weights(agents, traffic * mu, mu, theta)
+    p_wait = sum(r) / (1 / erlang_b(agents, traffic) + sum(r) - 1)
+    mass = [p_wait * x / sum(r) for x in r]
+    big = agents * mu + len(mass) * theta
+    steps = int(big * t + 10 * math.sqrt(big * t) + 20)
+    answered = total = 0.0
+    for k in range(steps + 1):
+        total += math.exp(k * math.log(big * t) - big * t - math.lgamma(k + 1)) * answered
+        new = [0.0] * len(mass)
+        for i, m in enumerate(mass):
+            d = agents * mu + i * theta
+            if i == 0:
+                answered += m * d / big
+            else:
+                new[i - 1] += m * d / big
+            new[i] += m * (1 - (d + theta) / big)
+        mass = new
+    return (1 - p_wait) + total
+
+
+@pytest.mark.parametrize("agents,traffic,aht,patience,within", [
+    (12, 10.0, 180, 60, 20), (8, 10.0, 180, 60, 20), (30, 25.0, 300, 30, 60), (120, 110.0, 240, 180, 30)])
+def test_erlang_a_closed_form_matches_uniformisation(agents, traffic, aht, patience, within):
+    closed = erlang_a(agents, traffic, aht, patience, within).service_level
+    assert closed == pytest.approx(_answered_within_by_uniformisation(agents, traffic, aht, patience, within),
+                                   abs=1e-9)
+
+
+def test_erlang_b_backward_sum_agrees_with_the_recursion():
+    def recursion(n, a):
+        b = 1.0
+        for k in range(1, n + 1):
+            b = a * b / (k + a * b)
+        return b
+
+    for n, a in ((64, 50.0), (100, 90.5), (520, 500.0), (1000, 1200.0), (3000, 2950.0)):
+        assert erlang_b(n, a) == pytest.approx(recursion(n, a), rel=1e-11)

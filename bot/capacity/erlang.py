@@ -28,12 +28,27 @@ def _check_load(traffic: float) -> None:
 
 
 def erlang_b(agents: int, traffic: float) -> float:
-    """Blocking probability of an M/M/n/n system (Erlang's loss formula)."""
+    """Blocking probability of an M/M/n/n system (Erlang's loss formula).
+
+    Small n: the forward recursion. Large n: 1/B(n, a) = Σ_i Π_{m<i} (n−m)/a summed
+    backwards from n until the terms vanish — O(√a) terms near the staffing that matters
+    instead of O(n) — rescaled so it never overflows.
+    """
     _check_load(traffic)
-    b = 1.0
-    for k in range(1, agents + 1):
-        b = traffic * b / (k + traffic * b)
-    return b
+    if agents < 64 or traffic == 0:
+        b = 1.0
+        for k in range(1, agents + 1):
+            b = traffic * b / (k + traffic * b)
+        return b
+    total = term = 1.0
+    for m in range(agents):
+        term *= (agents - m) / traffic
+        total += term
+        if term < 1e-17 * total:
+            break
+        if total > 1e250:            # B underflows: the load is tiny for this many agents
+            return 0.0
+    return 1.0 / total
 
 
 def erlang_c(agents: int, traffic: float) -> float:
@@ -97,7 +112,7 @@ def agents_for_target(traffic: float, aht: float, target: float, answer_within: 
     if traffic == 0:
         return Staffing(0, 1.0, 0.0, 0.0, 0.0)
     n = max(1, math.floor(traffic))
-    b = erlang_b(n, traffic)
+    b = erlang_b(n, traffic)          # then one recursion step per extra agent
     while True:
         if n > traffic and traffic / n <= max_occupancy:
             c = _c_from_b(n, traffic, b)
@@ -149,8 +164,8 @@ def erlang_a(agents: int, traffic: float, aht: float, patience: float, answer_wi
     P(wait) = S / (1/B(n, a) + S − 1) with S = Σ r_j. An arrival that finds j waiting is
     answered if the j ahead of it and then one agent clear before its own patience runs
     out: each step i (i ahead) clears at rate nμ + iθ while it hangs up at rate θ.
-    The share answered within t comes from uniformising that pure-death chain
-    (all terms positive: numerically stable). `patience` = mean patience in seconds.
+    The share answered within t has a closed form per j (`_answered_within`, an
+    incomplete beta function). `patience` = mean patience in seconds.
     """
     _check_load(traffic)
     if aht <= 0 or patience <= 0:
@@ -180,41 +195,38 @@ def erlang_a(agents: int, traffic: float, aht: float, patience: float, answer_wi
 
 
 def _answered_within(start: list[float], service_rate: float, theta: float, t: float) -> float:
-    """Σ_j start[j] · P(answered within t | j ahead), by uniformisation of the pure-death chain."""
+    """Σ_j start[j] · P(answered within t | j ahead).
+
+    With j ahead, the time V until an agent takes the contact is a sum of exponentials
+    with rates c, c+θ, …, c+jθ (c = nμ): an arithmetic progression, whose density has the
+    closed form f(v) ∝ e^(−cv)·(1 − e^(−θv))^j. Requiring its own patience to last too
+    (× e^(−θv)) and substituting u = 1 − e^(−θv) gives
+
+        P_j(t) = x/(x+j+1) · I_U(j+1, x+1),   x = c/θ,  U = 1 − e^(−θt),
+
+    with I the regularised incomplete beta function; for integer first argument
+    I_U(j+2, b) = I_U(j+1, b) − T_(j+1), T_1 = b·U·(1−U)^b, T_(a+1) = T_a·U·(a+b)/(a+1),
+    each term taken in logarithms so nothing under- or overflows. O(j) in all.
+    (t → ∞ gives x/(x+j+1) = Π d_i/(d_i+θ): the chance of being answered at all.)
+    """
     if t <= 0:
         return 0.0
-    top = len(start) - 1
-    big = service_rate + (top + 1) * theta           # the fastest total exit rate
-    lam_t = big * t
-    # Poisson(lam_t) weights, computed in log space so a long target (lam_t ≫ 700) cannot underflow
-    steps = int(lam_t + 10 * math.sqrt(lam_t) + 20)
-    mass = list(start)                                # mass[i]: probability of still waiting with i ahead
-    answered_by_step = 0.0
+    x = service_rate / theta
+    b = x + 1.0
+    u = -math.expm1(-theta * t)
+    log_u = math.log(u)
+    log_rest = -theta * t                      # log(1 − U)
+    incomplete = -math.expm1(b * log_rest)     # I_U(1, b) = 1 − (1−U)^b
+    log_term = math.log(b) + log_u + b * log_rest
     total = 0.0
-    log_t = math.log(lam_t)
-    for k in range(steps + 1):
-        poisson = math.exp(k * log_t - lam_t - math.lgamma(k + 1))
-        total += poisson * answered_by_step
-        # one uniformised step: i → i−1 w.p. d_i/Λ (i = 0 → answered), hang up w.p. θ/Λ, else stay
-        new = [0.0] * len(mass)
-        for i, m in enumerate(mass):
-            if m == 0.0:
-                continue
-            d = service_rate + i * theta
-            move = m * d / big
-            if i == 0:
-                answered_by_step += move
-            else:
-                new[i - 1] += move
-            new[i] += m * (1.0 - (d + theta) / big)
-        mass = new
-    # the last steps' answered mass with the remaining Poisson tail weight
-    return total + (1.0 - _poisson_cdf(steps, lam_t)) * answered_by_step
-
-
-def _poisson_cdf(k: int, lam: float) -> float:
-    log_l = math.log(lam)
-    return min(1.0, math.fsum(math.exp(i * log_l - lam - math.lgamma(i + 1)) for i in range(k + 1)))
+    for j, weight in enumerate(start):
+        if incomplete <= 0.0:
+            break
+        total += weight * x / (x + j + 1) * incomplete
+        a = j + 1
+        incomplete -= math.exp(log_term)
+        log_term += log_u + math.log((a + b) / (a + 1))
+    return total
 
 
 def agents_for_target_a(traffic: float, aht: float, patience: float, target: float,
