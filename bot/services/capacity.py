@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from bot.capacity.config import Queues, load_queues
 from bot.capacity.erlang import CannotStaff
-from bot.capacity.forecast import WEEKS, Demand, demands, iso_week, week_start
+from bot.capacity.forecast import WEEKS, Demand, demands, iso_week, requirement, week_start
 from bot.capacity.staffing import QueueModel, WeekRequirement, weekly_requirement
 from models import Item, ItemState, Launch, LaunchStatus
 
@@ -139,3 +139,114 @@ def _compute(cell: Cell) -> None:
             sl_seconds=cell.sl_seconds, shrinkage=cell.shrink_weighted / cell.contacts)
     except CannotStaff as exc:
         cell.problem = f"cannot be staffed: {exc}"
+
+
+# --- one launch: required FTE, WFM's plan, the gap ------------------------------------------------
+
+FORECAST, PLAN = "forecast", "capacity_plan"
+
+
+@dataclass
+class QueueWeeks:
+    """One queue of one launch: required FTE per week 1–6, WFM's plan, and the shortfall."""
+
+    queue: QueueModel
+    contacts: tuple[float, ...]
+    required: list[WeekRequirement | None]
+    problems: list[str | None]
+    planned: list[float] | None = None
+
+    def short(self, tolerance: float) -> list[tuple[int, float]]:
+        """(week, FTE short) where the plan falls below required × (1 − tolerance)."""
+        if self.planned is None:
+            return []
+        out = []
+        for n, (req, plan) in enumerate(zip(self.required, self.planned), 1):
+            if req is not None and req.fte > 0 and plan < req.fte * (1 - tolerance):
+                out.append((n, req.fte - plan))
+        return out
+
+
+@dataclass
+class LaunchCapacity:
+    queues: list[QueueWeeks]
+    forecast_answered: bool
+    plan_answered: bool
+    tolerance: float
+
+    def gaps(self) -> list[dict]:
+        return [{"queue": q.queue.id, "week": w, "short_fte": round(s, 1)}
+                for q in self.queues for w, s in q.short(self.tolerance)]
+
+    def verdict(self) -> str:
+        """The one line gate reviews and the status card show."""
+        if not self.forecast_answered:
+            return "Capacity: no forecast yet"
+        if not self.queues:
+            return "Capacity: the forecast has no contacts to staff"
+        if not self.plan_answered:
+            peak = max(((r.fte, q.queue.id) for q in self.queues for r in q.required if r), default=(0.0, ""))
+            return f"Capacity: forecast in, WFM plan pending (needs up to {peak[0]:.1f} FTE, {peak[1]})"
+        gaps = self.gaps()
+        if not gaps:
+            weeks = {n for q in self.queues for n, r in enumerate(q.required, 1) if r and r.fte > 0}
+            return f"Capacity: WFM plan covers {len(weeks)}/{len(weeks)} weeks"
+        parts = []
+        for q in self.queues:
+            short = q.short(self.tolerance)
+            if short:
+                parts.append(f"short {max(s for _, s in short):.1f} FTE in {_weeks_text([w for w, _ in short])}, "
+                             f"{_queue_label(q.queue)}")
+        return "Capacity: " + "; ".join(parts)
+
+
+def _weeks_text(weeks: list[int]) -> str:
+    runs, start = [], None
+    for n in weeks + [None]:
+        if start is None:
+            start = prev = n
+        elif n == prev + 1:
+            prev = n
+        else:
+            runs.append(f"{start}" if start == prev else f"{start}–{prev}")
+            start = prev = n
+    return ("week " if len(weeks) == 1 else "weeks ") + ", ".join(runs)
+
+
+def _queue_label(q: QueueModel) -> str:
+    return f"{'/'.join(q.markets[:2])} {q.channel}" if q.markets else q.id
+
+
+def launch_items(session: Session, launch_ids: list[int]) -> dict[int, dict[str, Item]]:
+    """The forecast and capacity-plan items of these launches, in one query."""
+    out: dict[int, dict[str, Item]] = {}
+    if not launch_ids:
+        return out
+    for item in session.exec(select(Item).where(Item.launch_id.in_(launch_ids),
+                                                Item.answer_kind.in_([FORECAST, PLAN])).order_by(Item.id)):
+        out.setdefault(item.launch_id, {}).setdefault(item.answer_kind, item)
+    return out
+
+
+def for_launch(launch: Launch, items: dict[str, Item], queues: Queues, tolerance: float) -> LaunchCapacity:
+    forecast, plan = items.get(FORECAST), items.get(PLAN)
+    answered = forecast is not None and forecast.state == ItemState.DONE and isinstance(forecast.answer, dict)
+    planned = {}
+    plan_done = plan is not None and plan.state == ItemState.DONE and isinstance(plan.answer, dict)
+    if plan_done:
+        planned = {r["queue"]: [float(x) for x in r["planned_fte"]] for r in plan.answer.get("queues") or []
+                   if r.get("planned_fte")}
+    out = []
+    for d in (demands(forecast.answer, list(launch.markets), queues) if answered else []):
+        required, problems = [], []
+        for n in range(1, WEEKS + 1):
+            try:
+                required.append(requirement(d, n))
+                problems.append(None)
+            except CannotStaff as exc:
+                required.append(None)
+                problems.append(str(exc))
+        out.append(QueueWeeks(d.queue, d.weekly_contacts, required, problems,
+                              planned.get(d.queue.id, [0.0] * WEEKS) if plan_done else None))
+    return LaunchCapacity(out, answered, plan_done, tolerance)
+
