@@ -3,6 +3,29 @@ from __future__ import annotations
 
 import sys
 
+from bot.config import ConfigError, Settings, load_settings
+
+
+class Refused(Exception):
+    """Printed as one line on stderr; exit status 2 (as bot.cli's CliError)."""
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise Refused(f"configuration error: {exc}") from None
+
+
+def _run(fn):
+    def run(args) -> int:
+        try:
+            return fn(args)
+        except Refused as exc:
+            print(f"launchgate: {exc}", file=sys.stderr)
+            return 2
+    return run
+
 
 def register(sub) -> None:
     capacity = sub.add_parser("capacity", help="staffing: validate capacity.yaml, or show the load of all launches")
@@ -10,16 +33,15 @@ def register(sub) -> None:
     capacity.add_argument("--queue", help="only this queue id")
     capacity.add_argument("--format", choices=["table", "csv", "json"], default="table")
     capacity.add_argument("--from", dest="start", help="first week: the ISO week of this date (default: today, UTC)")
-    capacity.set_defaults(func=cmd_capacity)
+    capacity.set_defaults(func=_run(cmd_capacity))
     actions = capacity.add_subparsers(dest="action")
     validate = actions.add_parser("validate", help="check capacity.yaml; non-zero exit on faults")
     validate.add_argument("file", nargs="?")
-    validate.set_defaults(func=cmd_validate)
+    validate.set_defaults(func=_run(cmd_validate))
 
 
 def cmd_validate(args) -> int:
     from bot.capacity.config import validate_file
-    from bot.cli import _settings
 
     path = args.file or _settings().capacity_file
     queues, faults = validate_file(path)
@@ -90,23 +112,22 @@ def cmd_capacity(args) -> int:
     from datetime import date, datetime, timezone
 
     from bot.capacity.config import CapacityError
-    from bot.cli import CliError, _settings
     from bot.db import make_engine, unit_of_work
     from bot.services import capacity
 
     if args.weeks < 1 or args.weeks > 104:
-        raise CliError("--weeks: give 1 to 104")
+        raise Refused("--weeks: give 1 to 104")
     try:
         start = date.fromisoformat(args.start) if args.start else datetime.now(timezone.utc).date()
     except ValueError:
-        raise CliError(f"--from: '{args.start}' is not a date like 2027-11-15") from None
+        raise Refused(f"--from: '{args.start}' is not a date like 2027-11-15") from None
     settings = _settings()
     try:
         queues = capacity.queues_from(settings.capacity_file)
     except CapacityError as exc:
-        raise CliError("capacity.yaml is invalid:\n" + "\n".join(str(f) for f in exc.faults)) from None
+        raise Refused("capacity.yaml is invalid:\n" + "\n".join(str(f) for f in exc.faults)) from None
     if args.queue and queues.configured and queues.get(args.queue) is None:
-        raise CliError(f"--queue: no queue '{args.queue}' in {settings.capacity_file} "
+        raise Refused(f"--queue: no queue '{args.queue}' in {settings.capacity_file} "
                        f"(queues: {', '.join(queues.by_id)})")
     with unit_of_work(make_engine(settings.database_url)) as session:
         cells = capacity.portfolio(session, queues, start, weeks=args.weeks, queue=args.queue)
