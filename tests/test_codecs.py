@@ -17,7 +17,7 @@ from bot.codecs import (
     VoteValue,
     WaiveModal,
 )
-from tests.flows import open_launch_via_slack
+from tests.flows import events, open_launch_via_slack
 
 
 def test_what_we_write_reads_back_in_the_format_slack_already_carries():
@@ -68,6 +68,7 @@ def test_a_forged_button_gets_a_polite_answer_and_changes_nothing(standin, bot):
         resp = standin.send_block_action(bot.url, "UWFM", "item.menu", action_type="overflow",
                                          selected_option={"value": value, "text": {"type": "plain_text", "text": "x"}})
         assert resp.status_code == 200
-    told = [e["text"] for e in standin.ephemerals(user="UWFM")]
+    told = standin.wait_for(lambda: [e["text"] for e in standin.ephemerals(user="UWFM")]
+                            if len(standin.ephemerals(user="UWFM")) >= 5 else None)
     assert len(told) == 5 and all("out of date" in t for t in told)
-    assert launch.id
+    assert [e.action for e in events(bot.rt.ctx.engine, launch_id=launch.id) if e.action.startswith("item.")] == []
