@@ -26,7 +26,7 @@ from slack_sdk.models.views import View
 
 from bot.services.launches import BRIEF_MAX, NAME_MAX, LaunchOverview
 from bot.services.readable import outcome_label
-from models import Gate, GateDecision, GateStatus, Item, ItemState, LaunchStatus
+from models import AuditEvent, Gate, GateDecision, GateStatus, Item, ItemState, Launch, LaunchStatus
 
 from .ids import Callback, Field
 from .text import clip, day, esc, user
@@ -165,11 +165,15 @@ def launch_heading(ov: LaunchOverview) -> list:
     ]
 
 
-def status_card(ov: LaunchOverview, decisions: dict[int, GateDecision] | None = None) -> list:
-    """The card pinned in the launch channel; updated in place after every change."""
+def status_card(ov: LaunchOverview, decisions: dict[int, GateDecision] | None = None,
+                change: AuditEvent | None = None) -> list:
+    """The card pinned in the launch channel; updated in place after every change.
+
+    `change` is the latest hold / resume / cancel on record (from a review or a command).
+    """
     decisions = decisions or {}
     blocks = launch_heading(ov)
-    banner = _status_banner(ov, decisions)
+    banner = _status_banner(ov, decisions, change)
     if banner:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(banner))))
     if ov.launch.brief:
@@ -209,20 +213,39 @@ def _decided(gate: Gate, decision: GateDecision | None) -> str:
     return f" · *{outcome_label(decision.outcome)}*{fast} by {_who(decision)}, {day(decision.decided_at)}"
 
 
-def _status_banner(ov: LaunchOverview, decisions: dict[int, GateDecision]) -> str | None:
+def _status_banner(ov: LaunchOverview, decisions: dict[int, GateDecision],
+                   change: AuditEvent | None = None) -> str | None:
     status, key = ov.launch.status, ov.launch.key
-    latest = max(decisions.values(), key=lambda d: (d.decided_at, d.id), default=None)
-    why = f": {esc(clip(latest.reason, 500))}" if latest is not None and latest.reason else ""
+    if change is not None and change.action in ("launch.held", "launch.cancelled"):
+        who, at, reason = user(change.actor), change.at, change.note
+    else:
+        latest = max(decisions.values(), key=lambda d: (d.decided_at, d.id), default=None)
+        who, at, reason = (_who(latest), latest.decided_at, latest.reason) if latest is not None else (None, None, None)
+    why = f": {esc(clip(reason, 500))}" if reason else ""
     if status == LaunchStatus.ON_HOLD:
-        since = f" since {day(latest.decided_at)} ({_who(latest)}{why})" if latest is not None else ""
-        return (f"⏸️ *On hold*{since}. Prompts are paused until the owner or a readiness lead runs "
+        since = f" since {day(at)} ({who}{why})" if who else ""
+        return (f"⏸️ *On hold*{since}. Prompts and reminders are paused until the owner or a readiness lead runs "
                 f"`/launch resume {key}`.")
     if status == LaunchStatus.CANCELLED:
-        by = f" by {_who(latest)} on {day(latest.decided_at)}{why}" if latest is not None else ""
+        by = f" by {who} on {day(at)}{why}" if who else ""
         return f"🛑 *Cancelled*{by}. Prompts have stopped."
     if status == LaunchStatus.LAUNCHED:
         return "🚀 *Launched* — every gate passed."
+    if ov.gates and ov.current_gate is None:
+        return f"✅ *Ready* — every gate passed. Launched on {day(ov.launch.launch_date)}."
     return None
+
+
+def channel_topic(launch: Launch, change: AuditEvent | None = None) -> str:
+    """The launch channel's topic (plain text, Slack allows 250 characters)."""
+    reason = f": {change.note}" if change is not None and change.note and change.action in (
+        "launch.held", "launch.cancelled") else ""
+    status = {
+        LaunchStatus.ON_HOLD: f"⏸️ ON HOLD{reason} — /launch resume {launch.key}",
+        LaunchStatus.CANCELLED: f"🛑 CANCELLED{reason}",
+        LaunchStatus.LAUNCHED: f"🚀 Launched {launch.launch_date.isoformat()}",
+    }.get(launch.status, f"Launching {launch.launch_date.isoformat()} · /launch status {launch.key}")
+    return clip(esc(f"{launch.key} · {status}"), 250)
 
 
 def status_card_text(ov: LaunchOverview) -> str:
@@ -274,7 +297,9 @@ def help_blocks() -> list:
         "• `/launch timeline LR-12` — recent decisions and answers\n"
         "• `/launch waive LR-12` — waive an open item with a reason (readiness leads)\n"
         "• `/launch unwaive LR-12` — take a waiver back; the item opens again (readiness leads)\n"
-        "• `/launch resume LR-12` — lift a Hold (owner or readiness lead)\n"
+        "• `/launch hold LR-12 reason` — pause prompts and reminders (owner or readiness lead)\n"
+        "• `/launch resume LR-12` — lift a hold (owner or readiness lead)\n"
+        "• `/launch cancel LR-12 reason` — stop the launch for good (owner or readiness lead)\n"
         "• `/launch help` — this message"
     )
     return [SectionBlock(text=MarkdownTextObject(text=text))]

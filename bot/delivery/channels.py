@@ -119,3 +119,21 @@ def _invite(client: WebClient, channel: str, users: list[str], bot_user: str | N
             if exc.response.get("error") not in ("already_in_channel", "cant_invite_self"):
                 raise
     return channel, ""
+
+
+def set_topic(ctx: AppContext, client: WebClient, row: OutboxMessage):
+    """The launch channel's topic says where the launch stands (open, held, cancelled, launched)."""
+    from bot.blocks.launch_views import channel_topic
+    from bot.services import lifecycle
+
+    from .renderers import Defer
+
+    with unit_of_work(ctx.engine) as session:
+        launch = session.get(Launch, row.launch_id)
+        if launch is None:
+            return None
+        if not launch.channel_id:
+            raise Defer(5, "launch channel not created yet")
+        topic = channel_topic(launch, lifecycle.last_change(session, launch.id))
+    client.conversations_setTopic(channel=launch.channel_id, topic=topic)
+    return launch.channel_id, ""

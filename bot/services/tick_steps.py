@@ -8,3 +8,4 @@ from bot.services import escalations  # noqa: F401
 from bot.services import digest  # noqa: F401
 from bot.services import waivers  # noqa: E402,F401  (waiver expiry)
 from bot.services import outbox_retention  # noqa: E402,F401  (delivered rows nobody needs)
+from bot.services import lifecycle  # noqa: E402,F401  (launch day: ready launches become launched)
