@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import pycountry
 from slack_sdk.models.blocks import (
+    CheckboxesElement,
     ContextBlock,
     DatePickerElement,
     DividerBlock,
@@ -25,6 +26,7 @@ from slack_sdk.models.blocks.block_elements import ConversationSelectElement
 from slack_sdk.models.views import View
 
 from bot.services.launches import BRIEF_MAX, NAME_MAX, LaunchOverview
+from bot.services.portfolio import PAGE_SIZE, USAGE, ListPage, describe
 from bot.services.readable import outcome_label
 from models import AuditEvent, Gate, GateDecision, GateStatus, Item, ItemState, Launch, LaunchStatus
 
@@ -137,6 +139,15 @@ def launch_modal(
                 element=ConversationSelectElement(action_id=Field.CHANNEL,
                                                   filter={"include": ["public", "private"],
                                                           "exclude_bot_users": True}),
+            ),
+            InputBlock(
+                block_id=Field.PRIVATE,
+                label="Visibility",
+                optional=True,
+                hint="Private: a private channel, and only its members, stakeholders, readiness leads and admins "
+                     "can see the launch anywhere in launchgate.",
+                element=CheckboxesElement(action_id=Field.PRIVATE, options=[
+                    Option(value="private", text="Private launch")]),
             ),
         ],
     )
@@ -252,21 +263,35 @@ def status_card_text(ov: LaunchOverview) -> str:
     return f"{ov.launch.key} {esc(ov.launch.name)}: {ov.percent_done}% done"
 
 
-def launch_list(overviews: list[LaunchOverview]) -> list:
-    if not overviews:
-        return [SectionBlock(text="No open launches. Start one with `/launch new`.")]
-    blocks: list = [HeaderBlock(text="Open launches")]
-    shown = overviews[: MAX_MESSAGE_BLOCKS - 2]
-    for ov in shown:
-        gate = ov.current_gate
+def launch_list_page(page: ListPage) -> list:
+    """One page of `/launch list` (20 launches at most, well inside 50 blocks)."""
+    words = describe(page.filters)
+    if not page.rows:
+        hint = " matching `" + esc(words) + "`" if words else ""
+        return [SectionBlock(text=MarkdownTextObject(text=clip(
+            f"No launches{hint}. {USAGE}" if words else "No open launches. Start one with `/launch new`.")))]
+    title = "Launches" + (f" · {words}" if words else " · open and on hold")
+    blocks: list = [HeaderBlock(text=clip(title, 150))]
+    for row in page.rows:
+        launch, gate = row.launch, row.current_gate
+        where = f"gate: {esc(gate.name)} (due {day(gate.due_at)})" if gate else "every gate passed"
+        flags = []
+        if launch.status != LaunchStatus.OPEN:
+            flags.append(f"_{STATUS_LABELS.get(launch.status, launch.status).lower()}_")
+        if row.overdue:
+            flags.append(f"⚠️ {row.overdue} overdue")
+        if launch.private:
+            flags.append("🔒 private")
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(
-            f"*{ov.launch.key}* · {esc(ov.launch.name)} · {KIND_LABELS.get(ov.launch.kind, ov.launch.kind)} · "
-            f"{day(ov.launch.launch_date)} · gate: {esc(gate.name) if gate else 'all decided'} · "
-            f"{ov.percent_done}% done"
-            + (" · _on hold_" if ov.launch.status == LaunchStatus.ON_HOLD else "")
-        ))))
-    if len(overviews) > len(shown):
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {len(overviews) - len(shown)} more")]))
+            f"*{launch.key}* · {esc(launch.name)} · {KIND_LABELS.get(launch.kind, launch.kind)} · "
+            f"{esc(', '.join(launch.markets))} · launches {day(launch.launch_date)}\n"
+            f"{where} · {row.percent_done}% done · lead {user(launch.readiness_lead_id)}"
+            + (" · " + " · ".join(flags) if flags else "")))))
+    first = (page.page - 1) * PAGE_SIZE + 1
+    footer = f"Showing {first}–{first + len(page.rows) - 1} of {page.total}"
+    if page.page < page.pages:
+        footer += f" · next: `/launch list {esc(words + ' ' if words else '')}page:{page.page + 1}`"
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(footer + " · `/launch help` for filters"))]))
     return blocks
 
 
@@ -291,7 +316,8 @@ def help_blocks() -> list:
     text = (
         "*launchgate* runs readiness gates for launches.\n"
         "• `/launch new` (or just `/launch`) — open a launch\n"
-        "• `/launch list` — open launches with their current gate\n"
+        "• `/launch list [mine] [lead:@x] [kind:market] [market:FR] [overdue] [state:held] [gate:planning]` — "
+        "launches with their current gate; filters combine, `page:2` for more\n"
         "• `/launch status LR-12` — gates and items with owners\n"
         "• `/launch edit LR-12` — change the launch date (owner or lead)\n"
         "• `/launch timeline LR-12` — recent decisions and answers\n"

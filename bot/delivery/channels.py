@@ -33,11 +33,12 @@ def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage
             return _invite(client, launch.channel_id, row.payload.get("users", []), bot_user)
     base = row.payload["name"]
     candidates = [base] + [f"{base[:77]}-{n}" for n in range(2, 10)] + [f"{base[:72]}-{secrets.token_hex(3)}"]
-    existing = PublicChannels(client)
+    private = bool(row.payload.get("private"))
+    existing = PublicChannels(client, types="private_channel" if private else "public_channel")
     adopted = False
     for name in candidates:
         try:
-            channel = client.conversations_create(name=name, is_private=False)["channel"]
+            channel = client.conversations_create(name=name, is_private=private)["channel"]
             break
         except SlackApiError as exc:
             if exc.response.get("error") != "name_taken":
@@ -69,17 +70,19 @@ def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage
 
 
 class PublicChannels:
-    """Unarchived public channels by name, read page by page only as far as a lookup needs."""
+    """Unarchived public channels by name, read page by page only as far as a lookup needs.
+    (`types="private_channel"` for a private launch: the bot sees the private channels it is in.)"""
 
-    def __init__(self, client: WebClient):
+    def __init__(self, client: WebClient, types: str = "public_channel"):
         self.client = client
+        self.types = types
         self.by_name: dict[str, dict] = {}
         self.cursor: str | None = None
         self.done = False
 
     def named(self, name: str) -> dict | None:
         while name not in self.by_name and not self.done:
-            resp = self.client.conversations_list(types="public_channel", exclude_archived=True, limit=LIST_PAGE,
+            resp = self.client.conversations_list(types=self.types, exclude_archived=True, limit=LIST_PAGE,
                                                   cursor=self.cursor)
             for channel in resp.get("channels") or []:
                 self.by_name.setdefault(channel.get("name"), channel)

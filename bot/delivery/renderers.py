@@ -121,8 +121,10 @@ def _status_card(session: Session, row: OutboxMessage, ctx: AppContext) -> Messa
 
 
 @renderer(Kind.ANNOUNCE)
-def _announce(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
+def _announce(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     launch = session.get(Launch, row.launch_id)
+    if launch is None or launch.private:  # a private launch is never announced
+        return None
     where = f" in <#{launch.channel_id}>" if launch.channel_id else ""
     text = row.payload.get("text") or (
         f"🚀 New {launch.kind} launch *{launch.key} · {esc(launch.name)}* ({esc(', '.join(launch.markets))}), "

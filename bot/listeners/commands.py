@@ -8,7 +8,7 @@ from slack_bolt import App
 from bot.blocks import launch_views
 from bot.db import unit_of_work
 from bot.runtime import Runtime
-from bot.services import directory, launches
+from bot.services import directory, launches, portfolio
 from bot.services.errors import ServiceError
 
 from .common import ephemeral, problem
@@ -38,14 +38,16 @@ def _new(rt: Runtime, ack, client, body, args: list[str]):
 @subcommand("list", "ls")
 def _list(rt: Runtime, ack, client, body, args):
     with unit_of_work(rt.ctx.engine) as session:
-        blocks = launch_views.launch_list(launches.list_open(session))
-    ack(response_type="ephemeral", text="Open launches", blocks=[b.to_dict() for b in blocks])
+        filters = portfolio.parse(session, args)
+        page = portfolio.list_launches(session, body["user_id"], filters, now=rt.ctx.now())
+        blocks = launch_views.launch_list_page(page)
+    ack(response_type="ephemeral", text=f"{page.total} launch(es)", blocks=[b.to_dict() for b in blocks])
 
 
 @subcommand("status")
 def _status(rt: Runtime, ack, client, body, args):
     with unit_of_work(rt.ctx.engine) as session:
-        launch = launches.get_launch(session, args[0] if args else "")
+        launch = launches.get_launch(session, args[0] if args else "", viewer=body["user_id"])
         blocks = launch_views.launch_status(launches.overview(session, launch))
     ack(response_type="ephemeral", text=f"{launch.key} status", blocks=[b.to_dict() for b in blocks])
 

@@ -164,7 +164,7 @@ def _timeline(rt: Runtime, ack, client, body, args: list[str]):
     """`/launch timeline LR-12 [how many]`: the latest events, newest first (ephemeral)."""
     limit = min(int(args[1]), TIMELINE_MAX) if len(args) > 1 and args[1].isdigit() else TIMELINE_DEFAULT
     with unit_of_work(rt.ctx.engine) as session:
-        launch = launches.get_launch(session, args[0] if args else "")
+        launch = launches.get_launch(session, args[0] if args else "", viewer=body["user_id"])
         entries = timeline.entries(session, launch, limit=limit)
         blocks = timeline_views.timeline_blocks(launch, entries, user_tz(session, body["user_id"]),
                                                 timeline.count(session, launch))
@@ -176,7 +176,7 @@ def _item_picker(rt: Runtime, ack, client, body, args: list[str], pick, modal, n
     with nothing to pick, say `nothing` (formatted with the key) instead."""
     actor = body["user_id"]
     with unit_of_work(rt.ctx.engine) as session:
-        launch = launches.get_launch(session, args[0] if args else "")
+        launch = launches.get_launch(session, args[0] if args else "", viewer=actor)
         waivers.check(session, launch, actor, rt.ctx.now())
         items = pick(session, launch)
         view = modal(launch, items, gates.gates_of(session, launch.id),

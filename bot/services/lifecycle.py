@@ -111,7 +111,7 @@ def cancel(session: Session, key: str, actor: str, reason: str | None, *, now: d
 def _launch_id(session: Session, key: str, actor: str) -> int:
     from . import launches
 
-    return launches.get_launch(session, key).id
+    return launches.get_launch(session, key, viewer=actor).id
 
 
 def _label(status: str) -> str:
