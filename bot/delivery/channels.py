@@ -8,10 +8,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
+from bot.blocks.launch_views import channel_topic
 from bot.db import unit_of_work
-from bot.services import audit
+from bot.services import audit, lifecycle
 from bot.services.context import AppContext
 from models import Launch, OutboxMessage
+
+from .renderers import Defer
 
 log = logging.getLogger(__name__)
 
@@ -126,11 +129,6 @@ def _invite(client: WebClient, channel: str, users: list[str], bot_user: str | N
 
 def set_topic(ctx: AppContext, client: WebClient, row: OutboxMessage):
     """The launch channel's topic says where the launch stands (open, held, cancelled, launched)."""
-    from bot.blocks.launch_views import channel_topic
-    from bot.services import lifecycle
-
-    from .renderers import Defer
-
     with unit_of_work(ctx.engine) as session:
         launch = session.get(Launch, row.launch_id)
         if launch is None:

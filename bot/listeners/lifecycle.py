@@ -4,13 +4,10 @@ Thin: the service checks who may, records it and queues every message.
 """
 from __future__ import annotations
 
-from slack_bolt import App
-
 from bot.db import unit_of_work
 from bot.runtime import Runtime
 from bot.services import lifecycle
 
-from .commands import subcommand
 from .common import ephemeral
 
 
@@ -22,8 +19,7 @@ def _told(n: int) -> str:
     return f"{n} item owner{'s' if n != 1 else ''} {'were' if n != 1 else 'was'} told." if n else ""
 
 
-@subcommand("hold", "pause")
-def _hold(rt: Runtime, ack, client, body, args: list[str]):
+def hold_command(rt: Runtime, ack, client, body, args: list[str]):
     key, reason = _key_and_reason(args)
     with unit_of_work(rt.ctx.engine) as session:
         launch, told = lifecycle.hold(session, key, body["user_id"], reason, now=rt.ctx.now())
@@ -32,8 +28,7 @@ def _hold(rt: Runtime, ack, client, body, args: list[str]):
     rt.kick()
 
 
-@subcommand("resume")
-def _resume(rt: Runtime, ack, client, body, args: list[str]):
+def resume_command(rt: Runtime, ack, client, body, args: list[str]):
     key, _ = _key_and_reason(args)
     with unit_of_work(rt.ctx.engine) as session:
         launch, told = lifecycle.resume(session, key, body["user_id"], now=rt.ctx.now(), settings=rt.ctx.settings)
@@ -42,14 +37,9 @@ def _resume(rt: Runtime, ack, client, body, args: list[str]):
     rt.kick()
 
 
-@subcommand("cancel")
-def _cancel(rt: Runtime, ack, client, body, args: list[str]):
+def cancel_command(rt: Runtime, ack, client, body, args: list[str]):
     key, reason = _key_and_reason(args)
     with unit_of_work(rt.ctx.engine) as session:
         launch, told = lifecycle.cancel(session, key, body["user_id"], reason, now=rt.ctx.now())
     ack(ephemeral(f"🛑 {launch.key} is cancelled. Every prompt has stopped; {_told(told)}", escape=False))
     rt.kick()
-
-
-def register(app: App, rt: Runtime) -> None:
-    """Sub-commands register themselves on import; nothing else to wire."""

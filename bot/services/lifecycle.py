@@ -19,10 +19,9 @@ from sqlalchemy import exists
 from sqlmodel import Session, select
 
 from bot.config import Settings
-from bot.ticks import tick_step
 from models import AuditEvent, Gate, Item, ItemState, Launch, LaunchStatus
 
-from . import access, decisions, gates, outbox
+from . import access, decisions, gates, launches, outbox
 from .decisions import _set_launch_status as set_status
 from .errors import Conflict, ServiceError
 
@@ -109,8 +108,6 @@ def cancel(session: Session, key: str, actor: str, reason: str | None, *, now: d
 
 
 def _launch_id(session: Session, key: str, actor: str) -> int:
-    from . import launches
-
     return launches.get_launch(session, key, viewer=actor).id
 
 
@@ -133,7 +130,6 @@ def ready_to_launch(session: Session, today) -> list[int]:
                                                      Launch.launch_date <= today, ~not_passed)))
 
 
-@tick_step
 def launch_day(session: Session, ctx, now: datetime, report) -> None:
     """Mark launched what passed every gate and whose date has come."""
     for launch_id in finish_launches(session, now):
