@@ -178,7 +178,8 @@ class EphemeralPayload(Payload):
 
 
 class ChannelPayload(Payload):
-    """CREATE_CHANNEL (`name`, people to invite) and INVITE (`users`)."""
+    """CREATE_CHANNEL (`name`, people to invite, a private launch's channel is private) and INVITE (`users`)."""
 
     name: ChannelName | None = None
     users: list[UserId] = Field(default_factory=list, max_length=1000)
+    private: bool | None = None
