@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     workday_end: time = time(17, 30)
     tick_seconds: int = Field(60, ge=5, le=3600)
 
+    # Delivery: transient Slack failures are retried for a time budget, not a count.
+    outbox_retry_hours: float = Field(24.0, gt=0, le=24 * 30)
+    outbox_backoff_max_seconds: int = Field(300, ge=10, le=3600)
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, v: str) -> str:

@@ -6,12 +6,13 @@ import secrets
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import update
 from sqlmodel import select
 
 from bot.db import unit_of_work
 from bot.services import audit
 from bot.services.context import AppContext
-from models import Launch, OutboxMessage
+from models import Launch, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage
         launch = session.get(Launch, row.launch_id)
         launch.channel_id = channel["id"]
         session.add(launch)
+        _wake_rows_waiting_for(session, launch.id, ctx.now())
         after = {"channel": channel["id"], "name": channel["name"]} | ({"adopted": True} if adopted else {})
         audit.record(session, actor="launchgate", action="launch.channel_created", entity="launch",
                      entity_id=launch.id, launch_id=launch.id, after=after, at=ctx.now())
@@ -66,6 +68,18 @@ def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage
     except SlackApiError as exc:
         log.info("could not set purpose on %s: %s", channel["id"], exc.response.get("error"))
     return _invite(client, channel["id"], row.payload.get("users", []), bot_user)
+
+
+def _wake_rows_waiting_for(session, launch_id: int, now) -> None:
+    """Rows deferred until the channel exists (status card, channel notices) are due now."""
+    from .renderers import WAITING_FOR_CHANNEL
+
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.launch_id == launch_id, OutboxMessage.status == OutboxStatus.PENDING,
+               OutboxMessage.last_error == WAITING_FOR_CHANNEL, OutboxMessage.next_attempt_at > now)
+        .values(next_attempt_at=now)
+    )
 
 
 class PublicChannels:
