@@ -268,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("key")
     report.add_argument("--html", action="store_true")
     report.set_defaults(func=cmd_report)
+    from bot import cli_outbox
+
+    cli_outbox.register(sub)
     return parser
 
 
@@ -277,6 +280,15 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except CliError as exc:
         print(f"launchgate: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if not isinstance(exc, SQLAlchemyError):
+            raise
+        # A database that refuses connections or writes (read-only file, full disk): one line, no traceback.
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"launchgate: database error: {reason}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -1,6 +1,8 @@
 """The WSGI application served by waitress: Slack events, health, metrics."""
 from __future__ import annotations
 
+import json
+
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -9,25 +11,31 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from bot import metrics
-from bot.db import ping
-from models import OutboxMessage, OutboxStatus
+from bot.health import check
+from bot.services import outbox_admin
+from models import OutboxMessage, OutboxStatus, utcnow
 
 
-def make_wsgi_app(bolt_app: App | None, engine: Engine):
-    """Without a Bolt app (Socket Mode) only /healthz and /metrics answer."""
+def make_wsgi_app(bolt_app: App | None, engine: Engine, clock=utcnow):
+    """Without a Bolt app (Socket Mode) only /healthz and /metrics answer.
+
+    /healthz is 503 with the reason when the database cannot take a write, and
+    reports the oldest undelivered outbox row's age (a Slack outage is not
+    unhealthy: the outbox is doing its job).
+    """
     slack = SlackRequestHandler(bolt_app, path="/slack/events") if bolt_app else None
 
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/healthz" and method in ("GET", "HEAD"):
-            ok = ping(engine)
-            status = "200 OK" if ok else "503 Service Unavailable"
-            body = b'{"status":"ok"}' if ok else b'{"status":"database unavailable"}'
+            health = check(engine, clock())
+            status = "200 OK" if health.ok else "503 Service Unavailable"
+            body = json.dumps(health.body()).encode()
             start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         if path == "/metrics" and method == "GET":
-            _refresh_gauges(engine)
+            _refresh_gauges(engine, clock())
             body = generate_latest()
             start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))])
             return [body]
@@ -40,14 +48,18 @@ def make_wsgi_app(bolt_app: App | None, engine: Engine):
     return app
 
 
-def _refresh_gauges(engine: Engine) -> None:
+def _refresh_gauges(engine: Engine, now) -> None:
     """Gauges read from the database at scrape time, so every replica reports the truth."""
     try:
         with Session(engine) as session:
             pending = session.exec(
                 select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
             ).one()
+            oldest = outbox_admin.oldest_undelivered_age(session, now)
+            dead = outbox_admin.dead_count(session)
         metrics.OUTBOX_PENDING.set(pending)
+        metrics.OUTBOX_OLDEST_UNDELIVERED.set(oldest or 0)
+        metrics.OUTBOX_DEAD_ROWS.set(dead)
     except SQLAlchemyError:
         pass  # /healthz reports the database; metrics still answer
 

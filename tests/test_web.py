@@ -41,3 +41,67 @@ def test_metrics_count_what_waits_in_the_outbox(engine):
         for n in range(3):
             enqueue(session, Kind.TEXT, "C0TEAM", {"text": f"hello {n}"})
     assert b"launchgate_outbox_pending 3.0" in call(make_wsgi_app(None, engine), "/metrics")[1]
+
+
+def _refusing_writes(db_url):
+    """An engine on the same database whose sessions cannot write (a read-only file or
+    replica, a full disk): SQLite's query_only, PostgreSQL's read-only transactions."""
+    from sqlalchemy import event
+
+    engine = make_engine(db_url)
+
+    @event.listens_for(engine, "connect")
+    def _read_only(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        if engine.dialect.name == "sqlite":
+            cur.execute("PRAGMA query_only = ON")
+        else:
+            cur.execute("SET default_transaction_read_only = on")
+            dbapi_conn.commit()
+        cur.close()
+
+    return engine
+
+
+def test_healthz_is_503_with_the_reason_when_the_database_refuses_writes(db_url):
+    import json
+
+    engine = _refusing_writes(db_url)
+    status, body = call(make_wsgi_app(None, engine), "/healthz")
+    engine.dispose()
+    assert status.startswith("503")
+    assert json.loads(body)["status"].startswith("database refuses writes: ")
+    assert b"readonly" in body or b"read-only" in body
+
+
+def test_healthz_and_metrics_show_the_oldest_undelivered_row(engine):
+    import json
+    from datetime import datetime, timedelta, timezone
+
+    from bot.db import unit_of_work
+    from bot.services.outbox import Kind, enqueue
+
+    queued = datetime(2027, 8, 2, 8, 0, tzinfo=timezone.utc)
+    with unit_of_work(engine) as session:
+        enqueue(session, Kind.TEXT, "C0TEAM", {"text": "stuck"}, now=queued)
+        enqueue(session, Kind.TEXT, "C0TEAM", {"text": "later"}, now=queued,
+                not_before=queued + timedelta(days=1))  # scheduled, not late
+    app = make_wsgi_app(None, engine, clock=lambda: queued + timedelta(minutes=7))
+    status, body = call(app, "/healthz")
+    assert status.startswith("200") and json.loads(body)["oldest_undelivered_seconds"] == 420
+    assert b"launchgate_outbox_oldest_undelivered_seconds 420.0" in call(app, "/metrics")[1]
+
+
+def test_serve_on_a_database_refusing_writes_exits_with_one_line(db_url, monkeypatch, capsys):
+    """`launchgate stakeholders sync` / `serve` write at start: a refused write is a one-line error."""
+    from bot import cli
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setattr("bot.db.make_engine", lambda url: _refusing_writes(url))
+    monkeypatch.setattr("bot.db.migrate", lambda url, revision="head": None)
+    from bot.config import get_settings
+    get_settings.cache_clear()
+    code = cli.main(["outbox", "retry", "--all"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("launchgate: database error:") and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err

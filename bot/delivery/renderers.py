@@ -18,6 +18,7 @@ from bot.blocks.text import esc, user
 from bot.services import gates, launches
 from bot.services.context import AppContext
 from bot.services.outbox import Kind
+from bot.services.outbox_admin import DEPENDENCY  # dead letters `outbox retry` re-queues with their cause
 from bot.services.recipients import user_tz
 from models import Item, Launch, OutboxMessage, OutboxStatus
 
@@ -35,7 +36,6 @@ class Dead(Exception):
 
 
 WAITING_FOR_CHANNEL = "launch channel not created yet"  # the channel's creation wakes these rows
-DEPENDENCY = "dependency"  # prefix of a dead letter that waited on another row; re-queued with it
 
 
 @dataclass
