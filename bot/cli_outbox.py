@@ -23,10 +23,10 @@ def register(sub) -> None:
 
 
 def _engine():
-    from bot.cli import _settings
+    from bot.config import load_settings
     from bot.db import make_engine, migrate
 
-    settings = _settings()
+    settings = load_settings()  # a bad setting: `launchgate` prints the ConfigError as one line
     migrate(settings.database_url)
     return make_engine(settings.database_url)
 
@@ -70,13 +70,13 @@ def _utc(at):
 
 
 def cmd_retry(args: argparse.Namespace) -> int:
-    from bot.cli import CliError
     from bot.db import unit_of_work
     from bot.services import outbox_admin
     from models import utcnow
 
     if not (args.ids or args.kind or args.error or args.all):
-        raise CliError("outbox retry: name row ids, --kind, --error, or --all")
+        print("launchgate: outbox retry: name row ids, --kind, --error, or --all", file=sys.stderr)
+        return 2
     with unit_of_work(_engine()) as session:
         count = outbox_admin.requeue(session, utcnow(), ids=args.ids, kind=args.kind, error=args.error,
                                      actor="cli")

@@ -99,8 +99,6 @@ def test_serve_on_a_database_refusing_writes_exits_with_one_line(db_url, monkeyp
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setattr("bot.db.make_engine", lambda url: _refusing_writes(url))
     monkeypatch.setattr("bot.db.migrate", lambda url, revision="head": None)
-    from bot.config import get_settings
-    get_settings.cache_clear()
     code = cli.main(["outbox", "retry", "--all"])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("launchgate: database error:") and len(err.strip().splitlines()) == 1

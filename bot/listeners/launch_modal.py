@@ -34,6 +34,12 @@ def parse_form(values: dict) -> launches.LaunchForm:
     )
 
 
+def submission_key(body: dict) -> str | None:
+    """The modal's view id: Slack retries and a second press of Submit carry the same one."""
+    view_id = (body.get("view") or {}).get("id")
+    return f"view:{view_id}"[:64] if isinstance(view_id, str) and view_id else None
+
+
 def register(app: App, rt: Runtime) -> None:
     @app.view(Callback.LAUNCH_NEW)
     def submit(ack, body):
@@ -47,6 +53,7 @@ def register(app: App, rt: Runtime) -> None:
                     session, form, actor=user, template=template, now=now,
                     launches_channel=rt.ctx.settings.launches_channel,
                     reminder_policy=policy.for_template(rt.ctx.settings, template).as_dict(),
+                    idempotency_key=submission_key(body),
                 )
         except FieldErrors as exc:
             ack(response_action="errors",

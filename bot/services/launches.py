@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pycountry
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from models import Gate, GateStatus, Item, Launch, LaunchRole, LaunchStatus
@@ -123,8 +124,18 @@ def open_launch(
     now: datetime,
     launches_channel: str | None = None,
     reminder_policy: dict | None = None,
+    idempotency_key: str | None = None,
 ) -> Launch:
-    """Create the launch, its gates and items, roles, audit and outbox rows."""
+    """Create the launch, its gates and items, roles, audit and outbox rows.
+
+    With an `idempotency_key` (the submitted modal's view id) a repeated or concurrent
+    copy of the same submission returns the launch the first one opened — the unique
+    key decides, whatever the concurrency — and creates nothing.
+    """
+    if idempotency_key:
+        existing = by_idempotency_key(session, idempotency_key)
+        if existing is not None:
+            return existing
     launch = Launch(
         name=form.name,
         kind=form.kind,
@@ -140,9 +151,17 @@ def open_launch(
         created_at=now,
         updated_at=now,
         reminder_policy=reminder_policy or {},
+        idempotency_key=idempotency_key,
     )
-    session.add(launch)
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent copy committing first fails only this savepoint
+            session.add(launch)
+            session.flush()
+    except IntegrityError:
+        existing = by_idempotency_key(session, idempotency_key) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing
 
     resolved = {role: directory.members(session, role, form.markets) for role in _roles_in(template)}
     roles = {"product_manager": [actor], "readiness_lead": [launch.readiness_lead_id]}
@@ -214,6 +233,10 @@ def open_launch(
     )
     _queue_opening_messages(session, launch, items, launches_channel)
     return launch
+
+
+def by_idempotency_key(session: Session, key: str) -> Launch | None:
+    return session.exec(select(Launch).where(Launch.idempotency_key == key)).first()
 
 
 def _roles_in(template: ChecklistTemplate) -> set[str]:
