@@ -1,7 +1,9 @@
 """The WSGI application served by waitress: Slack events, health, metrics."""
 from __future__ import annotations
 
+import io
 import json
+import re
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App
@@ -40,12 +42,52 @@ def make_wsgi_app(bolt_app: App | None, engine: Engine, clock=utcnow):
             start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))])
             return [body]
         if path == "/slack/events" and slack is not None:
+            refused = _malformed(environ)
+            if refused:
+                return _plain(start_response, *refused)
             return slack(environ, start_response)
         body = b"not found"
         start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
         return [body]
 
     return app
+
+
+MAX_BODY = 1_000_000  # Slack's payloads are far smaller; anything bigger is not Slack
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+
+
+def _malformed(environ) -> tuple[str, str] | None:
+    """Requests Bolt's verifier would crash on (500 + traceback) instead of refusing.
+
+    A non-numeric `X-Slack-Request-Timestamp` makes slack_sdk's `int()` raise and a
+    body that is not UTF-8 fails Bolt's WSGI adapter: both are refused here as
+    unauthenticated (401) / bad (400), quietly. The body is read once and handed
+    on, so Bolt still checks the signature of exactly these bytes.
+    """
+    stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+    if stamp is not None and not TIMESTAMP.fullmatch(stamp):
+        return "401 Unauthorized", "invalid request"
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return "400 Bad Request", "bad content length"
+    if length < 0 or length > MAX_BODY:
+        return "413 Payload Too Large", "request too large"
+    body = environ["wsgi.input"].read(length) if length else b""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "400 Bad Request", "body is not UTF-8"
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return None
+
+
+def _plain(start_response, status: str, text: str):
+    body = text.encode()
+    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _refresh_gauges(engine: Engine, now) -> None:

@@ -103,3 +103,28 @@ def test_serve_on_a_database_refusing_writes_exits_with_one_line(db_url, monkeyp
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("launchgate: database error:") and len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
+
+
+def test_malformed_signature_headers_and_bodies_are_refused_without_a_traceback(bot, standin, caplog):
+    """A non-numeric timestamp used to crash the signature check (500 and an ERROR traceback)."""
+    import httpx
+
+    from tests.slack_standin.signing import signed_headers
+
+    url = f"{bot.url}/slack/events"
+    body = "payload=%7B%7D"
+    cases = []
+    for stamp in ("abc", "", "12.5", "1e9", "-1", "9" * 40):
+        headers = signed_headers(standin.signing_secret, body, "application/x-www-form-urlencoded")
+        headers = {k: v for k, v in headers.items() if k.lower() != "x-slack-request-timestamp"}
+        headers["X-Slack-Request-Timestamp"] = stamp
+        cases.append((headers, body.encode()))
+    good = signed_headers(standin.signing_secret, body, "application/x-www-form-urlencoded")
+    cases.append((good, b"payload=\xff\xfe"))  # not UTF-8
+    cases.append(({k: v for k, v in good.items() if k.lower() != "x-slack-signature"}, body.encode()))
+    with caplog.at_level("ERROR"):
+        for headers, content in cases:
+            resp = httpx.post(url, content=content, headers=headers)
+            assert resp.status_code in (400, 401), (headers, resp.status_code)
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
+    assert call(make_wsgi_app(None, bot.rt.ctx.engine), "/healthz")[0].startswith("200")
