@@ -8,8 +8,8 @@ from slack_bolt import App
 from bot.blocks import launch_views
 from bot.db import unit_of_work
 from bot.runtime import Runtime
-from bot.services import directory, launches
-from bot.services.errors import ServiceError
+from bot.services import directory, launches, permissions
+from bot.services.errors import Forbidden, ServiceError
 
 from . import gates, launch_edit
 from .common import ephemeral, problem
@@ -18,6 +18,12 @@ log = logging.getLogger(__name__)
 
 
 def new_command(rt: Runtime, ack, client, body, args: list[str]):
+    try:
+        with unit_of_work(rt.ctx.engine) as session:
+            permissions.check_may_open(session, rt.ctx.settings, body.get("user_id") or "", rt.ctx.now())
+    except Forbidden as exc:
+        ack(ephemeral(str(exc), escape=False))
+        return
     ack()
     with unit_of_work(rt.ctx.engine) as session:
         leads = directory.members(session, "readiness_lead")

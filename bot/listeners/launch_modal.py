@@ -5,11 +5,12 @@ import logging
 
 from slack_bolt import App
 
+from bot.blocks.gate_views import notice_modal
 from bot.blocks.ids import Callback, Field
 from bot.db import unit_of_work
 from bot.runtime import Runtime
 from bot.services import launches, policy
-from bot.services.errors import FieldErrors
+from bot.services.errors import FieldErrors, Forbidden
 
 from .common import parse_date, view_state
 
@@ -53,11 +54,14 @@ def register(app: App, rt: Runtime) -> None:
                     session, form, actor=user, template=template, now=now,
                     launches_channel=rt.ctx.settings.launches_channel,
                     reminder_policy=policy.for_template(rt.ctx.settings, template).as_dict(),
-                    idempotency_key=submission_key(body),
+                    idempotency_key=submission_key(body), settings=rt.ctx.settings,
                 )
         except FieldErrors as exc:
             ack(response_action="errors",
                 errors={FIELD_BLOCKS.get(k, k): v for k, v in exc.errors.items()})
+            return
+        except Forbidden as exc:
+            ack(response_action="update", view=notice_modal("New launch", str(exc)).to_dict())
             return
         ack()
         log.info("launch %s opened by %s", launch.key, user)

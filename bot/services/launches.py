@@ -11,7 +11,9 @@ from sqlmodel import Session, select
 
 from models import Gate, GateStatus, Item, Launch, LaunchRole, LaunchStatus
 
-from . import audit, calendar, directory, reminders
+from bot.config import Settings
+
+from . import audit, calendar, directory, permissions, reminders
 from .errors import FieldErrors, NotFound
 from .outbox import LAUNCH_CHANNEL, Kind, enqueue, refresh_status_card
 from .templates import LAUNCH_KINDS, ChecklistTemplate, ItemTemplate
@@ -125,6 +127,7 @@ def open_launch(
     launches_channel: str | None = None,
     reminder_policy: dict | None = None,
     idempotency_key: str | None = None,
+    settings: Settings | None = None,
 ) -> Launch:
     """Create the launch, its gates and items, roles, audit and outbox rows.
 
@@ -136,6 +139,9 @@ def open_launch(
         existing = by_idempotency_key(session, idempotency_key)
         if existing is not None:
             return existing
+    if settings is not None:  # workspace policy: who opens, who leads (refusals audited)
+        permissions.check_may_open(session, settings, actor, now)
+        permissions.check_lead(session, settings, actor, form.readiness_lead_id, now)
     launch = Launch(
         name=form.name,
         kind=form.kind,
