@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     workday_start: time = time(9, 0)
     workday_end: time = time(17, 30)
     tick_seconds: int = Field(60, ge=5, le=3600)
+    # Capacity (issue 13): queues file, and the shortfall (% of required FTE) that marks a plan "gap".
+    capacity_file: str = "capacity.yaml"
+    capacity_gap_tolerance_percent: float = Field(5, ge=0, le=100)
 
     # Delivery: transient Slack failures are retried for a time budget, not a count.
     outbox_retry_hours: float = Field(24.0, gt=0, le=24 * 30)

@@ -1,13 +1,13 @@
 """issue 12: outbox retry budget start, launch idempotency key
 
 Revision ID: i12_reliability
-Revises: 0001
+Revises: i13_capacity
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "i12_reliability"
-down_revision = "0001"
+down_revision = "i13_capacity"
 branch_labels = None
 depends_on = None
 
