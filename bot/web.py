@@ -3,19 +3,25 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
+from urllib.parse import parse_qs
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine, func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from bot import metrics
+from bot import metrics, payload_shape
 from bot.health import check
 from bot.services import outbox_admin
 from models import OutboxMessage, OutboxStatus, utcnow
+
+
+log = logging.getLogger(__name__)
 
 
 def make_wsgi_app(bolt_app: App | None, engine: Engine, clock=utcnow):
@@ -26,6 +32,8 @@ def make_wsgi_app(bolt_app: App | None, engine: Engine, clock=utcnow):
     unhealthy: the outbox is doing its job).
     """
     slack = SlackRequestHandler(bolt_app, path="/slack/events") if bolt_app else None
+    # Bolt checks signatures itself; this copy only decides 401 vs "signed but malformed".
+    verifier = SignatureVerifier(bolt_app._signing_secret) if bolt_app else None  # noqa: SLF001
 
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -42,7 +50,7 @@ def make_wsgi_app(bolt_app: App | None, engine: Engine, clock=utcnow):
             start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))])
             return [body]
         if path == "/slack/events" and slack is not None:
-            refused = _malformed(environ)
+            refused = _malformed(environ, verifier)
             if refused:
                 return _plain(start_response, *refused)
             return slack(environ, start_response)
@@ -57,7 +65,7 @@ MAX_BODY = 1_000_000  # Slack's payloads are far smaller; anything bigger is not
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
-def _malformed(environ) -> tuple[str, str] | None:
+def _malformed(environ, verifier: SignatureVerifier | None = None) -> tuple[str, str] | None:
     """Requests Bolt's verifier would crash on (500 + traceback) instead of refusing.
 
     A non-numeric `X-Slack-Request-Timestamp` makes slack_sdk's `int()` raise and a
@@ -76,12 +84,45 @@ def _malformed(environ) -> tuple[str, str] | None:
         return "413 Payload Too Large", "request too large"
     body = environ["wsgi.input"].read(length) if length else b""
     try:
-        body.decode("utf-8")
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
         return "400 Bad Request", "body is not UTF-8"
+    payload = _parsed(text, environ.get("CONTENT_TYPE") or "")
+    if payload is None or not _shaped(payload):
+        # Bolt would crash building its request from it. Unsigned: 401 as usual; signed
+        # (a broken client): 200 with nothing done.
+        signature = environ.get("HTTP_X_SLACK_SIGNATURE")
+        if verifier is None or not stamp or not signature or not verifier.is_valid(body, stamp, signature):
+            return "401 Unauthorized", "invalid request"
+        log.info("ignored a signed but malformed request")
+        return "200 OK", ""
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     return None
+
+
+def _parsed(text: str, content_type: str) -> dict | None:
+    """The request as Bolt will read it (JSON body, `payload=` JSON, or form fields);
+    None when that would raise inside Bolt."""
+    try:
+        if content_type.startswith("application/json"):
+            data = json.loads(text or "null")
+        elif text.startswith("payload="):
+            fields = parse_qs(text, keep_blank_values=True).get("payload") or [""]
+            data = json.loads(fields[0] or "null")
+        else:
+            return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _shaped(payload: dict) -> bool:
+    try:
+        payload_shape.check(payload)
+    except payload_shape.Malformed:
+        return False
+    return True
 
 
 def _plain(start_response, status: str, text: str):

@@ -92,19 +92,18 @@ def test_healthz_and_metrics_show_the_oldest_undelivered_row(engine):
     assert b"launchgate_outbox_oldest_undelivered_seconds 420.0" in call(app, "/metrics")[1]
 
 
-def test_serve_on_a_database_refusing_writes_exits_with_one_line(db_url, monkeypatch, capsys):
-    """`launchgate stakeholders sync` / `serve` write at start: a refused write is a one-line error."""
+def test_serve_on_a_database_refusing_writes_exits_with_one_line(db_url, stakeholders_file, monkeypatch, capsys):
+    """Start-up writes (the directory sync) on a database refusing writes: one line, no traceback."""
     from bot import cli
 
     monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("STAKEHOLDERS_FILE", str(stakeholders_file))
     monkeypatch.setattr("bot.db.make_engine", lambda url: _refusing_writes(url))
     monkeypatch.setattr("bot.db.migrate", lambda url, revision="head": None)
-    code = cli.main(["outbox", "retry", "--all"])
+    code = cli.main(["stakeholders", "sync"])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("launchgate: database error:") and len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
-
-
 def test_malformed_signature_headers_and_bodies_are_refused_without_a_traceback(bot, standin, caplog):
     """A non-numeric timestamp used to crash the signature check (500 and an ERROR traceback)."""
     import httpx

@@ -86,7 +86,7 @@ def register(app: App, rt: Runtime) -> None:
     @app.action(Action.ITEM_DONE)
     def done(ack, body, client, respond):
         if quick(ack, body, client, respond, lambda session: answers.mark_done(
-                session, body["actions"][0]["value"], actor=body["user"]["id"], now=rt.ctx.now(),
+                session, body["actions"][0].get("value"), actor=body["user"]["id"], now=rt.ctx.now(),
                 settings=settings)):
             settled(rt, client, body)
 

@@ -15,12 +15,13 @@ from bot.config import Settings
 
 from . import audit, calendar, directory, permissions, reminders
 from .errors import FieldErrors, NotFound
+from .ids import db_id
 from .outbox import LAUNCH_CHANNEL, Kind, enqueue, refresh_status_card
 from .templates import LAUNCH_KINDS, ChecklistTemplate, ItemTemplate
 
 NAME_MAX = 80
 BRIEF_MAX = 2000
-KEY_RE = re.compile(r"^\s*(?:LR-?)?(\d+)\s*$", re.IGNORECASE)
+KEY_RE = re.compile(r"^\s*(?:LR-?)?([0-9]{1,10})\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -286,10 +287,12 @@ def launch_snapshot(launch: Launch) -> dict:
 
 
 def get_launch(session: Session, key: str) -> Launch:
-    match = KEY_RE.match(key or "")
-    launch = session.get(Launch, int(match.group(1))) if match else None
+    match = KEY_RE.match(key or "") if isinstance(key, str) else None
+    launch_id = db_id(match.group(1)) if match else None
+    launch = session.get(Launch, launch_id) if launch_id else None
     if launch is None:
-        shown = (key or "").strip() or "(nothing)"
+        shown = str(key or "").strip()[:40] or "(nothing)"
+        shown = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # shown as mrkdwn
         raise NotFound(f"No launch {shown}. Try `/launch list` to see open launches and their keys (like LR-12).")
     return launch
 
