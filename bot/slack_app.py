@@ -7,9 +7,14 @@ import logging
 from slack_bolt import App, BoltResponse
 
 from bot import metrics
+from bot.listeners import commands, gates, home, items, launch_edit, launch_modal
+from bot.listeners.common import inject_runtime
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+# Every module whose `register(app)` lists its module-level listeners.
+LISTENERS = (commands, launch_modal, items, launch_edit, gates, home)
 
 
 class _TokenNoticeFilter(logging.Filter):
@@ -31,10 +36,9 @@ def create_app(rt: Runtime) -> App:
         token_verification_enabled=False,
         ignoring_self_events_enabled=True,
     )
-    from bot.listeners import commands, gates, home, items, launch_edit, launch_modal
-
-    for module in (commands, launch_modal, items, launch_edit, gates, home):
-        module.register(app, rt)
+    app.middleware(inject_runtime(rt))
+    for module in LISTENERS:
+        module.register(app)
 
     @app.error
     def _on_error(error, body):

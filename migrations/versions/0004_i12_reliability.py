@@ -1,13 +1,13 @@
 """issue 12: outbox retry budget start, launch idempotency key
 
 Revision ID: i12_reliability
-Revises: i13_capacity
+Revises: i14_private
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "i12_reliability"
-down_revision = "i13_capacity"
+down_revision = "i14_private"
 branch_labels = None
 depends_on = None
 
