@@ -16,6 +16,7 @@ from models import Item, ItemState, Launch
 
 from . import access, answer_values, item_state, outbox
 from .errors import Conflict, FieldErrors, NotFound
+from .ids import db_id
 from .outbox import Kind, enqueue
 
 ANSWER_REFUSED = ("Only the item's owner ({owner}), their delegate, the launch owner or a readiness lead "
@@ -24,10 +25,8 @@ REASSIGN_REFUSED = "Only the item's owner ({owner}), the launch owner or a readi
 
 
 def load(session: Session, item_id: int | str) -> tuple[Item, Launch]:
-    try:
-        item = session.get(Item, int(item_id))
-    except (TypeError, ValueError):
-        item = None
+    found = db_id(item_id)
+    item = session.get(Item, found) if found else None
     if item is None:
         raise NotFound("That item no longer exists.")
     return item, session.get(Launch, item.launch_id)
