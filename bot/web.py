@@ -1,15 +1,17 @@
 """The WSGI application served by waitress: Slack events, health, metrics."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine, func
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from bot import metrics
-from bot.db import ping
+from bot.db import ping, read_only
 from models import OutboxMessage, OutboxStatus
 
 
@@ -43,7 +45,7 @@ def make_wsgi_app(bolt_app: App | None, engine: Engine):
 def _refresh_gauges(engine: Engine) -> None:
     """Gauges read from the database at scrape time, so every replica reports the truth."""
     try:
-        with Session(engine) as session:
+        with read_only(engine) as session:
             pending = session.exec(
                 select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
             ).one()
@@ -52,8 +54,15 @@ def _refresh_gauges(engine: Engine) -> None:
         pass  # /healthz reports the database; metrics still answer
 
 
-def serve_http(wsgi_app, port: int, threads: int = 8):
-    """waitress: a production WSGI server with a thread pool."""
-    from waitress import serve
+def serve_http(wsgi_app, port: int, threads: int = 8, listening: Callable[[], None] | None = None):
+    """waitress: a production WSGI server with a thread pool. `listening` runs once the port
+    is bound (the scheduler's first tick waits for it, so /healthz answers from the start)."""
+    from waitress import create_server
 
-    serve(wsgi_app, host="0.0.0.0", port=port, threads=threads, ident="launchgate")
+    server = create_server(wsgi_app, host="0.0.0.0", port=port, threads=threads, ident="launchgate")
+    if listening is not None:
+        listening()
+    try:
+        server.run()
+    finally:
+        server.close()

@@ -6,7 +6,7 @@ import logging
 from slack_bolt import App
 
 from bot.blocks import launch_views
-from bot.db import unit_of_work
+from bot.db import read_only
 from bot.runtime import Runtime
 from bot.services import directory, launches
 from bot.services.errors import ServiceError
@@ -28,7 +28,7 @@ def subcommand(*names: str):
 @subcommand("", "new")
 def _new(rt: Runtime, ack, client, body, args: list[str]):
     ack()
-    with unit_of_work(rt.ctx.engine) as session:
+    with read_only(rt.ctx.engine) as session:
         leads = directory.members(session, "readiness_lead")
     view = launch_views.launch_modal(sorted(rt.ctx.templates), leads[0] if leads else None, rt.ctx.now().date(),
                                      private_metadata=body.get("channel_id", ""))
@@ -37,14 +37,14 @@ def _new(rt: Runtime, ack, client, body, args: list[str]):
 
 @subcommand("list", "ls")
 def _list(rt: Runtime, ack, client, body, args):
-    with unit_of_work(rt.ctx.engine) as session:
+    with read_only(rt.ctx.engine) as session:
         blocks = launch_views.launch_list(launches.list_open(session))
     ack(response_type="ephemeral", text="Open launches", blocks=[b.to_dict() for b in blocks])
 
 
 @subcommand("status")
 def _status(rt: Runtime, ack, client, body, args):
-    with unit_of_work(rt.ctx.engine) as session:
+    with read_only(rt.ctx.engine) as session:
         launch = launches.get_launch(session, args[0] if args else "")
         blocks = launch_views.launch_status(launches.overview(session, launch))
     ack(response_type="ephemeral", text=f"{launch.key} status", blocks=[b.to_dict() for b in blocks])

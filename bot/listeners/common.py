@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.launch_views import notice
 from bot.blocks.text import esc
-from bot.db import unit_of_work
+from bot.db import transaction
 from bot.services.errors import FieldErrors, ServiceError
 
 log = logging.getLogger(__name__)
@@ -92,9 +92,9 @@ def run_submission(engine, ack, body: dict, run, refused) -> dict | None:
     """
     actor = body["user"]["id"]
     meta = json_object(body["view"].get("private_metadata"))
+    values = view_state(body)
     try:
-        with unit_of_work(engine) as session:
-            run(session, actor, meta, view_state(body))
+        transaction(engine, lambda session: run(session, actor, meta, values))
     except FieldErrors as exc:
         ack(response_action="errors", errors=exc.errors)
         return None

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import gate_views, timeline_views
 from bot.blocks.ids import Action, Callback, Field
-from bot.db import unit_of_work
+from bot.db import read_only, transaction, unit_of_work
 from bot.runtime import Runtime
 from bot.services import decisions, gates, launches, timeline, waivers
 from bot.services.errors import Conflict, FieldErrors, NotFound, ServiceError
@@ -94,12 +94,14 @@ def register(app: App, rt: Runtime) -> None:
         home = from_home(body)
         now = rt.ctx.now()
         if outcome == Outcome.GO:
+            def vote(session):
+                result = decisions.cast_vote(session, gate_id, round_, actor, decisions.Ballot(Outcome.GO),
+                                             now=now, settings=settings)
+                return gate_views.vote_reply(result.gate, Outcome.GO, result.decision, result.go_votes,
+                                             result.needed)
+
             try:
-                with unit_of_work(rt.ctx.engine) as session:
-                    result = decisions.cast_vote(session, gate_id, round_, actor, decisions.Ballot(Outcome.GO),
-                                                 now=now, settings=settings)
-                    reply = gate_views.vote_reply(result.gate, Outcome.GO, result.decision, result.go_votes,
-                                                  result.needed)
+                reply = transaction(rt.ctx.engine, vote)
             except ServiceError as exc:
                 _refuse_on_home(client, body, respond, exc)
                 return
@@ -163,7 +165,7 @@ def register(app: App, rt: Runtime) -> None:
 def _timeline(rt: Runtime, ack, client, body, args: list[str]):
     """`/launch timeline LR-12 [how many]`: the latest events, newest first (ephemeral)."""
     limit = min(int(args[1]), TIMELINE_MAX) if len(args) > 1 and args[1].isdigit() else TIMELINE_DEFAULT
-    with unit_of_work(rt.ctx.engine) as session:
+    with read_only(rt.ctx.engine) as session:
         launch = launches.get_launch(session, args[0] if args else "")
         entries = timeline.entries(session, launch, limit=limit)
         blocks = timeline_views.timeline_blocks(launch, entries, user_tz(session, body["user_id"]),
@@ -174,9 +176,12 @@ def _timeline(rt: Runtime, ack, client, body, args: list[str]):
 @subcommand("resume")
 def _resume(rt: Runtime, ack, client, body, args: list[str]):
     """`/launch resume LR-12`: lift a Hold (launch owner or readiness lead)."""
-    with unit_of_work(rt.ctx.engine) as session:
+    def resume(session):
         launch = launches.get_launch(session, args[0] if args else "")
         decisions.resume(session, launch, body["user_id"], now=rt.ctx.now(), settings=rt.ctx.settings)
+        return launch
+
+    launch = transaction(rt.ctx.engine, resume)
     ack(ephemeral(f"{launch.key} is running again: prompts restart and the held gate gets a fresh review "
                   "once its items are answered.", escape=False))
     rt.kick()

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import answer_modals, nudges
 from bot.blocks.ids import Action, Callback, Field
-from bot.db import unit_of_work
+from bot.db import transaction, unit_of_work
 from bot.runtime import Runtime
 from bot.services import answers, delegates, snooze
 from bot.services.errors import ServiceError
@@ -73,8 +73,7 @@ def register(app: App, rt: Runtime) -> None:
         """A one-transaction change made before the ack (milliseconds), so Slack's
         spinner ends when it is saved; what talks to Slack comes after the ack."""
         try:
-            with unit_of_work(rt.ctx.engine) as session:
-                change(session)
+            transaction(rt.ctx.engine, change)
         except ServiceError as exc:
             ack()
             tell(client, body, respond, problem(exc))

@@ -6,7 +6,7 @@ import logging
 from slack_bolt import App
 
 from bot.blocks.ids import Callback, Field
-from bot.db import unit_of_work
+from bot.db import transaction
 from bot.runtime import Runtime
 from bot.services import launches, policy
 from bot.services.errors import FieldErrors
@@ -42,12 +42,11 @@ def register(app: App, rt: Runtime) -> None:
         try:
             form = launches.validate_form(parse_form(view_state(body)), rt.ctx.templates, now.date())
             template = rt.ctx.templates[form.kind]
-            with unit_of_work(rt.ctx.engine) as session:
-                launch = launches.open_launch(
-                    session, form, actor=user, template=template, now=now,
-                    launches_channel=rt.ctx.settings.launches_channel,
-                    reminder_policy=policy.for_template(rt.ctx.settings, template).as_dict(),
-                )
+            launch = transaction(rt.ctx.engine, lambda session: launches.open_launch(
+                session, form, actor=user, template=template, now=now,
+                launches_channel=rt.ctx.settings.launches_channel,
+                reminder_policy=policy.for_template(rt.ctx.settings, template).as_dict(),
+            ))
         except FieldErrors as exc:
             ack(response_action="errors",
                 errors={FIELD_BLOCKS.get(k, k): v for k, v in exc.errors.items()})

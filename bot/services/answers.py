@@ -15,8 +15,8 @@ from sqlmodel import Session
 from bot.config import Settings
 from models import Item, ItemState, Launch
 
-from . import access, answer_values, audit, gates, policy, reminders
-from .errors import Conflict, FieldErrors, NotFound
+from . import access, answer_values, audit, gates, locks, policy, reminders
+from .errors import Conflict, FieldErrors
 from .outbox import (
     Kind,
     enqueue,
@@ -39,13 +39,8 @@ def snapshot(item: Item) -> dict[str, Any]:
 
 
 def load(session: Session, item_id: int | str) -> tuple[Item, Launch]:
-    try:
-        item = session.get(Item, int(item_id))
-    except (TypeError, ValueError):
-        item = None
-    if item is None:
-        raise NotFound("That item no longer exists.")
-    return item, session.get(Launch, item.launch_id)
+    """The item and its launch, locked in the documented order (launch row first)."""
+    return locks.item(session, item_id)
 
 
 def owner_mention(item: Item) -> str:
