@@ -40,6 +40,6 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) ->
     engine = make_engine(settings.database_url)
     templates = load_templates(settings.checklists_dir)
     ctx = AppContext(engine=engine, settings=settings, templates=templates, clock=clock)
-    client = make_client(settings.slack_bot_token or "", settings.slack_api_url)
+    client = make_client(settings.slack_bot_token or "", settings.slack_api_url, clock=clock)
     listener_client = make_client(settings.slack_bot_token or "", settings.slack_api_url, wait_on_rate_limit=True)
     return Runtime(ctx=ctx, client=client, worker=OutboxWorker(ctx, client), listener_client=listener_client)
