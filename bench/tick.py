@@ -35,7 +35,7 @@ from bot.config import load_settings  # noqa: E402
 from bot.db import make_engine, migrate, unit_of_work  # noqa: E402
 from bot.runtime import build_runtime  # noqa: E402
 from bot.services import calendar, directory, launches, policy  # noqa: E402
-from bot.ticks import _load_steps, run_tick  # noqa: E402
+from bot.ticks import run_tick  # noqa: E402
 from models import Gate, Item, Launch, LaunchRole, Nudge, OutboxMessage, OutboxStatus, UserProfile  # noqa: E402
 
 ROLES = ("readiness_lead", "wfm", "marketing", "content", "knowledge", "training", "vendor_management")
@@ -157,7 +157,7 @@ def seed(rt, count: int) -> None:
 def one_pass(url: str, at: datetime) -> dict:
     """Runs in its own process, so peak RSS is the pass's, not the seed's."""
     rt = build_runtime(settings_for(url))
-    _load_steps()  # one-off costs of a process's first pass (imports, holiday tables) are not the pass's
+    # one-off costs of a process's first pass (holiday tables) are not the pass's
     for year in (at.year, at.year + 1):
         calendar.is_business_day(date(year, 1, 4), ["GB"])
     statements = [0]
