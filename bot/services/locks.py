@@ -16,6 +16,7 @@ from bot.db import is_postgres
 from models import Gate, Item, Launch
 
 from .errors import NotFound
+from .ids import db_id
 
 
 def _locked(session: Session, stmt):
@@ -33,10 +34,9 @@ def launch(session: Session, launch_id: int) -> Launch:
 
 def item(session: Session, item_id: int | str) -> tuple[Item, Launch]:
     """The item and its launch, locked in order: the launch row first, then the item."""
-    try:
-        key = int(item_id)
-    except (TypeError, ValueError):
-        raise NotFound("That item no longer exists.") from None
+    key = db_id(item_id)  # anything that cannot be an id is simply not found
+    if key is None:
+        raise NotFound("That item no longer exists.")
     launch_id = session.exec(select(Item.launch_id).where(Item.id == key)).first()
     if launch_id is None:
         raise NotFound("That item no longer exists.")
