@@ -1,13 +1,13 @@
 """Indexes for the scheduler's due rows (partial) and a launch's audit events by time (issue 10)
 
 Revision ID: i10_due_indexes
-Revises: i14_private
+Revises: i12_reliability
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "i10_due_indexes"
-down_revision = "i14_private"
+down_revision = "i12_reliability"
 branch_labels = None
 depends_on = None
 
