@@ -40,9 +40,9 @@ def write_probe(engine: Engine) -> str | None:
     except Exception as exc:
         return f"database unavailable: {_first_line(exc)}"
     try:
-        if sqlite:
-            conn.exec_driver_sql("PRAGMA busy_timeout = 0")
         with conn.begin() as tx:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA busy_timeout = 0")
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SET LOCAL lock_timeout = '2s'"))
             conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
@@ -53,8 +53,8 @@ def write_probe(engine: Engine) -> str | None:
             return None  # another transaction holds the write lock: the database takes writes
         return f"database refuses writes: {_first_line(exc)}"
     finally:
-        if sqlite:
-            conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+        if sqlite:  # the pooled connection goes back to waiting like every other writer
+            conn.connection.driver_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
         conn.close()
 
 

@@ -54,7 +54,7 @@ def test_reads_and_health_do_not_wait_behind_a_writer(engine, writer_holding_the
 
 def test_healthz_answers_while_a_writer_holds_the_lock(bot, writer_holding_the_lock):
     response = httpx.get(f"{bot.url}/healthz", timeout=60)
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response.status_code == 200 and response.json()["status"] == "ok"
 
 
 def test_writers_queue_instead_of_failing(engine):
