@@ -14,9 +14,8 @@ from bot.codecs import PromptPayload
 from bot.config import Settings
 from models import Item, ItemState, Launch
 
-from . import access, answer_values, item_state, outbox
-from .errors import Conflict, FieldErrors, NotFound
-from .ids import db_id
+from . import access, answer_values, item_state, locks, outbox
+from .errors import Conflict, FieldErrors
 from .outbox import Kind, enqueue
 
 ANSWER_REFUSED = ("Only the item's owner ({owner}), their delegate, the launch owner or a readiness lead "
@@ -25,11 +24,8 @@ REASSIGN_REFUSED = "Only the item's owner ({owner}), the launch owner or a readi
 
 
 def load(session: Session, item_id: int | str) -> tuple[Item, Launch]:
-    found = db_id(item_id)
-    item = session.get(Item, found) if found else None
-    if item is None:
-        raise NotFound("That item no longer exists.")
-    return item, session.get(Launch, item.launch_id)
+    """The item and its launch, locked in the documented order (launch row first)."""
+    return locks.item(session, item_id)
 
 
 def owner_mention(item: Item) -> str:

@@ -19,7 +19,6 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from bot.codecs import ReviewPayload
-from bot.db import is_postgres
 from models import (
     Gate,
     GateDecision,
@@ -30,7 +29,7 @@ from models import (
     Vote,
 )
 
-from . import access, audit, changes, directory, outbox
+from . import access, audit, changes, directory, locks, outbox
 from .changes import ApprovalsChanged, LaunchChanged, ReviewChanged
 from .outbox import LAUNCH_CHANNEL
 from .readable import item_snapshot
@@ -51,10 +50,7 @@ class GateKind:
 
 def lock_launch(session: Session, launch_id: int) -> Launch:
     """The launch row, re-read and (PostgreSQL) locked for the rest of the transaction."""
-    stmt = select(Launch).where(Launch.id == launch_id).execution_options(populate_existing=True)
-    if is_postgres(session):
-        stmt = stmt.with_for_update()
-    return session.exec(stmt).one()
+    return locks.launch(session, launch_id)
 
 
 def gates_of(session: Session, launch_id: int) -> list[Gate]:
