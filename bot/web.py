@@ -8,13 +8,14 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from bot import metrics
+from bot import metrics, metrics_readiness
 from bot.db import ping
 from models import OutboxMessage, OutboxStatus
 
 
-def make_wsgi_app(bolt_app: App | None, engine: Engine):
-    """Without a Bolt app (Socket Mode) only /healthz and /metrics answer."""
+def make_wsgi_app(bolt_app: App | None, engine: Engine, now=None):
+    """Without a Bolt app (Socket Mode) only /healthz and /metrics answer. `now`: the clock the
+    readiness metrics count "overdue" against (tests pass theirs)."""
     slack = SlackRequestHandler(bolt_app, path="/slack/events") if bolt_app else None
 
     def app(environ, start_response):
@@ -28,7 +29,7 @@ def make_wsgi_app(bolt_app: App | None, engine: Engine):
             return [body]
         if path == "/metrics" and method == "GET":
             _refresh_gauges(engine)
-            body = generate_latest()
+            body = generate_latest() + metrics_readiness.exposition(engine, now)
             start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))])
             return [body]
         if path == "/slack/events" and slack is not None:

@@ -23,6 +23,8 @@ class Callback(StrEnum):
     GATE_DECISION = "gate_decision"
     ITEM_WAIVE = "item_waive"
     ITEM_UNWAIVE = "item_unwaive"
+    ITEM_ADD = "item_add"            # `/launch add KEY`: an ad-hoc item
+    ITEM_REMOVE = "item_remove"      # `/launch remove KEY`: pick an open item, give a reason
 
 
 class Field(StrEnum):
@@ -36,6 +38,13 @@ class Field(StrEnum):
     BRIEF = "brief"
     CHANNEL = "channel"
     PRIVATE = "private"
+    QUESTION = "question"
+    OWNER_ROLE = "owner_role"
+    OWNER = "owner"
+    GATE = "gate"
+    DUE = "due"
+    REQUIRED = "required"
+    ANSWER_KIND = "answer_kind"
     VALUE = "value"
     REASON = "reason"
     EVIDENCE = "evidence"

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot.blocks import launch_views, prompts
+from bot.blocks import launch_views, portfolio_views, prompts
 from bot.blocks.text import esc, user
-from bot.services import gates, launches, lifecycle
+from bot.services import gates, launches, lifecycle, portfolio_report
 from bot.services.context import AppContext
 from bot.services.outbox import Kind
 from bot.services.recipients import user_tz
@@ -131,3 +131,11 @@ def render_ephemeral(session: Session, row: OutboxMessage, ctx: AppContext) -> M
     text = row.payload["text"]
     return Message(channel=row.payload["channel"], text=text, blocks=launch_views.notice(text),
                    ephemeral_user=row.recipient)
+
+
+def render_portfolio_digest(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
+    """Monday's portfolio: a lead sees what they may see; a channel never sees private launches."""
+    viewer = None if row.payload.get("channel") else row.recipient
+    report = portfolio_report.build(session, now=ctx.now(), viewer=viewer)
+    text, blocks = portfolio_views.portfolio_digest(report)
+    return Message(channel=row.recipient, text=text, blocks=blocks)
