@@ -58,6 +58,21 @@ def add_item_modal(launch: Launch, gates: list[Gate], roles: list[str], *, curre
                 private_metadata=private_metadata, blocks=blocks)
 
 
+def roster_modal(launch: Launch, roles: list[str], *, private_metadata: str) -> View:
+    """"Someone's missing": a role of the launch and the person who should hold it."""
+    return View(type="modal", callback_id=Callback.ROSTER_ADD, title="Add a stakeholder", submit="Add",
+                close="Cancel", private_metadata=private_metadata, blocks=[
+                    SectionBlock(text=MarkdownTextObject(text=clip(
+                        f"Add someone to *{launch.key} · {esc(launch.name)}*. They hold the role on this launch, are "
+                        "invited to the channel, and take over that role's open items if nobody held it."))),
+                    InputBlock(block_id=Field.ROLE, label="Role", element=StaticSelectElement(
+                        action_id=Field.ROLE, placeholder="Role", options=[
+                            Option(value=r, text=clip(_role_label(r), 75)) for r in roles[:100]])),
+                    InputBlock(block_id=Field.USER, label="Person", element=UserSelectElement(
+                        action_id=Field.USER, placeholder="Pick a person")),
+                ])
+
+
 def remove_item_modal(launch: Launch, items: list[Item], gates: list[Gate], *, private_metadata: str) -> View:
     names = {g.id: g.name for g in gates}
     groups: dict[int, list[Option]] = {}

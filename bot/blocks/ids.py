@@ -11,6 +11,7 @@ class Action(StrEnum):
     HOME_REFRESH = "home.refresh"
     ITEM_WAIVE = "item.waive"        # opens the waive modal for one item (readiness leads)
     OPEN_LAUNCH_MODAL = "launch.new"
+    ROSTER_ADD = "roster.add"        # "Someone's missing…" on the stakeholder-list item (value: launch id)
 
 
 class Callback(StrEnum):
@@ -25,6 +26,7 @@ class Callback(StrEnum):
     ITEM_UNWAIVE = "item_unwaive"
     ITEM_ADD = "item_add"            # `/launch add KEY`: an ad-hoc item
     ITEM_REMOVE = "item_remove"      # `/launch remove KEY`: pick an open item, give a reason
+    ROSTER_ADD = "roster_add"        # add a missing person to a role of the launch
 
 
 class Field(StrEnum):
@@ -45,6 +47,7 @@ class Field(StrEnum):
     DUE = "due"
     REQUIRED = "required"
     ANSWER_KIND = "answer_kind"
+    ROLE = "role"
     VALUE = "value"
     REASON = "reason"
     EVIDENCE = "evidence"

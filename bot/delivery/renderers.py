@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from bot.blocks import launch_views, portfolio_views, prompts
 from bot.blocks.text import esc, user
-from bot.services import gates, launches, lifecycle, portfolio_report
+from bot.services import gates, launches, lifecycle, portfolio_report, stakeholders
 from bot.services.context import AppContext
 from bot.services.outbox import Kind
 from bot.services.recipients import user_tz
@@ -77,7 +77,9 @@ def prompt_message(session: Session, launch: Launch, user_id: str, *, intro: str
     return Message(
         channel=user_id,
         text=f"{launch.key} {esc(launch.name)}: {open_count} open item(s) for you",
-        blocks=prompts.prompt(launch, gates, items, tz, intro=text, snooze=snooze, now=now),
+        blocks=prompts.prompt(launch, gates, items, tz, intro=text, snooze=snooze, now=now,
+                              roster=stakeholders.roster(session, launch.id)
+                              if any(i.item_key == stakeholders.ROSTER_ITEM for i in items) else None),
         purpose=purpose,
     )
 

@@ -6,13 +6,13 @@ import json
 from slack_bolt import App
 
 from bot.blocks import adhoc_views, gate_views
-from bot.blocks.ids import Callback, Field
+from bot.blocks.ids import Action, Callback, Field
 from bot.db import unit_of_work
 from bot.runtime import Runtime
-from bot.services import adhoc, gates
-from bot.services.errors import FieldErrors
+from bot.services import adhoc, gates, stakeholders
+from bot.services.errors import FieldErrors, ServiceError
 
-from .common import ephemeral, json_object, parse_date, run_submission
+from .common import ephemeral, json_object, parse_date, problem, run_submission, tell
 
 FIELD_BLOCKS = {"question": Field.QUESTION, "owner_role": Field.OWNER_ROLE, "gate": Field.GATE, "due": Field.DUE,
                 "answer_kind": Field.ANSWER_KIND, "reason": Field.REASON}
@@ -54,6 +54,31 @@ def _form(values: dict) -> adhoc.ItemForm:
 
 
 def register(app: App, rt: Runtime) -> None:
+    @app.action(Action.ROSTER_ADD)
+    def roster_clicked(ack, body, client, respond):
+        ack()
+        actor = body["user"]["id"]
+        launch_id = int(body["actions"][0].get("value") or 0) if str(body["actions"][0].get("value") or "").isdigit() \
+            else 0
+        try:
+            with unit_of_work(rt.ctx.engine) as session:
+                launch = adhoc.check(session, f"LR-{launch_id}", actor, rt.ctx.now(), action="change who is on")
+                roles = sorted({r for r, _ in stakeholders.roster(session, launch.id)}
+                               | stakeholders.item_roles(session, launch))
+                view = adhoc_views.roster_modal(launch, roles, private_metadata=json.dumps({"l": launch.id}))
+        except ServiceError as exc:
+            tell(client, body, respond, problem(exc))
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(Callback.ROSTER_ADD)
+    def roster_submitted(ack, body):
+        if run_submission(rt.ctx.engine, ack, body, lambda session, actor, meta, values: stakeholders.add_member(
+                session, int(meta.get("l") or 0), values.get(Field.ROLE), values.get(Field.USER), actor=actor,
+                now=rt.ctx.now()), lambda exc: {"response_action": "update", "view": gate_views.notice_modal(
+                    "Not added", str(exc)).to_dict()}) is not None:
+            rt.kick()
+
     def refused(exc):
         return {"response_action": "update", "view": gate_views.notice_modal("Not saved", str(exc)).to_dict()}
 

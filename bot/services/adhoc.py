@@ -63,6 +63,8 @@ def roles_of(session: Session, launch: Launch) -> list[str]:
 
 def add_item(session: Session, launch_id: int, form: ItemForm, *, actor: str, now: datetime,
              settings: Settings) -> Item:
+    if session.get(Launch, launch_id) is None:
+        raise NotFound("That launch no longer exists.")
     launch = gates.lock_launch(session, launch_id)
     check(session, launch.key, actor, now)
     gate, owner, role = _validate(session, launch, form, now)
