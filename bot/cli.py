@@ -270,6 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--html", action="store_true")
     report.add_argument("--as", dest="viewer", help="Slack user id: refuse a private launch they may not see")
     report.set_defaults(func=cmd_report)
+    from bot import cli_capacity  # noqa: E402  (issue 13: capacity commands live in their own module)
+    cli_capacity.register(sub)
     from bot import cli_portfolio
     cli_portfolio.add_parsers(sub, sys.modules[__name__])
     return parser

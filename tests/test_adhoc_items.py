@@ -146,3 +146,32 @@ def test_simultaneous_adds_lose_nothing(standin, bot):
     added = [i for i in items(bot.rt.ctx.engine, launch.id) if i.item_key.startswith("adhoc-")]
     assert sorted(i.question for i in added) == sorted(f"Extra check {n}" for n in range(len(people)))
     assert len({i.item_key for i in added}) == len(people)
+
+
+def test_simultaneous_removals_lose_nothing_and_never_fail(standin, bot):
+    """Six removals at once, three of them of the same item: each item goes once, nobody gets a 500."""
+    launch = open_launch_via_slack(standin, bot)
+    targets = [i for i in items(bot.rt.ctx.engine, launch.id) if i.is_open][:4]
+    picks = [targets[0].id] * 3 + [t.id for t in targets[1:]]
+    results: list = []
+    start = threading.Barrier(len(picks))
+
+    def submit(item_id, user):
+        start.wait()
+        results.append(standin.send_view_submission(
+            bot.url, user, "item_remove", {"item": {"item": {"type": "static_select", "selected_option": {
+                "value": str(item_id), "text": {"type": "plain_text", "text": "x"}}}},
+                "reason": {"reason": {"type": "plain_text_input", "value": "Out of scope"}}},
+            private_metadata=json.dumps({"l": launch.id})))
+
+    threads = [threading.Thread(target=submit, args=(item_id, ("UPM", "ULEAD")[n % 2]))
+               for n, item_id in enumerate(picks)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.status_code for r in results) == [200] * len(picks)
+    left = {i.id for i in items(bot.rt.ctx.engine, launch.id)}
+    assert not left & {t.id for t in targets}
+    removed = [e.entity_id for e in events(bot.rt.ctx.engine, "item.removed")]
+    assert sorted(removed) == sorted(t.id for t in targets)  # each exactly once

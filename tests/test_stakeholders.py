@@ -57,3 +57,29 @@ def test_pm_sees_the_roster_and_adds_the_missing_trainer(standin, bot):
     again = standin.send_view_submission(bot.url, "UPM", "roster_add",
                                          modal_values(view, {"role": "training", "user": "UTRAIN"})).json()
     assert again["response_action"] == "errors" and "already" in again["errors"]["user"]
+
+
+def test_two_people_adding_the_same_trainer_at_once(standin, bot):
+    import json
+    import threading
+
+    launch = open_launch_via_slack(standin, bot)
+    results: list = []
+    start = threading.Barrier(4)
+
+    def submit(user):
+        start.wait()
+        results.append(standin.send_view_submission(bot.url, user, "roster_add", {
+            "role": {"role": {"type": "static_select", "selected_option": {
+                "value": "training", "text": {"type": "plain_text", "text": "Training"}}}},
+            "user": {"user": {"type": "users_select", "selected_user": "UTRAIN"}}},
+            private_metadata=json.dumps({"l": launch.id})))
+
+    threads = [threading.Thread(target=submit, args=(u,)) for u in ("UPM", "ULEAD", "UADMIN", "UPM")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.status_code for r in results) == [200] * 4
+    assert len(events(bot.rt.ctx.engine, "launch.stakeholder_added")) == 1
+    assert sum("already" in r.text for r in results) == 3

@@ -1,13 +1,13 @@
 """private launches (issue 14)
 
 Revision ID: i14_private
-Revises: 0001
+Revises: i13_capacity
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "i14_private"
-down_revision = "0001"
+down_revision = "i13_capacity"
 branch_labels = None
 depends_on = None
 
