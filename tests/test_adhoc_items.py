@@ -127,7 +127,7 @@ def test_removing_needs_a_reason_and_keeps_the_item_on_record(standin, bot):
 def test_simultaneous_adds_lose_nothing(standin, bot):
     launch = open_launch_via_slack(standin, bot)
     view = add_view(standin, bot, launch)
-    people = ["UPM", "ULEAD", "UADMIN"] * 3
+    people = ["UPM", "ULEAD", "UADMIN"] * 2
     results: list = []
     start = threading.Barrier(len(people))
 
@@ -149,9 +149,9 @@ def test_simultaneous_adds_lose_nothing(standin, bot):
 
 
 def test_simultaneous_removals_lose_nothing_and_never_fail(standin, bot):
-    """Six removals at once, three of them of the same item: each item goes once, nobody gets a 500."""
+    """Five removals at once, three of them of the same item: each item goes once, nobody gets a 500."""
     launch = open_launch_via_slack(standin, bot)
-    targets = [i for i in items(bot.rt.ctx.engine, launch.id) if i.is_open][:4]
+    targets = [i for i in items(bot.rt.ctx.engine, launch.id) if i.is_open][:3]
     picks = [targets[0].id] * 3 + [t.id for t in targets[1:]]
     results: list = []
     start = threading.Barrier(len(picks))
