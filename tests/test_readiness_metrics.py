@@ -76,7 +76,7 @@ def test_figures_follow_the_record(rt, clock, history):
 
 
 def test_prometheus_metrics_have_only_low_cardinality_labels(rt, clock, history):
-    app = make_wsgi_app(None, rt.ctx.engine, now=clock)
+    app = make_wsgi_app(None, rt.ctx.engine, clock=clock)
     status = {}
     body = b"".join(app({"PATH_INFO": "/metrics", "REQUEST_METHOD": "GET"},
                         lambda s, headers: status.setdefault("s", s))).decode()
