@@ -73,7 +73,16 @@ class NudgeSnoozed:
     user_id: str
 
 
-Change = ItemChanged | LaunchChanged | PromptsChanged | ReviewChanged | ApprovalsChanged | NudgeSnoozed
+@dataclass(frozen=True)
+class PromptChanged:
+    """Something one person's live prompt shows changed (e.g. the stakeholder list on the PM's prompt)."""
+
+    launch_id: int
+    user_id: str
+
+
+Change = (ItemChanged | LaunchChanged | PromptsChanged | PromptChanged | ReviewChanged | ApprovalsChanged
+          | NudgeSnoozed)
 
 
 @dataclass

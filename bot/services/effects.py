@@ -34,9 +34,10 @@ from .changes import (
     ChangeSet,
     ItemChanged,
     LaunchChanged,
+    NudgeSnoozed,
+    PromptChanged,
     PromptsChanged,
     ReviewChanged,
-    NudgeSnoozed,
 )
 from .outbox import LAUNCH_CHANNEL, Kind
 
@@ -86,6 +87,8 @@ def _collect(session: Session, cs: ChangeSet) -> Refreshes:
             out.reviews[(change.launch_id, change.gate_id, change.round)] = None
         elif isinstance(change, ApprovalsChanged):
             out.homes.update(dict.fromkeys(u for u in change.user_ids if u))
+        elif isinstance(change, PromptChanged):
+            out.person(change.launch_id, change.user_id, nudge=False)
         elif isinstance(change, NudgeSnoozed):
             out.nudges[(change.launch_id, change.user_id)] = None
     return out
