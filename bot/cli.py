@@ -218,7 +218,10 @@ def cmd_tick(args) -> int:
         return 0
     for line in report.lines:
         print(line)
+    from bot.linkcheck.runner import run_due
+    links = run_due(rt.ctx, now)
     drained = rt.worker.drain_all(now)
+    print(f"link checks: {links.checked} checked, {links.broken} broken, {links.sent_back} sent back")
     print(f"tick at {when}: {len(report.lines)} action(s); sent {drained.sent}, retrying {drained.retried}, "
           f"dead {drained.dead}")
     return 0

@@ -2,12 +2,13 @@
 from .audit import AuditEvent
 from .decision import GateDecision, ImmutableRecord, Outcome, Vote
 from .launch import Gate, GateStatus, Item, ItemState, Launch, LaunchRole, LaunchStatus
+from .links import LinkCheck, LinkStatus
 from .outbox import OutboxMessage, OutboxStatus, SlackMessageRef
 from .people import DirectoryMember, Nudge, UserProfile
 from .types import UTCDateTime, utcnow
 
 __all__ = [
     "AuditEvent", "DirectoryMember", "Gate", "GateDecision", "GateStatus", "ImmutableRecord", "Item",
-    "ItemState", "Launch", "LaunchRole", "LaunchStatus", "Nudge", "Outcome", "OutboxMessage",
+    "ItemState", "Launch", "LinkCheck", "LinkStatus", "LaunchRole", "LaunchStatus", "Nudge", "Outcome", "OutboxMessage",
     "OutboxStatus", "SlackMessageRef", "UTCDateTime", "UserProfile", "Vote", "utcnow",
 ]

@@ -165,7 +165,8 @@ def launch_heading(ov: LaunchOverview) -> list:
     ]
 
 
-def status_card(ov: LaunchOverview, decisions: dict[int, GateDecision] | None = None) -> list:
+def status_card(ov: LaunchOverview, decisions: dict[int, GateDecision] | None = None,
+                link_warnings: dict[int, list[str]] | None = None) -> list:
     """The card pinned in the launch channel; updated in place after every change."""
     decisions = decisions or {}
     blocks = launch_heading(ov)
@@ -186,10 +187,20 @@ def status_card(ov: LaunchOverview, decisions: dict[int, GateDecision] | None = 
                 rows.append(f"…and {len(open_items) - 15} more")
             blocks.append(SectionBlock(text=MarkdownTextObject(
                 text=clip(f"*Open in {esc(current.name)}*\n" + "\n".join(rows)))))
+    if link_warnings:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(_link_lines(ov, link_warnings)))))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
         text=f"{ov.percent_done}% of required items done · `/launch status {ov.launch.key}` for everything · "
              f"`/launch timeline {ov.launch.key}` for who did what")]))
     return blocks
+
+
+def _link_lines(ov: LaunchOverview, warnings: dict[int, list[str]]) -> str:
+    questions = {i.id: i.question for g in ov.gates for i in ov.items_in(g)}
+    rows = [f"⚠️ {esc(clip(questions.get(item_id, '?'), 120))}: {esc(clip(w, 300))}"
+            for item_id, lines in warnings.items() for w in lines]
+    more = f"\n…and {len(rows) - 10} more" if len(rows) > 10 else ""
+    return "*Evidence links*\n" + "\n".join(rows[:10]) + more
 
 
 def _who(decision: GateDecision) -> str:

@@ -8,6 +8,8 @@ from sqlmodel import Session, select
 
 from models import AuditEvent, utcnow
 
+from . import effects
+
 
 def _plain(value: Any) -> Any:
     """JSON-safe copy (dates as ISO strings) so before/after survive the round trip."""
@@ -45,6 +47,7 @@ def record(
         note=note,
     )
     session.add(event)
+    effects.derive(session, event)
     return event
 
 
