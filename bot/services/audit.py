@@ -47,7 +47,7 @@ def record(
         note=note,
     )
     session.add(event)
-    effects.derive(session, event)
+    effects.collect(session, event)
     return event
 
 
