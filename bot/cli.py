@@ -281,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("key")
     report.add_argument("--html", action="store_true")
     report.set_defaults(func=cmd_report)
+    from bot import cli_webhooks
+    cli_webhooks.register(sub)
     return parser
 
 

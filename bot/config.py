@@ -47,7 +47,11 @@ class Settings(BaseSettings):
     linkcheck_max_redirects: int = Field(5, ge=0, le=20)
     linkcheck_max_bytes: int = Field(65_536, ge=0, le=10_000_000)
     linkcheck_interval_hours: int = Field(24, ge=1, le=24 * 14)
-    market_languages: dict[str, str] = {}          # {lang} in URL patterns; overrides built-in defaults
+    market_languages: dict[str, str] = {}
+    # Outgoing webhooks (docs/integrations.md).
+    webhooks_file: str = "webhooks.yaml"
+    webhook_pause_after: int = Field(5, ge=1, le=100)      # failed attempts in a row before an endpoint pauses
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)          # {lang} in URL patterns; overrides built-in defaults
 
     @field_validator("slack_api_url")
     @classmethod

@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.db import make_engine
 from bot.delivery.slack_client import make_client
 from bot.delivery.worker import OutboxWorker
+from bot.services import effects
 from bot.services.context import AppContext
 from bot.services.templates import load_templates
 from models import utcnow
@@ -38,6 +39,7 @@ class Runtime:
 
 def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Runtime:
     engine = make_engine(settings.database_url)
+    effects.configure(engine, settings)  # market languages and webhook endpoints for derived effects
     templates = load_templates(settings.checklists_dir)
     ctx = AppContext(engine=engine, settings=settings, templates=templates, clock=clock)
     client = make_client(settings.slack_bot_token or "", settings.slack_api_url)

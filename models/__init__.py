@@ -6,9 +6,10 @@ from .links import LinkCheck, LinkStatus
 from .outbox import OutboxMessage, OutboxStatus, SlackMessageRef
 from .people import DirectoryMember, Nudge, UserProfile
 from .types import UTCDateTime, utcnow
+from .webhooks import WebhookEndpointState
 
 __all__ = [
     "AuditEvent", "DirectoryMember", "Gate", "GateDecision", "GateStatus", "ImmutableRecord", "Item",
     "ItemState", "Launch", "LinkCheck", "LinkStatus", "LaunchRole", "LaunchStatus", "Nudge", "Outcome", "OutboxMessage",
-    "OutboxStatus", "SlackMessageRef", "UTCDateTime", "UserProfile", "Vote", "utcnow",
+    "OutboxStatus", "SlackMessageRef", "UTCDateTime", "UserProfile", "Vote", "WebhookEndpointState", "utcnow",
 ]

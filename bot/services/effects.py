@@ -10,7 +10,10 @@ Use cases never call these by hand. Deriving at flush time (not inside
 from __future__ import annotations
 
 import logging
+import weakref
+from dataclasses import dataclass, field
 
+from sqlalchemy import Engine
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
@@ -19,6 +22,32 @@ from models import AuditEvent, Item
 
 log = logging.getLogger(__name__)
 PENDING = "lg_pending_audit_events"
+
+
+@dataclass(frozen=True)
+class EffectsConfig:
+    """What derived effects need from settings, per engine (each runtime, and each test, has its own)."""
+
+    languages: dict[str, str] = field(default_factory=dict)
+    endpoints: list = field(default_factory=list)
+
+
+_CONFIG: weakref.WeakKeyDictionary[Engine, EffectsConfig] = weakref.WeakKeyDictionary()
+NONE = EffectsConfig()
+
+
+def configure(engine: Engine, settings) -> EffectsConfig:
+    """Read MARKET_LANGUAGES and the webhooks file for sessions on `engine` (raises WebhookConfigError)."""
+    from bot.webhooks.config import load_endpoints
+
+    config = EffectsConfig(dict(settings.market_languages), load_endpoints(settings.webhooks_file))
+    _CONFIG[engine] = config
+    return config
+
+
+def config_for(session: Session) -> EffectsConfig:
+    bind = session.get_bind()
+    return _CONFIG.get(getattr(bind, "engine", bind), NONE)
 
 
 def collect(session: Session, event: AuditEvent) -> None:
@@ -37,21 +66,22 @@ def _after_rollback(session) -> None:
     session.info.pop(PENDING, None)
 
 
-def _languages() -> dict[str, str]:
-    from bot.config import ConfigError, get_settings
-
-    try:
-        return get_settings().market_languages
-    except ConfigError:
-        return {}
-
-
 def derive(session: Session, event: AuditEvent) -> None:
+    from bot.webhooks import events as webhook_events
+
     from . import links
 
+    config = config_for(session)
     if event.entity == "item" and event.entity_id and event.action.startswith("item."):
         item = session.get(Item, event.entity_id)
         if item is not None:
-            links.item_changed(session, item, event.at, _languages())
+            links.item_changed(session, item, event.at, config.languages)
     elif event.action == "gate.review_opened" and event.entity_id:
         links.review_opened(session, event.entity_id, event.at)
+    if config.endpoints:
+        webhook_events.derive(session, event, config.endpoints)
+
+
+def endpoints(engine: Engine) -> list:
+    """The webhook endpoints configured for this engine's runtime."""
+    return list(_CONFIG.get(engine, NONE).endpoints)

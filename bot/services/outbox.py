@@ -42,6 +42,7 @@ class Kind:
     REVIEW = "review"                    # gate review message to an approver
     REVIEW_REFRESH = "review_refresh"
     ADMIN_ALERT = "admin_alert"
+    WEBHOOK = "webhook"                  # a signed HTTP POST to a webhooks.yaml endpoint (recipient = endpoint id)
 
 
 REFRESH_KINDS = {Kind.STATUS_CARD, Kind.PROMPT_REFRESH, Kind.REVIEW_REFRESH, Kind.NUDGE_REFRESH,
