@@ -7,7 +7,36 @@ import sys
 import uuid
 from datetime import datetime, timezone
 
-from bot.cli import CliError, _parse_at, _settings
+from bot.config import ConfigError, load_settings
+
+
+class CliError(Exception):
+    """Printed as one line on stderr; exit status 2 (as in bot/cli.py, which this module must not import)."""
+
+
+def _settings():
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise CliError(f"configuration error: {exc}") from None
+
+
+def _parse_at(value: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise CliError(f"--since: '{value}' is not an ISO-8601 time like 2027-03-01T09:00Z") from None
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
+def _guarded(fn):
+    def run(args) -> int:
+        try:
+            return fn(args)
+        except CliError as exc:
+            print(f"launchgate: {exc}", file=sys.stderr)
+            return 2
+    return run
 
 
 def register(sub) -> None:
@@ -16,13 +45,13 @@ def register(sub) -> None:
     test = hooks.add_parser("test", help="send a signed ping to URL (a configured endpoint's secrets, or --secret)")
     test.add_argument("url")
     test.add_argument("--secret", help="whsec_… to sign with (default: the secrets of the endpoint with this URL)")
-    test.set_defaults(func=cmd_test)
+    test.set_defaults(func=_guarded(cmd_test))
     replay = hooks.add_parser("replay", help="queue dead-lettered events again")
     replay.add_argument("--since", required=True, help="events that occurred at or after this ISO-8601 time")
     replay.add_argument("--endpoint", help="only this endpoint id")
-    replay.set_defaults(func=cmd_replay)
+    replay.set_defaults(func=_guarded(cmd_replay))
     hooks.add_parser("status", help="per endpoint: paused or not, queued and dead-lettered events").set_defaults(
-        func=cmd_status)
+        func=_guarded(cmd_status))
     hooks.add_parser("secret", help="print a new random whsec_ secret").set_defaults(func=cmd_secret)
 
 

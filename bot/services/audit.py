@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from models import AuditEvent, utcnow
 
-from . import effects
+PENDING = "lg_pending_audit_events"
 
 
 def _plain(value: Any) -> Any:
@@ -47,7 +47,7 @@ def record(
         note=note,
     )
     session.add(event)
-    effects.collect(session, event)
+    session.info.setdefault(PENDING, []).append(event)  # bot/services/effects.py derives from these at flush
     return event
 
 

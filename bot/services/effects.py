@@ -1,7 +1,7 @@
 """Side effects derived from what changed, in one place.
 
 Every state change writes an audit event (`audit.record`), which the session
-collects; just before the session flushes, this module looks at the collected
+collects (`session.info`); just before the session flushes, this module looks at the collected
 events and adds what follows from them to the same transaction: evidence-link
 checks when an item is answered or a review opens, and outgoing webhooks.
 Use cases never call these by hand. Deriving at flush time (not inside
@@ -20,8 +20,10 @@ from sqlmodel import Session
 
 from models import AuditEvent, Item
 
+from . import audit
+
 log = logging.getLogger(__name__)
-PENDING = "lg_pending_audit_events"
+PENDING = audit.PENDING
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,6 @@ def configure(engine: Engine, settings) -> EffectsConfig:
 def config_for(session: Session) -> EffectsConfig:
     bind = session.get_bind()
     return _CONFIG.get(getattr(bind, "engine", bind), NONE)
-
-
-def collect(session: Session, event: AuditEvent) -> None:
-    session.info.setdefault(PENDING, []).append(event)
 
 
 @sa_event.listens_for(OrmSession, "before_flush")
