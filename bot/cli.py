@@ -141,7 +141,7 @@ def cmd_serve(args) -> int:
             SocketModeHandler(app, settings.slack_app_token).start()
         else:
             log.info("listening on :%d (/slack/events, /healthz, /metrics)", settings.port)
-            serve_http(make_wsgi_app(app, rt.ctx.engine), settings.port)
+            serve_http(make_wsgi_app(app, rt.ctx.engine, rt.ctx), settings.port)
     except KeyboardInterrupt:
         pass
     finally:
@@ -169,7 +169,7 @@ def _health_only_server(rt, port: int) -> None:
 
     from bot.web import make_wsgi_app, serve_http
 
-    threading.Thread(target=serve_http, args=(make_wsgi_app(None, rt.ctx.engine), port), daemon=True).start()
+    threading.Thread(target=serve_http, args=(make_wsgi_app(None, rt.ctx.engine, rt.ctx), port), daemon=True).start()
 
 
 def _parse_at(value: str | None) -> datetime | None:
@@ -271,8 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("key")
     report.add_argument("--html", action="store_true")
     report.set_defaults(func=cmd_report)
-    from bot import cli_webhooks
+    from bot import cli_integrations, cli_webhooks
     cli_webhooks.register(sub)
+    cli_integrations.register(sub)
     return parser
 
 

@@ -51,7 +51,8 @@ class Settings(BaseSettings):
     # Outgoing webhooks (docs/integrations.md).
     webhooks_file: str = "webhooks.yaml"
     webhook_pause_after: int = Field(5, ge=1, le=100)      # failed attempts in a row before an endpoint pauses
-    webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)          # {lang} in URL patterns; overrides built-in defaults
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)
+    integration_requests_per_minute: int = Field(60, ge=1, le=10_000)  # answering API, per token          # {lang} in URL patterns; overrides built-in defaults
 
     @field_validator("slack_api_url")
     @classmethod

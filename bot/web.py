@@ -9,13 +9,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from bot import metrics
+from bot.api import make_api
 from bot.db import ping
 from models import OutboxMessage, OutboxStatus
 
 
-def make_wsgi_app(bolt_app: App | None, engine: Engine):
-    """Without a Bolt app (Socket Mode) only /healthz and /metrics answer."""
+def make_wsgi_app(bolt_app: App | None, engine: Engine, ctx=None):
+    """Without a Bolt app (Socket Mode) only /healthz, /metrics and (given `ctx`) the answering API answer."""
     slack = SlackRequestHandler(bolt_app, path="/slack/events") if bolt_app else None
+    api = make_api(ctx) if ctx is not None else None
 
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -31,6 +33,8 @@ def make_wsgi_app(bolt_app: App | None, engine: Engine):
             body = generate_latest()
             start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))])
             return [body]
+        if path.startswith("/api/") and api is not None:
+            return api(environ, start_response)
         if path == "/slack/events" and slack is not None:
             return slack(environ, start_response)
         body = b"not found"

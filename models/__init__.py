@@ -1,6 +1,7 @@
 """SQLModel tables. Importing this package registers every table."""
 from .audit import AuditEvent
 from .decision import GateDecision, ImmutableRecord, Outcome, Vote
+from .integrations import IntegrationRequest, IntegrationToken
 from .launch import Gate, GateStatus, Item, ItemState, Launch, LaunchRole, LaunchStatus
 from .links import LinkCheck, LinkStatus
 from .outbox import OutboxMessage, OutboxStatus, SlackMessageRef
@@ -9,7 +10,7 @@ from .types import UTCDateTime, utcnow
 from .webhooks import WebhookEndpointState
 
 __all__ = [
-    "AuditEvent", "DirectoryMember", "Gate", "GateDecision", "GateStatus", "ImmutableRecord", "Item",
+    "AuditEvent", "DirectoryMember", "Gate", "GateDecision", "GateStatus", "ImmutableRecord", "IntegrationRequest", "IntegrationToken", "Item",
     "ItemState", "Launch", "LinkCheck", "LinkStatus", "LaunchRole", "LaunchStatus", "Nudge", "Outcome", "OutboxMessage",
     "OutboxStatus", "SlackMessageRef", "UTCDateTime", "UserProfile", "Vote", "WebhookEndpointState", "utcnow",
 ]

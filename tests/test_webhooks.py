@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import jsonschema
 import pytest
 import yaml
 from sqlmodel import select
@@ -16,6 +17,7 @@ from bot.db import unit_of_work
 from bot.services import effects, launches, policy
 from bot.webhooks.config import WebhookConfigError, load_endpoints
 from models import AuditEvent, OutboxMessage, OutboxStatus, WebhookEndpointState
+from tests.conftest import ROOT
 from tests.gate_support import LAUNCH_DATE, gate_at, open_launch, satisfy, vote
 from tests.local_http import LocalSite
 
@@ -97,6 +99,9 @@ def test_gate_decision_reaches_a_verifying_receiver(rt, clock, tmp_path, site):
     assert decided["data"]["outcome"] == "go" and decided["data"]["gate"]["key"] == gate_at(rt, launch_id, 0).gate_key
     assert [v["voter"] for v in decided["data"]["votes"]] == ["ULEAD"]
     assert decided["actor"] == {"type": "user", "id": "ULEAD"}
+    schema = json.loads((ROOT / "docs" / "webhook-event.schema.json").read_text())
+    for event in receiver.events.values():          # every payload matches the documented schema
+        jsonschema.validate(event, schema)
     seen = next(s for s in site.seen if json.loads(s.body)["id"] == decided["id"])
     assert seen.headers["webhook-id"] == decided["id"]
     assert seen.headers["webhook-signature"].startswith("v1,")
