@@ -111,6 +111,7 @@ def cmd_serve(args) -> int:
     from bot.services.directory import DirectoryError
     from bot.slack_app import create_app
     from bot.web import make_wsgi_app, serve_http
+    from bot.webhooks.config import WebhookConfigError
 
     settings = _settings()
     missing = settings.missing_slack_credentials()
@@ -122,7 +123,10 @@ def cmd_serve(args) -> int:
     _setup_logging(settings)
     _load_templates_or_fail(settings)
     migrate(settings.database_url)
-    rt = build_runtime(settings)
+    try:
+        rt = build_runtime(settings)
+    except WebhookConfigError as exc:
+        raise CliError(f"webhooks file: {exc}") from None
     try:
         count = sync_stakeholders(settings, rt.ctx.engine, rt.client)
         log.info("stakeholder directory: %d assignment(s)", count)

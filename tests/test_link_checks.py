@@ -273,3 +273,34 @@ def test_two_replicas_never_check_the_same_link_twice(lrt, clock, site):
     assert sum(r.checked for r in reports) == due
     assert sorted(site.paths("HEAD")) == sorted(f"/p{n}" for n in range(due))
     assert all(r.status == "ok" for r in checks(lrt))
+
+
+def test_owner_confirms_a_stale_page_from_slack(standin, bot, clock, site, tmp_path):
+    from tests.flows import deliver, open_launch_via_slack
+    from tests.gate_support import blocks_text
+
+    rt = bot.rt
+    rt.ctx.settings = rt.ctx.settings.model_copy(update={"linkcheck_allow_hosts": ["127.0.0.1"]})
+    template_with(rt, tmp_path, updated=True)
+    site.routes["/kb"] = page(Last_Modified="Tue, 01 Jun 2027 09:00:00 GMT")
+    launch = open_launch_via_slack(standin, bot)
+    item = link_item(rt, launch.id)
+    answer_link(rt, clock, item, site.url("/kb"))
+    run_due(rt.ctx, clock(), resolve=offline)
+    deliver(bot)
+    card = next(m for m in standin.messages(launch.channel_id) if "% done" in m.get("text", ""))
+    assert f"/launch current {launch.key} ITEM-KEY WHY" in blocks_text(card)
+    assert f"`{item.item_key}`" in blocks_text(card)
+    stranger = standin.send_slash_command(bot.url, text=f"current {launch.key} {item.item_key} fine", user_id="UWFM")
+    assert "Only the item's owner" in stranger.json()["text"]
+    usage = standin.send_slash_command(bot.url, text=f"current {launch.key}", user_id=item.owner_id)
+    assert "Use `/launch current" in usage.json()["text"]
+    ok = standin.send_slash_command(bot.url, text=f"current {launch.key} {item.item_key} Only the footer changed",
+                                    user_id=item.owner_id)
+    assert "1 page(s)" in ok.json()["text"]
+    deliver(bot)
+    card = next(m for m in standin.messages(launch.channel_id) if "% done" in m.get("text", ""))
+    assert "Evidence links" not in blocks_text(card)
+    with unit_of_work(rt.ctx.engine) as session:
+        (event,) = session.exec(select(AuditEvent).where(AuditEvent.action == "link.stale_confirmed")).all()
+    assert event.actor == item.owner_id and event.note == "Only the footer changed"

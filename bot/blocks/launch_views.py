@@ -196,11 +196,13 @@ def status_card(ov: LaunchOverview, decisions: dict[int, GateDecision] | None = 
 
 
 def _link_lines(ov: LaunchOverview, warnings: dict[int, list[str]]) -> str:
-    questions = {i.id: i.question for g in ov.gates for i in ov.items_in(g)}
-    rows = [f"⚠️ {esc(clip(questions.get(item_id, '?'), 120))}: {esc(clip(w, 300))}"
-            for item_id, lines in warnings.items() for w in lines]
+    items = {i.id: i for g in ov.gates for i in ov.items_in(g)}
+    rows = [f"⚠️ {esc(clip(items[item_id].question, 120))} (`{esc(items[item_id].item_key)}`): {esc(clip(w, 300))}"
+            for item_id, lines in warnings.items() if item_id in items for w in lines]
     more = f"\n…and {len(rows) - 10} more" if len(rows) > 10 else ""
-    return "*Evidence links*\n" + "\n".join(rows[:10]) + more
+    hint = (f"\n_A page flagged possibly stale that is current: `/launch current {ov.launch.key} ITEM-KEY WHY`_"
+            if any("possibly stale" in w for lines in warnings.values() for w in lines) else "")
+    return "*Evidence links*\n" + "\n".join(rows[:10]) + more + hint
 
 
 def _who(decision: GateDecision) -> str:

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from models import Item, ItemState, Launch, LaunchStatus, LinkCheck, LinkStatus
 
 from . import audit
+from .readable import safe
 from .errors import FieldErrors, NotFound
 
 SYSTEM = "launchgate"
@@ -202,18 +203,37 @@ def warnings(session: Session, launch_id: int, now: datetime) -> dict[int, list[
     return found
 
 
+def confirm_stale_by_key(session: Session, launch_key: str, item_key: str, reason: str, *, actor: str,
+                         now: datetime) -> int:
+    """`/launch current LR-12 internal-kb-article Only the footer changed`."""
+    from .launches import get_launch
+
+    launch = get_launch(session, launch_key)
+    item = session.exec(select(Item).where(Item.launch_id == launch.id, Item.item_key == item_key)).first()
+    if item is None:
+        raise NotFound(f"{launch.key} has no item `{safe(item_key or '?')}`. The ⚠ on the status card names it.")
+    return confirm_stale(session, item.id, reason, actor=actor, now=now)
+
+
 def confirm_stale(session: Session, item_id: int, reason: str, *, actor: str, now: datetime) -> int:
     """The owner says the page is current although its Last-Modified is older; returns rows confirmed."""
+    from .access import can_answer, refuse
+
     item = session.get(Item, item_id)
     if item is None:
         raise NotFound("That item no longer exists.")
-    if actor not in (item.owner_id, item.delegate_id):
-        from .access import can_steer
-        if not can_steer(session, session.get(Launch, item.launch_id), actor):
-            raise NotFound("Only the item's owner or a readiness lead can confirm its pages.")
+    launch = session.get(Launch, item.launch_id)
+    if not can_answer(session, launch, item, actor):
+        raise refuse(session, launch=launch, actor=actor, action="link.confirm_stale", entity="item",
+                     entity_id=item.id, now=now,
+                     message="Only the item's owner, their delegate, the launch owner or a readiness lead can "
+                             "confirm its pages are current.")
     reason = (reason or "").strip()
     if not reason:
         raise FieldErrors({"reason": "Say why the page is current (the readiness lead sees this)."})
+    if not session.exec(select(LinkCheck.id).where(LinkCheck.item_id == item_id,
+                                                   LinkCheck.status == LinkStatus.STALE)).first():
+        raise NotFound("None of this item's pages is flagged as possibly stale.")
     rows = session.exec(select(LinkCheck).where(LinkCheck.item_id == item_id,
                                                 LinkCheck.status == LinkStatus.STALE)).all()
     for row in rows:
