@@ -47,7 +47,7 @@ def record(
         note=note,
     )
     session.add(event)
-    session.info.setdefault(PENDING, []).append(event)  # bot/services/effects.py derives from these at flush
+    session.info.setdefault(PENDING, []).append(event)  # bot/services/derived.py derives from these at flush
     return event
 
 

@@ -1,4 +1,4 @@
-"""Side effects derived from what changed, in one place.
+"""Side effects derived from what changed (audit events), in one place.
 
 Every state change writes an audit event (`audit.record`), which the session
 collects (`session.info`); just before the session flushes, this module looks at the collected
