@@ -22,7 +22,7 @@ from .readable import safe
 from .errors import FieldErrors, NotFound
 
 SYSTEM = "launchgate"
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(minutes=10)   # a batch of slow pages must not be claimed twice
 RETRY_FAILING = timedelta(minutes=30)
 FAILING_BEFORE_BROKEN = 3
 LANGUAGES = {  # market → language for {lang}; MARKET_LANGUAGES overrides

@@ -119,6 +119,6 @@ def derive(session: Session, event: AuditEvent, endpoints: list[Endpoint]) -> in
     launch = session.get(Launch, event.launch_id) if event.launch_id else None
     payload = body(session, type_, event, launch)
     for endpoint in wanted:
-        enqueue(session, KIND, endpoint.id, {"event": payload}, launch_id=event.launch_id,
-                dedupe_key=f"webhook:{endpoint.id}:{payload['id']}", now=event.at)
+        # No dedupe key: the event id is fresh, and delivered rows are pruned after 30 days like notices.
+        enqueue(session, KIND, endpoint.id, {"event": payload}, launch_id=event.launch_id, now=event.at)
     return len(wanted)
