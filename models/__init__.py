@@ -1,5 +1,6 @@
 """SQLModel tables. Importing this package registers every table."""
 from .audit import AuditEvent
+from .capacity import ForecastActual
 from .decision import GateDecision, ImmutableRecord, Outcome, Vote
 from .integrations import IntegrationRequest, IntegrationToken
 from .launch import Gate, GateStatus, Item, ItemState, Launch, LaunchRole, LaunchStatus
@@ -10,7 +11,8 @@ from .types import UTCDateTime, utcnow
 from .webhooks import WebhookEndpointState
 
 __all__ = [
-    "AuditEvent", "DirectoryMember", "Gate", "GateDecision", "GateStatus", "ImmutableRecord", "IntegrationRequest", "IntegrationToken", "Item",
-    "ItemState", "Launch", "LinkCheck", "LinkStatus", "LaunchRole", "LaunchStatus", "Nudge", "Outcome", "OutboxMessage",
-    "OutboxStatus", "SlackMessageRef", "UTCDateTime", "UserProfile", "Vote", "WebhookEndpointState", "utcnow",
+    "AuditEvent", "DirectoryMember", "ForecastActual", "Gate", "GateDecision", "GateStatus", "ImmutableRecord",
+    "IntegrationRequest", "IntegrationToken", "Item", "ItemState", "Launch", "LaunchRole", "LaunchStatus", "LinkCheck",
+    "LinkStatus", "Nudge", "Outcome", "OutboxMessage", "OutboxStatus", "SlackMessageRef", "UTCDateTime", "UserProfile",
+    "Vote", "WebhookEndpointState", "utcnow",
 ]
