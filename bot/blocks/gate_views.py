@@ -319,9 +319,15 @@ def notice_text(what: str, launch: Launch, *, gate: Gate | None = None, decision
     if what == "decided" and decision is not None:
         return clip(f"{title} · *{esc(gate.name)}*\n" + outcome_text(decision, launch, tz))
     if what == "cancelled":
-        why = f": {esc(clip(decision.reason, 1000))}" if decision and decision.reason else ""
+        said = decision.reason if decision else reason
+        why = f": {esc(clip(said, 1000))}" if said else ""
         at = f" at {esc(gate.name)} (Kill by {_voters(decision)})" if gate and decision else ""
-        return clip(f"🛑 {title} was cancelled{at}{why}. Every prompt has stopped.")
+        who = f" by {user(by)}" if by and not decision else ""
+        return clip(f"🛑 {title} was cancelled{who}{at}{why}. Every prompt has stopped.")
+    if what == "held":
+        why = f": {esc(clip(reason, 1000))}" if reason else ""
+        return clip(f"⏸️ {user(by)} put {title} on hold{why}. Prompts and reminders are paused until "
+                    f"`/launch resume {launch.key}`.")
     if what == "launched":
         return clip(f"🚀 {title} is launched: every gate passed. Thank you all.")
     if what == "resumed":

@@ -8,10 +8,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
+from bot.blocks.launch_views import channel_topic
 from bot.db import unit_of_work
-from bot.services import audit
+from bot.services import audit, lifecycle
 from bot.services.context import AppContext
 from models import Launch, OutboxMessage
+
+from .renderers import Defer
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +36,12 @@ def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage
             return _invite(client, launch.channel_id, row.payload.get("users", []), bot_user)
     base = row.payload["name"]
     candidates = [base] + [f"{base[:77]}-{n}" for n in range(2, 10)] + [f"{base[:72]}-{secrets.token_hex(3)}"]
-    existing = PublicChannels(client)
+    private = bool(row.payload.get("private"))
+    existing = PublicChannels(client, types="private_channel" if private else "public_channel")
     adopted = False
     for name in candidates:
         try:
-            channel = client.conversations_create(name=name, is_private=False)["channel"]
+            channel = client.conversations_create(name=name, is_private=private)["channel"]
             break
         except SlackApiError as exc:
             if exc.response.get("error") != "name_taken":
@@ -69,17 +73,19 @@ def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage
 
 
 class PublicChannels:
-    """Unarchived public channels by name, read page by page only as far as a lookup needs."""
+    """Unarchived public channels by name, read page by page only as far as a lookup needs.
+    (`types="private_channel"` for a private launch: the bot sees the private channels it is in.)"""
 
-    def __init__(self, client: WebClient):
+    def __init__(self, client: WebClient, types: str = "public_channel"):
         self.client = client
+        self.types = types
         self.by_name: dict[str, dict] = {}
         self.cursor: str | None = None
         self.done = False
 
     def named(self, name: str) -> dict | None:
         while name not in self.by_name and not self.done:
-            resp = self.client.conversations_list(types="public_channel", exclude_archived=True, limit=LIST_PAGE,
+            resp = self.client.conversations_list(types=self.types, exclude_archived=True, limit=LIST_PAGE,
                                                   cursor=self.cursor)
             for channel in resp.get("channels") or []:
                 self.by_name.setdefault(channel.get("name"), channel)
@@ -119,3 +125,16 @@ def _invite(client: WebClient, channel: str, users: list[str], bot_user: str | N
             if exc.response.get("error") not in ("already_in_channel", "cant_invite_self"):
                 raise
     return channel, ""
+
+
+def set_topic(ctx: AppContext, client: WebClient, row: OutboxMessage):
+    """The launch channel's topic says where the launch stands (open, held, cancelled, launched)."""
+    with unit_of_work(ctx.engine) as session:
+        launch = session.get(Launch, row.launch_id)
+        if launch is None:
+            return None
+        if not launch.channel_id:
+            raise Defer(5, "launch channel not created yet")
+        topic = channel_topic(launch, lifecycle.last_change(session, launch.id))
+    client.conversations_setTopic(channel=launch.channel_id, topic=topic)
+    return launch.channel_id, ""

@@ -67,7 +67,8 @@ def render_gate_notice(session: Session, row: OutboxMessage, ctx: AppContext) ->
 
 def render_launches_notice(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     channel = ctx.settings.launches_channel
-    if not channel:
+    launch = session.get(Launch, row.launch_id)
+    if not channel or launch is None or launch.private:  # a private launch is never announced
         return None
     text = _notice(session, row, None)
     return Message(channel=channel, text=text, blocks=launch_views.notice(text))

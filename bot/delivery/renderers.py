@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from bot.blocks import launch_views, prompts
 from bot.blocks.text import esc, user
-from bot.services import gates, launches, links
+from bot.services import gates, launches, lifecycle, links
 from bot.services.context import AppContext
 from bot.services.outbox import Kind
 from bot.services.recipients import user_tz
@@ -39,6 +39,7 @@ class Message:
     ephemeral_user: str | None = None
     post_new: bool = False              # always post (a fresh nudge), then remember it under `purpose`
     update_only: bool = False           # only update the remembered message; never post a new one
+    pin: bool = False                   # pin it in the channel when it is first posted (the status card)
 
     def block_dicts(self) -> list[dict[str, Any]]:
         return [b.to_dict() if hasattr(b, "to_dict") else b for b in self.blocks]
@@ -102,13 +103,17 @@ def render_status_card(session: Session, row: OutboxMessage, ctx: AppContext) ->
         channel=launch_channel(session, row),
         text=launch_views.status_card_text(ov),
         blocks=launch_views.status_card(ov, gates.latest_decisions(session, launch.id),
+                                        lifecycle.last_change(session, launch.id),
                                         link_warnings=links.warnings(session, launch.id, ctx.now())),
         purpose=f"status_card:{launch.id}",
+        pin=True,
     )
 
 
-def render_announce(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
+def render_announce(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     launch = session.get(Launch, row.launch_id)
+    if launch is None or launch.private:  # a private launch is never announced
+        return None
     where = f" in <#{launch.channel_id}>" if launch.channel_id else ""
     text = row.payload.get("text") or (
         f"🚀 New {launch.kind} launch *{launch.key} · {esc(launch.name)}* ({esc(', '.join(launch.markets))}), "

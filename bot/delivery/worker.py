@@ -240,6 +240,8 @@ class OutboxWorker:
             return channels.create_launch_channel(self.ctx, self.client, row, self.bot_user_id())
         if row.kind == Kind.INVITE:
             return channels.invite(self.ctx, self.client, row, self.bot_user_id())
+        if row.kind == Kind.CHANNEL_TOPIC:
+            return channels.set_topic(self.ctx, self.client, row)
         if row.kind == Kind.PROFILE:
             self._cache_profile(row.recipient, force=True)
             return None
@@ -285,7 +287,18 @@ class OutboxWorker:
                                             unfurl_links=False, unfurl_media=False)
         if message.purpose:
             self._remember(row.launch_id, message.purpose, resp["channel"], resp["ts"])
+        if message.pin:
+            self._pin(resp["channel"], resp["ts"])
         return resp["channel"], resp["ts"]
+
+    def _pin(self, channel: str, ts: str) -> None:
+        """Pin a freshly posted message (the status card). The message is out either way, so a
+        failure is logged, never retried: a retry would post a second card."""
+        try:
+            self.client.pins_add(channel=channel, timestamp=ts)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_pinned":
+                log.warning("could not pin %s in %s: %s", ts, channel, exc.response.get("error"))
 
     def _ref(self, purpose: str) -> SlackMessageRef | None:
         with unit_of_work(self.ctx.engine) as session:

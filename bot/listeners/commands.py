@@ -8,10 +8,10 @@ from slack_bolt import App
 from bot.blocks import launch_views
 from bot.db import unit_of_work
 from bot.runtime import Runtime
-from bot.services import directory, launches
+from bot.services import directory, launches, portfolio
 from bot.services.errors import ServiceError
 
-from . import gates, launch_edit, links
+from . import gates, launch_edit, lifecycle, links
 from .common import ephemeral, problem
 
 log = logging.getLogger(__name__)
@@ -28,13 +28,15 @@ def new_command(rt: Runtime, ack, client, body, args: list[str]):
 
 def list_command(rt: Runtime, ack, client, body, args):
     with unit_of_work(rt.ctx.engine) as session:
-        blocks = launch_views.launch_list(launches.list_open(session))
-    ack(response_type="ephemeral", text="Open launches", blocks=[b.to_dict() for b in blocks])
+        filters = portfolio.parse(session, args)
+        page = portfolio.list_launches(session, body["user_id"], filters, now=rt.ctx.now())
+        blocks = launch_views.launch_list_page(page)
+    ack(response_type="ephemeral", text=f"{page.total} launch(es)", blocks=[b.to_dict() for b in blocks])
 
 
 def status_command(rt: Runtime, ack, client, body, args):
     with unit_of_work(rt.ctx.engine) as session:
-        launch = launches.get_launch(session, args[0] if args else "")
+        launch = launches.get_launch(session, args[0] if args else "", viewer=body["user_id"])
         blocks = launch_views.launch_status(launches.overview(session, launch))
     ack(response_type="ephemeral", text=f"{launch.key} status", blocks=[b.to_dict() for b in blocks])
 
@@ -51,7 +53,9 @@ SUBCOMMANDS = {
     "help": help_command, "?": help_command,
     "edit": launch_edit.edit_command,
     "timeline": gates.timeline_command, "history": gates.timeline_command,
-    "resume": gates.resume_command,
+    "hold": lifecycle.hold_command, "pause": lifecycle.hold_command,
+    "resume": lifecycle.resume_command,
+    "cancel": lifecycle.cancel_command,
     "waive": gates.waive_command,
     "unwaive": gates.unwaive_command, "revoke": gates.unwaive_command,
     "current": links.current_command,

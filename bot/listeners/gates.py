@@ -1,4 +1,4 @@
-"""Decision buttons, the decision and waiver modals, and `/launch timeline|resume|waive`.
+"""Decision buttons, the decision and waiver modals, and `/launch timeline|waive|unwaive`.
 
 Thin: parse the payload, call bot.services.decisions / waivers / timeline,
 answer. Buttons ack at once; Go records the vote, the other outcomes open a
@@ -162,21 +162,11 @@ def timeline_command(rt: Runtime, ack, client, body, args: list[str]):
     """`/launch timeline LR-12 [how many]`: the latest events, newest first (ephemeral)."""
     limit = min(int(args[1]), TIMELINE_MAX) if len(args) > 1 and args[1].isdigit() else TIMELINE_DEFAULT
     with unit_of_work(rt.ctx.engine) as session:
-        launch = launches.get_launch(session, args[0] if args else "")
+        launch = launches.get_launch(session, args[0] if args else "", viewer=body["user_id"])
         entries = timeline.entries(session, launch, limit=limit)
         blocks = timeline_views.timeline_blocks(launch, entries, user_tz(session, body["user_id"]),
                                                 timeline.count(session, launch))
     ack(response_type="ephemeral", text=f"{launch.key} timeline", blocks=[b.to_dict() for b in blocks])
-
-
-def resume_command(rt: Runtime, ack, client, body, args: list[str]):
-    """`/launch resume LR-12`: lift a Hold (launch owner or readiness lead)."""
-    with unit_of_work(rt.ctx.engine) as session:
-        launch = launches.get_launch(session, args[0] if args else "")
-        decisions.resume(session, launch, body["user_id"], now=rt.ctx.now(), settings=rt.ctx.settings)
-    ack(ephemeral(f"{launch.key} is running again: prompts restart and the held gate gets a fresh review "
-                  "once its items are answered.", escape=False))
-    rt.kick()
 
 
 def _item_picker(rt: Runtime, ack, client, body, args: list[str], pick, modal, nothing: str, needs_tz: bool) -> None:
@@ -184,7 +174,7 @@ def _item_picker(rt: Runtime, ack, client, body, args: list[str], pick, modal, n
     with nothing to pick, say `nothing` (formatted with the key) instead."""
     actor = body["user_id"]
     with unit_of_work(rt.ctx.engine) as session:
-        launch = launches.get_launch(session, args[0] if args else "")
+        launch = launches.get_launch(session, args[0] if args else "", viewer=actor)
         waivers.check(session, launch, actor, rt.ctx.now())
         items = pick(session, launch)
         view = modal(launch, items, gates.gates_of(session, launch.id),

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 FIELD_BLOCKS = {
     "name": Field.NAME, "kind": Field.KIND, "markets": Field.MARKETS, "launch_date": Field.LAUNCH_DATE,
     "readiness_lead": Field.READINESS_LEAD, "brief": Field.BRIEF, "channel": Field.CHANNEL,
+    "private": Field.PRIVATE,
 }
 
 
@@ -31,6 +32,7 @@ def parse_form(values: dict) -> launches.LaunchForm:
         readiness_lead_id=values.get(Field.READINESS_LEAD),
         brief=values.get(Field.BRIEF) or "",
         channel_id=values.get(Field.CHANNEL),
+        private="private" in (values.get(Field.PRIVATE) or []),
     )
 
 

@@ -234,6 +234,9 @@ def finish_if_done(session: Session, launch: Launch, *, now: datetime, actor: st
     gates = gates_of(session, launch.id)
     if not gates or current_index(gates) is not None:
         return False
+    if now.date() < launch.launch_date:  # ready, but "launched" waits for the day (lifecycle.launch_day)
+        outbox.refresh_status_card(session, launch.id, now=now)
+        return False
     conditions = session.exec(select(Item).where(Item.launch_id == launch.id, Item.source_decision_id.is_not(None)))
     if any(i.required and not i.satisfied for i in conditions):
         return False

@@ -42,11 +42,12 @@ class Kind:
     REVIEW = "review"                    # gate review message to an approver
     REVIEW_REFRESH = "review_refresh"
     ADMIN_ALERT = "admin_alert"
+    CHANNEL_TOPIC = "channel_topic"      # conversations.setTopic of the launch channel (status in a line)
     WEBHOOK = "webhook"                  # a signed HTTP POST to a webhooks.yaml endpoint (recipient = endpoint id)
 
 
 REFRESH_KINDS = {Kind.STATUS_CARD, Kind.PROMPT_REFRESH, Kind.REVIEW_REFRESH, Kind.NUDGE_REFRESH,
-                 Kind.DELEGATE_REFRESH, Kind.HOME_REFRESH, Kind.ESCALATION_REFRESH}
+                 Kind.DELEGATE_REFRESH, Kind.HOME_REFRESH, Kind.ESCALATION_REFRESH, Kind.CHANNEL_TOPIC}
 
 
 def enqueue(
