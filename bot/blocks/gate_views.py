@@ -7,7 +7,8 @@ is always replaced by the outcome instead of keeping live buttons.
 """
 from __future__ import annotations
 
-import json
+from bot.codecs import ItemAction, VoteValue
+
 from datetime import date, datetime
 
 from slack_sdk.models.blocks import (
@@ -63,7 +64,7 @@ def decide_action_id(outcome: str) -> str:
 
 
 def decide_buttons(gate: Gate, round_: int, block_id: str) -> ActionsBlock:
-    value = json.dumps({"g": gate.id, "r": round_})
+    value = VoteValue(gate=gate.id, round=round_).encode()
     buttons = []
     for outcome, label, style in DECIDE:
         kwargs = {"style": style} if style else {}
@@ -125,7 +126,7 @@ def _items_blocks(part_items: list[dict], tz: str | None, waive: bool, budget: i
     for snap in buttons:
         blocks.append(SectionBlock(
             block_id=f"waive-{snap['id']}", text=MarkdownTextObject(text=clip(item_line(snap, tz))),
-            accessory=ButtonElement(text="Waive…", action_id=Action.ITEM_WAIVE, value=str(snap["id"]))))
+            accessory=ButtonElement(text="Waive…", action_id=Action.ITEM_WAIVE, value=ItemAction(item=snap["id"]).button_value())))
     if len(blocks) > budget:
         blocks = blocks[: max(budget - 1, 0)] + [ContextBlock(elements=[MarkdownTextObject(
             text="…more items: see `/launch status`")])]

@@ -9,8 +9,9 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
 from bot.blocks.launch_views import channel_topic
+from bot.codecs import ChannelPayload
 from bot.db import unit_of_work
-from bot.services import audit, lifecycle
+from bot.services import launches, lifecycle
 from bot.services.context import AppContext
 from models import Launch, OutboxMessage
 
@@ -30,13 +31,14 @@ def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage
     channel (created by the bot, used by no other launch) is adopted instead of
     making a second one.
     """
+    payload = ChannelPayload.load(row.payload)
     with unit_of_work(ctx.engine) as session:
         launch = session.get(Launch, row.launch_id)
         if launch.channel_id:  # a retry after the channel was made
-            return _invite(client, launch.channel_id, row.payload.get("users", []), bot_user)
-    base = row.payload["name"]
+            return _invite(client, launch.channel_id, payload.users, bot_user)
+    base = payload.name or f"launch-{row.launch_id}"
     candidates = [base] + [f"{base[:77]}-{n}" for n in range(2, 10)] + [f"{base[:72]}-{secrets.token_hex(3)}"]
-    private = bool(row.payload.get("private"))
+    private = bool(payload.private)
     existing = PublicChannels(client, types="private_channel" if private else "public_channel")
     adopted = False
     for name in candidates:
@@ -56,12 +58,8 @@ def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage
     else:  # pragma: no cover - ten taken names in a row
         raise SlackApiError("every channel name taken", {"ok": False, "error": "name_taken"})
     with unit_of_work(ctx.engine) as session:
-        launch = session.get(Launch, row.launch_id)
-        launch.channel_id = channel["id"]
-        session.add(launch)
-        after = {"channel": channel["id"], "name": channel["name"]} | ({"adopted": True} if adopted else {})
-        audit.record(session, actor="launchgate", action="launch.channel_created", entity="launch",
-                     entity_id=launch.id, launch_id=launch.id, after=after, at=ctx.now())
+        launch = launches.record_channel(session, row.launch_id, channel["id"], channel["name"], adopted=adopted,
+                                         now=ctx.now())
     if adopted:
         log.info("%s: adopted #%s (%s), created by the bot before a restart", launch.key, channel["name"],
                  channel["id"])
@@ -69,7 +67,7 @@ def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage
         client.conversations_setPurpose(channel=channel["id"], purpose=f"Readiness for {launch.key}")
     except SlackApiError as exc:
         log.info("could not set purpose on %s: %s", channel["id"], exc.response.get("error"))
-    return _invite(client, channel["id"], row.payload.get("users", []), bot_user)
+    return _invite(client, channel["id"], payload.users, bot_user)
 
 
 class PublicChannels:
@@ -113,7 +111,7 @@ def invite(ctx: AppContext, client: WebClient, row: OutboxMessage, bot_user: str
         # Private channels can't be joined; the bot must already be a member there.
         if exc.response.get("error") not in ("method_not_supported_for_channel_type", "already_in_channel"):
             raise
-    return _invite(client, channel, row.payload.get("users", []), bot_user)
+    return _invite(client, channel, ChannelPayload.load(row.payload).users, bot_user)
 
 
 def _invite(client: WebClient, channel: str, users: list[str], bot_user: str | None):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from bot.blocks import gate_views, launch_views
+from bot.codecs import ReviewPayload
 from bot.services import gates, links
 from bot.services.context import AppContext
 from bot.services.gates import GateKind
@@ -28,7 +29,8 @@ def _still_queued(session: Session, purpose: str) -> bool:
 
 
 def render_review(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
-    gate_id, round_, to = row.payload["gate"], row.payload["round"], row.payload["to"]
+    payload = ReviewPayload.load(row.payload)
+    gate_id, round_, to = payload.gate, payload.round, payload.to
     purpose = gates.review_purpose(gate_id, round_, to)
     if row.kind == Kind.REVIEW_REFRESH and not _posted(session, purpose):
         if _still_queued(session, purpose):

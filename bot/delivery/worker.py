@@ -26,6 +26,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
 from bot import metrics
+from bot.codecs import PayloadError, TextPayload
 from bot.db import is_postgres, unit_of_work
 from bot.services import directory
 from bot.services.context import AppContext
@@ -215,6 +216,9 @@ class OutboxWorker:
     def _process(self, row: OutboxMessage, now: datetime, report: DrainReport) -> None:
         try:
             result = self._send(row)
+        except PayloadError as exc:  # not a row we wrote: retrying cannot help
+            self._dead(row, f"bad payload: {exc}")
+            report.dead += 1
         except Defer as exc:
             self._finish(row, next_at=now + timedelta(seconds=exc.seconds), error=str(exc), count=False)
             report.deferred += 1
@@ -358,7 +362,7 @@ class OutboxWorker:
                 text = (f"⚠️ launchgate could not deliver a `{row.kind}` message to `{row.recipient}`: "
                         f"`{error}`. It is kept as dead-lettered outbox row {row.id}.")
                 for admin in directory.members(session, directory.ADMIN):
-                    enqueue(session, Kind.ADMIN_ALERT, admin, {"text": text},
+                    enqueue(session, Kind.ADMIN_ALERT, admin, TextPayload(text=text).dump(),
                             dedupe_key=f"alert:{admin}:{error}:{row.recipient}:{day}")
 
     def _finish(self, row: OutboxMessage, *, status: str = OutboxStatus.PENDING, next_at: datetime | None = None,

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from models import AuditEvent, utcnow
 
+SYSTEM = "launchgate"  # the actor of what the bot does by itself (ticks, reviews opening, channel creation)
 PENDING = "lg_pending_audit_events"
 
 

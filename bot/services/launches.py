@@ -8,6 +8,7 @@ from datetime import date, datetime
 import pycountry
 from sqlmodel import Session, select
 
+from bot.codecs import ChannelPayload, PromptPayload
 from models import Gate, GateStatus, Item, Launch, LaunchRole, LaunchStatus
 
 from . import audit, calendar, directory, reminders
@@ -230,6 +231,20 @@ def _roles_in(template: ChecklistTemplate) -> set[str]:
     }
 
 
+def record_channel(session: Session, launch_id: int, channel_id: str, name: str, *, adopted: bool,
+                   now: datetime) -> Launch:
+    """The launch channel exists in Slack (created, or adopted after a crash): remember and audit it."""
+    launch = session.get(Launch, launch_id)
+    if launch is None:
+        raise NotFound("That launch no longer exists.")
+    launch.channel_id = channel_id
+    session.add(launch)
+    after = {"channel": channel_id, "name": name} | ({"adopted": True} if adopted else {})
+    audit.record(session, actor=audit.SYSTEM, action="launch.channel_created", entity="launch", entity_id=launch.id,
+                 launch_id=launch.id, after=after, at=now)
+    return launch
+
+
 def stakeholders(launch: Launch, items: list[Item]) -> list[str]:
     people = [launch.owner_id, launch.readiness_lead_id] + [i.owner_id for i in items if i.owner_id]
     return list(dict.fromkeys(people))
@@ -238,17 +253,17 @@ def stakeholders(launch: Launch, items: list[Item]) -> list[str]:
 def _queue_opening_messages(session: Session, launch: Launch, items: list[Item], launches_channel: str | None) -> None:
     people = stakeholders(launch, items)
     if launch.channel_id:
-        enqueue(session, Kind.INVITE, launch.channel_id, {"users": people}, launch_id=launch.id,
+        enqueue(session, Kind.INVITE, launch.channel_id, ChannelPayload(users=people).dump(), launch_id=launch.id,
                 dedupe_key=f"invite:{launch.id}")
     else:
-        enqueue(session, Kind.CREATE_CHANNEL, LAUNCH_CHANNEL, {"name": channel_name(launch), "users": people,
-                                                             "private": launch.private},
+        enqueue(session, Kind.CREATE_CHANNEL, LAUNCH_CHANNEL,
+                ChannelPayload(name=channel_name(launch), users=people, private=bool(launch.private)).dump(),
                 launch_id=launch.id, dedupe_key=f"create_channel:{launch.id}")
     refresh_status_card(session, launch.id)
     if launches_channel and not launch.private:  # a private launch is never announced
         enqueue(session, Kind.ANNOUNCE, launches_channel, {}, launch_id=launch.id, dedupe_key=f"announce:{launch.id}")
     for user in dict.fromkeys(i.owner_id for i in items if i.owner_id):
-        enqueue(session, Kind.INTRO_DM, user, {"user": user}, launch_id=launch.id,
+        enqueue(session, Kind.INTRO_DM, user, PromptPayload(user=user).dump(), launch_id=launch.id,
                 dedupe_key=f"intro:{launch.id}:{user}")
 
 
