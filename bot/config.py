@@ -4,6 +4,7 @@ The variable names are fixed: deployments and other tools depend on them.
 """
 from __future__ import annotations
 
+import re
 from datetime import time
 from functools import lru_cache
 
@@ -42,6 +43,16 @@ class Settings(BaseSettings):
     capacity_file: str = "capacity.yaml"
     capacity_gap_tolerance_percent: float = Field(5, ge=0, le=100)
 
+    # Delivery: transient Slack failures are retried for a time budget, not a count.
+    outbox_retry_hours: float = Field(24.0, gt=0, le=24 * 30)
+    outbox_backoff_max_seconds: int = Field(300, ge=10, le=3600)
+
+    # Who may open launches, and who may be named a launch's readiness lead: `everyone`, or a
+    # comma-separated list of directory roles (admin, readiness_lead, product_manager, wfm…;
+    # a role can list Slack user groups in STAKEHOLDERS_FILE) and user ids.
+    launch_openers: str = "everyone"
+    readiness_lead_from: str = "readiness_lead"
+
     # Evidence link checks (docs/integrations.md). Header values are secrets: never logged.
     linkcheck_allow_hosts: list[str] = []          # non-public hosts/CIDRs the check may fetch
     linkcheck_host_headers: dict[str, dict[str, str]] = Field(default_factory=dict, repr=False)
@@ -50,12 +61,12 @@ class Settings(BaseSettings):
     linkcheck_max_redirects: int = Field(5, ge=0, le=20)
     linkcheck_max_bytes: int = Field(65_536, ge=0, le=10_000_000)
     linkcheck_interval_hours: int = Field(24, ge=1, le=24 * 14)
-    market_languages: dict[str, str] = {}
+    market_languages: dict[str, str] = {}          # {lang} in URL patterns; overrides built-in defaults
     # Outgoing webhooks (docs/integrations.md).
     webhooks_file: str = "webhooks.yaml"
     webhook_pause_after: int = Field(5, ge=1, le=100)      # failed attempts in a row before an endpoint pauses
     webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)
-    integration_requests_per_minute: int = Field(60, ge=1, le=10_000)  # answering API, per token          # {lang} in URL patterns; overrides built-in defaults
+    integration_requests_per_minute: int = Field(60, ge=1, le=10_000)  # answering API, per token
 
     @field_validator("slack_api_url")
     @classmethod
@@ -63,6 +74,19 @@ class Settings(BaseSettings):
         if not v.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return v if v.endswith("/") else v + "/"
+
+    @field_validator("launch_openers", "readiness_lead_from")
+    @classmethod
+    def _who(cls, v: str) -> str:
+        from bot.services.templates import ROLES
+
+        entries = [e.strip() for e in v.split(",") if e.strip()]
+        if not entries:
+            raise ValueError("name `everyone`, directory roles or user ids")
+        for entry in entries:
+            if entry != "everyone" and entry not in (*ROLES, "admin") and not re.fullmatch(r"[UW][A-Z0-9]{2,}", entry):
+                raise ValueError(f"'{entry}' is not `everyone`, a role ({', '.join(('admin', *ROLES))}) or a user id")
+        return ",".join(entries)
 
     @field_validator("log_level")
     @classmethod

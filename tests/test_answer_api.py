@@ -23,7 +23,7 @@ def api(rt):
 
     from bot.web import make_wsgi_app
 
-    server = create_server(make_wsgi_app(None, rt.ctx.engine, rt.ctx), host="127.0.0.1", port=0, threads=8)
+    server = create_server(make_wsgi_app(None, rt.ctx.engine, ctx=rt.ctx), host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     with httpx.Client(base_url=f"http://127.0.0.1:{server.effective_port}", timeout=10) as client:
