@@ -178,11 +178,11 @@ def test_receiver_down_for_a_while_then_back_loses_nothing(rt, clock, tmp_path, 
 
 def test_dead_letters_are_replayed_with_their_ids(rt, clock, tmp_path, site, monkeypatch, capsys):
     receiver = Receiver(site, fail_first=10_000)
-    path = configure(rt, tmp_path, [endpoint(site)], webhook_pause_after=100)
+    path = configure(rt, tmp_path, [endpoint(site)], webhook_pause_after=100, outbox_retry_hours=1)
     open_launch(rt, clock)
-    deliver_all(rt, clock, rounds=40, step=timedelta(minutes=20))
-    (dead,) = rows(rt, status=OutboxStatus.DEAD)
-    assert receiver.events == {} and dead.attempts == 10
+    deliver_all(rt, clock, rounds=40, step=timedelta(minutes=10))
+    (dead,) = rows(rt, status=OutboxStatus.DEAD)           # the worker's retry budget ran out
+    assert receiver.events == {} and dead.attempts >= 3 and receiver.attempts == dead.attempts
     receiver.failures_left = 0
     monkeypatch.setenv("DATABASE_URL", rt.ctx.settings.database_url)
     monkeypatch.setenv("WEBHOOKS_FILE", str(path))
