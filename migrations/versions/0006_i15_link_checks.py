@@ -1,7 +1,7 @@
 """i15: evidence link checks (linkcheck table, item.url_pattern, item.must_be_updated)
 
 Revision ID: i15_link_checks
-Revises: i12_reliability
+Revises: i10_due_indexes
 Create Date: 2026-11-25 17:11:45.827036
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'i15_link_checks'
-down_revision = 'i12_reliability'
+down_revision = 'i10_due_indexes'
 branch_labels = None
 depends_on = None
 
