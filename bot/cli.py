@@ -289,6 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     from bot import cli_outbox  # issue 12: `launchgate outbox`
 
     cli_outbox.register(sub)
+    from bot import cli_portfolio
+    cli_portfolio.add_parsers(sub, sys.modules[__name__])
     from bot import cli_integrations, cli_webhooks
     cli_webhooks.register(sub)
     cli_integrations.register(sub)
