@@ -83,6 +83,9 @@ def valid_values(item: Item) -> dict:
     if kind == "forecast":
         return {**{f"week{n}": str(100 * n) for n in range(1, 7)}, "aht": "6", "sl_percent": "80",
                 "sl_seconds": "30", "shrinkage": "30"}
+    if kind == "capacity_plan":   # plenty of FTE on the default queue of every market the tests use: no gap
+        return {f"fp.{m}-default": "1000, 1000, 1000, 1000, 1000, 1000" for m in ("fr", "de", "gb", "jp", "us")} | {
+            "evidence": evidence}
     if kind == "link":
         return {"value": f"https://docs.example.com/{item.item_key}"}
     if kind == "choice":

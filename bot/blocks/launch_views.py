@@ -165,13 +165,16 @@ def launch_heading(ov: LaunchOverview) -> list:
     ]
 
 
-def status_card(ov: LaunchOverview, decisions: dict[int, GateDecision] | None = None) -> list:
-    """The card pinned in the launch channel; updated in place after every change."""
+def status_card(ov: LaunchOverview, decisions: dict[int, GateDecision] | None = None,
+                capacity: str | None = None) -> list:
+    """The card pinned in the launch channel; updated in place after every change (`capacity`: one-line verdict)."""
     decisions = decisions or {}
     blocks = launch_heading(ov)
     banner = _status_banner(ov, decisions)
     if banner:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(banner))))
+    if capacity:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(esc(capacity)))))
     if ov.launch.brief:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(esc(ov.launch.brief), 600))))
     lines = [_gate_line(g, ov.items_in(g)) + _decided(g, decisions.get(g.id)) for g in ov.gates]

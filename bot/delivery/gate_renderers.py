@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from bot.blocks import gate_views, launch_views
-from bot.services import gates
+from bot.services import capacity, gates
 from bot.services.context import AppContext
 from bot.services.gates import GateKind
 from bot.services.outbox import Kind
@@ -39,7 +39,7 @@ def render_review(session: Session, row: OutboxMessage, ctx: AppContext) -> Mess
         return None
     channel = launch_channel(session, row) if to == gates.CHANNEL else to
     tz = None if to == gates.CHANNEL else user_tz(session, to)
-    text, blocks = gate_views.review_message(review, to, tz)
+    text, blocks = gate_views.review_message(review, to, tz, capacity.verdict_for(session, review.launch, ctx.settings))
     return Message(channel=channel, text=text, blocks=blocks, purpose=purpose)
 
 

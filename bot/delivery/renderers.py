@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from bot.blocks import launch_views, prompts
 from bot.blocks.text import esc, user
-from bot.services import gates, launches
+from bot.services import capacity, gates, launches
 from bot.services.context import AppContext
 from bot.services.outbox import Kind
 from bot.services.recipients import user_tz
@@ -101,7 +101,8 @@ def render_status_card(session: Session, row: OutboxMessage, ctx: AppContext) ->
     return Message(
         channel=launch_channel(session, row),
         text=launch_views.status_card_text(ov),
-        blocks=launch_views.status_card(ov, gates.latest_decisions(session, launch.id)),
+        blocks=launch_views.status_card(ov, gates.latest_decisions(session, launch.id),
+                                        capacity.verdict_for(session, launch, ctx.settings)),
         purpose=f"status_card:{launch.id}",
     )
 

@@ -13,7 +13,7 @@ from bot.blocks.ids import Action, Callback, Field
 from bot.db import unit_of_work
 from bot.delivery.gateway import SlackGateway
 from bot.runtime import Runtime
-from bot.services import answers, delegates, snooze
+from bot.services import answers, capacity, delegates, snooze
 from bot.services.errors import ServiceError
 from bot.services.policy import WorkingHours
 from bot.services.recipients import user_tz
@@ -98,7 +98,8 @@ def register(app: App, rt: Runtime) -> None:
         def build(session, item, launch, tz, extra, op):
             check(session, item, launch, actor)
             return answer_modals.answer_modal(item, launch, tz,
-                                              private_metadata=answer_modals.metadata(item.id, **extra))
+                                              private_metadata=answer_modals.metadata(item.id, **extra),
+                                              capacity=capacity.modal_context(session, item, launch, settings))
 
         _open(rt, client, body, respond, build)
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from bot.config import Settings
 from models import Item, ItemState, Launch
 
-from . import access, answer_values, audit, gates, policy, reminders
+from . import access, answer_values, audit, capacity, gates, policy, reminders
 from .errors import Conflict, FieldErrors, NotFound
 from .outbox import (
     Kind,
@@ -79,6 +79,7 @@ def _changed(session: Session, item: Item, launch: Launch, *, actor: str, action
     refresh_status_card(session, launch.id, now=now)
     session.flush()
     gates.items_changed(session, launch, [item.gate_id], actor=actor, now=now)
+    capacity.item_changed(session, item, launch, actor=actor, action=action, now=now, settings=settings)
 
 
 def _apply(session: Session, item: Item, launch: Launch, answer: answer_values.Answer, *, actor: str, now: datetime,
