@@ -35,3 +35,21 @@ def test_forecast_then_plan_through_slack(standin, bot):
     assert item(engine, plan.id).answer == {"queues": [{"queue": "fr-default", "planned_fte": [5, 5, 5, 5, 5, 5]}]}
     (card,) = standin.messages(launch.channel_id)
     assert "Capacity: short " in json.dumps(card["blocks"]) and "FR phone" in json.dumps(card["blocks"])
+
+
+def test_launch_capacity_is_ephemeral_and_shows_collisions(standin, bot, clock):
+    first = open_launch_via_slack(standin, bot, markets=("FR",), name="Payouts")
+    second = open_launch_via_slack(standin, bot, markets=("FR",), name="Cards")
+    engine = bot.rt.ctx.engine
+    for launch, weeks in ((first, "8000, 8000, 8000, 6000, 5000, 4000"), (second, "3000, 3000, 2000, 2000, 0, 0")):
+        forecast = items(engine, launch.id, answer_kind="forecast")[0]
+        click(standin, bot, "UMKT", prompt_for(standin, bot, launch.id, "UMKT"), "item.answer", str(forecast.id))
+        submit(standin, bot, "UMKT", "item_answer", {"fq.fr-default": weeks, "fa.fr-default": "3"})
+    clock.set(clock().replace(year=2027, month=11, day=15))       # the launch date of both
+    resp = standin.send_slash_command(bot.url, text="capacity", user_id="UWFM", channel_id="C0GENERAL").json()
+    assert resp["response_type"] == "ephemeral"
+    text = json.dumps(resp["blocks"], ensure_ascii=False)
+    assert "fr-default" in text and "2027-W46" in text and "11,000 contacts" in text
+    assert "💥 2 launches" in text and "2027-W51" in text
+    three = standin.send_slash_command(bot.url, text="capacity 3", user_id="UWFM", channel_id="C0GENERAL").json()
+    assert "2027-W49" not in json.dumps(three["blocks"]) and "2027-W48" in json.dumps(three["blocks"])

@@ -11,7 +11,7 @@ from bot.runtime import Runtime
 from bot.services import directory, launches
 from bot.services.errors import ServiceError
 
-from . import gates, launch_edit
+from . import capacity, gates, launch_edit
 from .common import ephemeral, problem
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ SUBCOMMANDS = {
     "resume": gates.resume_command,
     "waive": gates.waive_command,
     "unwaive": gates.unwaive_command, "revoke": gates.unwaive_command,
+    "capacity": capacity.capacity_command,
 }
 
 

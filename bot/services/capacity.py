@@ -84,19 +84,29 @@ class ForecastRow:
     launch_date: date
     markets: list[str]
     answer: dict
+    plan: dict | None = None        # WFM's capacity-plan answer, when given
 
 
 def live_forecasts(session: Session, today: date) -> list[ForecastRow]:
-    """Answered forecasts of launches that are not cancelled and whose week 6 has not ended: one query."""
+    """Answered forecasts (with WFM's plans) of launches that are not cancelled and whose week 6 has
+    not ended: one query."""
     since = today - timedelta(days=7 * WEEKS)
     rows = session.exec(
-        select(Launch.id, Launch.name, Launch.launch_date, Launch.markets, Item.answer)
+        select(Launch.id, Launch.name, Launch.launch_date, Launch.markets, Item.answer_kind, Item.answer)
         .join(Item, Item.launch_id == Launch.id)
-        .where(Item.answer_kind == "forecast", Item.state == ItemState.DONE,
+        .where(Item.answer_kind.in_(["forecast", "capacity_plan"]), Item.state == ItemState.DONE,
                Launch.status != LaunchStatus.CANCELLED, Launch.launch_date > since)
-        .order_by(Launch.launch_date, Launch.id)).all()
-    return [ForecastRow(lid, f"LR-{lid}", name, day, list(markets or []), answer)
-            for lid, name, day, markets, answer in rows if isinstance(answer, dict)]
+        .order_by(Launch.launch_date, Launch.id, Item.id)).all()
+    forecasts: dict[int, ForecastRow] = {}
+    plans: dict[int, dict] = {}
+    for lid, name, day, markets, kind, answer in rows:
+        if not isinstance(answer, dict):
+            continue
+        if kind == "forecast":
+            forecasts.setdefault(lid, ForecastRow(lid, f"LR-{lid}", name, day, list(markets or []), answer))
+        else:
+            plans.setdefault(lid, answer)
+    return [ForecastRow(**{**f.__dict__, "plan": plans.get(f.launch_id)}) for f in forecasts.values()]
 
 
 def portfolio(session: Session, queues: Queues, today: date, *, weeks: int = 8,
@@ -106,6 +116,8 @@ def portfolio(session: Session, queues: Queues, today: date, *, weeks: int = 8,
     wanted = set(horizon)
     cells: dict[tuple[str, str], Cell] = {}
     for row in live_forecasts(session, today):
+        planned = {r.get("queue"): r.get("planned_fte") for r in (row.plan or {}).get("queues") or []
+                   if isinstance(r, dict) and r.get("planned_fte")}
         for d in demands(row.answer, row.markets, queues):
             if queue and d.queue.id != queue:
                 continue
@@ -117,6 +129,8 @@ def portfolio(session: Session, queues: Queues, today: date, *, weeks: int = 8,
                 cell = cells.setdefault((d.queue.id, week), Cell(d.queue, week))
                 _add(cell, d, contacts)
                 cell.contributions.append(Contribution(row.launch_key, row.launch_name, n, contacts))
+                if d.queue.id in planned:
+                    cell.planned_fte = (cell.planned_fte or 0.0) + float(planned[d.queue.id][n - 1])
     for cell in cells.values():
         _compute(cell)
     order = {w: i for i, w in enumerate(horizon)}

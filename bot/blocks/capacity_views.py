@@ -1,0 +1,50 @@
+"""`/launch capacity` and the Monday capacity digest: short lines that read on a phone."""
+from __future__ import annotations
+
+from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+
+from .text import clip, esc
+
+MAX_QUEUES = 45
+
+
+def _week_line(cell, tolerance: float) -> str:
+    r = cell.required
+    launches = ", ".join(sorted({c.launch_key for c in cell.contributions}))
+    if r is None:
+        return f"`{cell.iso_week}` {cell.contacts:,.0f} contacts · ⚠️ {esc(cell.problem or 'cannot be staffed')}"
+    line = f"`{cell.iso_week}` {cell.contacts:,.0f} contacts → *{r.fte:.1f} FTE*"
+    if r.service_level is not None:
+        line += f" (peak {r.peak_agents})"
+    if cell.planned_fte is not None:
+        short = r.fte - cell.planned_fte
+        line += f" · plan {cell.planned_fte:.1f}"
+        if short > r.fte * tolerance:
+            line += f" · ⚠️ *short {short:.1f}*"
+    if cell.collision:
+        line += f" · 💥 {cell.launches} launches: {launches}"
+    else:
+        line += f" · {launches}"
+    return line
+
+
+def portfolio_blocks(cells, *, title: str, tolerance: float, empty: str) -> list:
+    """One section per queue, one line per ISO week."""
+    blocks: list = [HeaderBlock(text=clip(title, 150))]
+    if not cells:
+        return blocks + [SectionBlock(text=MarkdownTextObject(text=empty))]
+    by_queue: dict[str, list] = {}
+    for cell in cells:
+        by_queue.setdefault(cell.queue.id, []).append(cell)
+    for queue_id, rows in list(by_queue.items())[:MAX_QUEUES]:
+        q = rows[0].queue
+        head = f"*{esc(queue_id)}* · {esc('/'.join(q.markets[:3]))} {q.channel}"
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(
+            head + "\n" + "\n".join(_week_line(c, tolerance) for c in rows)))))
+    if len(by_queue) > MAX_QUEUES:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text=f"…and {len(by_queue) - MAX_QUEUES} more queues: `launchgate capacity` lists them all.")]))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text="FTE: extra paid FTE after shrinkage for all launches' contacts together (Erlang C). 💥 = launches "
+             "collide on the queue that week.")]))
+    return blocks
