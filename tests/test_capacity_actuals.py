@@ -82,3 +82,30 @@ def test_track_record_per_forecaster(rt, clock, monkeypatch, capsys, settings):
     assert main(["forecasts"]) == 0
     out = capsys.readouterr().out
     assert "UMKT" in out and f"LR-{launch_id}" in out and "WAPE 33.3%" in out and "over-forecast" in out
+
+
+def test_accuracy_item_is_computed_and_belongs_to_the_forecaster(rt, clock):
+    from bot.services import answers
+    from bot.services.errors import Conflict
+    from tests.gate_support import items_of
+
+    launch_id = open_launch(rt, clock, markets=("FR",))
+    accuracy_item = _item(rt, launch_id, "accuracy")
+    variance = next(i for i in items_of(rt, launch_id) if i.item_key == "forecast-variance")
+    _answer(rt, clock, _item(rt, launch_id, "forecast"), FORECAST, actor="UPM")   # the launch owner answers it, not marketing
+    owners = {i.id: i.owner_id for i in items_of(rt, launch_id)}
+    assert owners[accuracy_item.id] == "UPM" and owners[variance.id] == "UPM"
+    with pytest.raises(Conflict, match="no actual contacts yet"):
+        with unit_of_work(rt.ctx.engine) as session:
+            answers.answer(session, accuracy_item.id, {"value": "110"}, actor="UPM", now=clock(),
+                           settings=rt.ctx.settings)
+    with unit_of_work(rt.ctx.engine) as session:
+        actuals.record_many(session, [actuals.Actual(launch_id, "fr-default", 1, 10000),
+                                      actuals.Actual(launch_id, "fr-default", 2, 6000)],
+                            source="slack", actor="UWFM", now=clock())
+    with unit_of_work(rt.ctx.engine) as session:
+        answers.answer(session, accuracy_item.id, {"value": "999"}, actor="UPM", now=clock(),
+                       settings=rt.ctx.settings)
+    saved = next(i for i in items_of(rt, launch_id) if i.id == accuracy_item.id)
+    assert saved.answer["wape"] == pytest.approx(4000 / 16000)            # typed figures are ignored
+    assert saved.answer["bias"] == 0 and [w["error"] for w in saved.answer["weeks"]] == [0.25, -0.25]

@@ -187,6 +187,13 @@ def answer_modal(item: Item, launch: Launch, tz: str | None, *, private_metadata
     elif item.answer_kind == "capacity_plan" and capacity is not None:
         blocks += _plan_inputs(capacity)
         blocks.append(_note(item, "Comment", hint="How a gap is closed: overtime, hiring, partner hours."))
+    elif item.answer_kind == "accuracy":
+        summary = capacity.summary if capacity is not None else ""
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(
+            f"*Computed from the actuals so far:* {esc(summary)}" if summary else
+            "No actual contacts yet: WFM enters them each Monday after a launch week. Saving is possible "
+            "once they are in."))))
+        blocks.append(_note(item, "Comment", hint="Optional. The variance explanation has its own item."))
     elif item.answer_kind == "forecast":
         blocks += _forecast_inputs(item)
         blocks.append(_note(item, "Comment", hint="E.g. the past launch this forecast is based on."))

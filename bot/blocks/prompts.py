@@ -38,6 +38,8 @@ def answer_summary(item: Item) -> str:
         return esc(clip("forecast " + forecast_text(answer), 600))
     if item.answer_kind == "capacity_plan" and isinstance(answer, dict):
         return esc(clip("plan " + plan_text(answer), 600))
+    if item.answer_kind == "accuracy" and isinstance(answer, dict) and answer.get("wape") is not None:
+        return f"accuracy: WAPE {answer['wape']:.1%} · bias {answer['bias']:+.1%}"
     if item.answer_kind == "link" and isinstance(answer, str):
         return link(answer, answer)
     if answer in (None, True, ""):

@@ -291,6 +291,7 @@ class ModalContext:
     markets: list[str]
     rows: list[ModalRow]
     defaults: str                      # what blank target / shrinkage fields fall back to
+    summary: str = ""                  # accuracy items: the computed figures
 
 
 def safe_queues(path: str) -> Queues:
@@ -312,6 +313,9 @@ def _fmt(values) -> str:
 
 def modal_context(session: Session, item: Item, launch: Launch, settings) -> ModalContext | None:
     """Rows for the per-queue forecast modal or WFM's plan modal (None for other items)."""
+    if item.answer_kind == "accuracy":
+        fig = accuracy_figures(session, launch, settings)
+        return ModalContext(list(launch.markets), [], "", accuracy_text(fig) if fig else "")
     if item.answer_kind not in (FORECAST, PLAN):
         return None
     queues = safe_queues(settings.capacity_file)
@@ -387,6 +391,7 @@ def item_changed(session: Session, item: Item, launch: Launch, *, actor: str, ac
                      at=now)
     if item.answer_kind != FORECAST or item.state != ItemState.DONE:
         return
+    forecaster_owns(session, launch, actor, now=now)
     plan = launch_items(session, [launch.id]).get(launch.id, {}).get(PLAN)
     recipients = [plan.owner_id] if plan is not None and plan.owner_id else access.role_holders(session, launch.id,
                                                                                                "wfm")
@@ -431,3 +436,57 @@ def verdict_for(session: Session, launch: Launch, settings) -> str | None:
     cap = for_launch(launch, items, safe_queues(settings.capacity_file), settings.capacity_gap_tolerance_percent / 100)
     line = cap.verdict()
     return ("⚠️ " if cap.gaps() else "") + line
+
+
+# --- forecast accuracy: computed, and owned by the forecaster ---------------------------------------
+
+ACCURACY = "accuracy"
+FORECASTER_ITEMS = ("forecast-variance",)     # item keys that also follow the forecaster
+
+
+def accuracy_figures(session: Session, launch: Launch, settings) -> dict | None:
+    """The launch's accuracy so far as stored JSON: None until there are actuals."""
+    from .actuals import accuracies
+
+    acc = accuracies(session, [launch.id], safe_queues(settings.capacity_file)).get(launch.id)
+    if acc is None or acc.total.wape is None:
+        return None
+    return {"wape": round(acc.total.wape, 4), "bias": round(acc.total.bias, 4),
+            "weeks": [{"week": w.week, "forecast": w.forecast, "actual": w.actual,
+                       "error": None if w.error is None else round(w.error, 4)} for w in acc.total.weeks]}
+
+
+def accuracy_text(fig: dict) -> str:
+    weeks = ", ".join(f"w{w['week']} {w['error']:+.0%}" if w["error"] is not None else f"w{w['week']} n/a"
+                      for w in fig["weeks"])
+    bias = fig["bias"]
+    direction = "unbiased" if abs(bias) < 0.02 else "over-forecast" if bias > 0 else "under-forecast"
+    return f"WAPE {fig['wape']:.1%} · bias {bias:+.1%} ({direction}) · {weeks}"
+
+
+def computed_answer(session: Session, item: Item, launch: Launch, parsed, settings):
+    """An accuracy item stores what launchgate computed, never a typed figure; none before actuals exist."""
+    if item.answer_kind != ACCURACY or parsed.state != ItemState.DONE:
+        return parsed
+    from .errors import Conflict
+
+    fig = accuracy_figures(session, launch, settings)
+    if fig is None:
+        raise Conflict(f"{launch.key} has no actual contacts yet: WFM enters them each Monday after a launch week "
+                       "(or `launchgate actuals import`), and the accuracy is computed from them.")
+    parsed.value = fig
+    return parsed
+
+
+def forecaster_owns(session: Session, launch: Launch, forecaster: str, *, now) -> None:
+    """The person who answered the forecast owns its accuracy review and the variance explanation."""
+    from . import audit
+
+    for item in session.exec(select(Item).where(Item.launch_id == launch.id)
+                             .where((Item.answer_kind == ACCURACY) | Item.item_key.in_(FORECASTER_ITEMS))):
+        if item.is_open and item.owner_id != forecaster:
+            before = item.owner_id
+            item.owner_id = forecaster
+            session.add(item)
+            audit.record(session, actor=forecaster, action="item.owner_forecaster", entity="item", entity_id=item.id,
+                         launch_id=launch.id, before={"owner": before}, after={"owner": forecaster}, at=now)

@@ -84,6 +84,8 @@ def answer_text(snap: dict) -> str:
         return forecast_text(answer)
     if kind == "capacity_plan" and isinstance(answer, dict):
         return plan_text(answer)
+    if kind == "accuracy" and isinstance(answer, dict) and answer.get("wape") is not None:
+        return f"WAPE {answer['wape']:.1%} · bias {answer['bias']:+.1%}"
     if isinstance(answer, dict):
         return " · ".join(f"{k.replace('_', ' ')} {_num(v)}" for k, v in answer.items())
     if isinstance(answer, list):
