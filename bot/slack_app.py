@@ -29,9 +29,9 @@ def create_app(rt: Runtime) -> App:
         token_verification_enabled=False,
         ignoring_self_events_enabled=True,
     )
-    from bot.listeners import commands, gates, home, items, launch_edit, launch_modal
+    from bot.listeners import capacity, commands, gates, home, items, launch_edit, launch_modal
 
-    for module in (commands, launch_modal, items, launch_edit, gates, home):
+    for module in (commands, launch_modal, items, launch_edit, gates, home, capacity):
         module.register(app, rt)
 
     @app.error

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from models import ItemState
 from tests.flows import deliver, dms, item, items, open_launch_via_slack, open_modal, prompt_for, text_of
 from tests.test_answers import click, submit
@@ -53,3 +55,52 @@ def test_launch_capacity_is_ephemeral_and_shows_collisions(standin, bot, clock):
     assert "💥 2 launches" in text and "2027-W51" in text
     three = standin.send_slash_command(bot.url, text="capacity 3", user_id="UWFM", channel_id="C0GENERAL").json()
     assert "2027-W49" not in json.dumps(three["blocks"]) and "2027-W48" in json.dumps(three["blocks"])
+
+
+def test_monday_actuals_prompt_modal_and_capacity_digest(standin, bot, clock):
+    from datetime import datetime, timezone
+
+    from sqlmodel import select
+
+    from bot.db import unit_of_work
+    from bot.services import answers
+    from bot.ticks import run_tick
+    from models import ForecastActual
+
+    launch = open_launch_via_slack(standin, bot, markets=("FR",))
+    engine = bot.rt.ctx.engine
+    forecast = items(engine, launch.id, answer_kind="forecast")[0]
+    plan = items(engine, launch.id, answer_kind="capacity_plan")[0]
+    with unit_of_work(engine) as session:
+        answers.answer(session, forecast.id, {"fq.fr-default": "8000, 8000, 8000, 6000, 5000, 4000",
+                                              "fa.fr-default": "3"}, actor="UMKT", now=clock(),
+                       settings=bot.rt.ctx.settings)
+        answers.answer(session, plan.id, {"fp.fr-default": "5, 5, 5, 5, 5, 5"}, actor="UWFM", now=clock(),
+                       settings=bot.rt.ctx.settings)
+    deliver(bot)
+    monday = datetime(2027, 11, 29, 9, 0, tzinfo=timezone.utc)     # weeks 1 and 2 after the 15 Nov launch are over
+    clock.set(monday)
+    run_tick(bot.rt.ctx, monday)
+    run_tick(bot.rt.ctx, monday.replace(hour=10))                  # a second pass that Monday sends nothing more
+    deliver(bot, now=monday)
+    prompts = [m for m in dms(standin, "UWFM") if "📥" in text_of(m)]
+    digests = [m for m in dms(standin, "UWFM") if "📊" in text_of(m)]
+    assert len(prompts) == 1 and len(digests) == 1
+    assert "`fr-default` weeks 1, 2" in text_of(prompts[0])
+    assert "2027-W48" in text_of(digests[0]) and "short" in text_of(digests[0])
+    standin.click(bot.url, "UWFM", prompts[0], "capacity.actuals", value=str(launch.id))
+    modal = open_modal(standin, "UWFM", "capacity_actuals")
+    assert [b["block_id"] for b in modal["blocks"] if b["type"] == "input"] == ["ac.fr-default"]
+    resp = submit(standin, bot, "UWFM", "capacity_actuals", {"ac.fr-default": "9000, 7000, 100"}).json()
+    assert "Enter 2 numbers" in resp["errors"]["ac.fr-default"]
+    from bot.services import actuals, capacity
+    from bot.services.errors import Forbidden
+
+    with pytest.raises(Forbidden, match="Only WFM"):
+        with unit_of_work(engine) as session:
+            actuals.from_modal(session, launch.id, {"ac.fr-default": "1, 1"}, actor="UOUTSIDER", now=monday,
+                               queues=capacity.safe_queues(bot.rt.ctx.settings.capacity_file))
+    submit(standin, bot, "UWFM", "capacity_actuals", {"ac.fr-default": "9000, 7000"})
+    with unit_of_work(engine) as session:
+        got = {(r.week, r.contacts, r.entered_by) for r in session.exec(select(ForecastActual))}
+    assert got == {(1, 9000, "UWFM"), (2, 7000, "UWFM")}

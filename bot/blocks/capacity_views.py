@@ -48,3 +48,38 @@ def portfolio_blocks(cells, *, title: str, tolerance: float, empty: str) -> list
         text="FTE: extra paid FTE after shrinkage for all launches' contacts together (Erlang C). 💥 = launches "
              "collide on the queue that week.")]))
     return blocks
+
+
+ACTUALS_BUTTON = "capacity.actuals"      # action id; value: the launch id
+ACTUALS_CALLBACK = "capacity_actuals"    # view callback; private_metadata: {"l": launch id}
+ACTUALS_FIELD = "ac."                    # + queue id
+
+
+def actuals_prompt(launch, queues: dict[str, list[int]]) -> tuple[str, list]:
+    from slack_sdk.models.blocks import ActionsBlock, ButtonElement
+
+    missing = "; ".join(f"`{esc(q)}` week{'s' if len(w) > 1 else ''} {', '.join(map(str, w))}"
+                        for q, w in queues.items())
+    text = (f"📥 *{launch.key} · {esc(launch.name)}*: actual extra contacts are due for {missing}. They measure "
+            "marketing's forecast (WAPE, bias) and feed its post-launch review.")
+    return text, [SectionBlock(text=MarkdownTextObject(text=clip(text))),
+                  ActionsBlock(elements=[ButtonElement(text="Enter actuals", action_id=ACTUALS_BUTTON,
+                                                       value=str(launch.id), style="primary")])]
+
+
+def actuals_modal(launch, rows: list[tuple[str, int, str]], *, private_metadata: str):
+    """rows: (queue id, weeks ended, current values as typed)."""
+    from slack_sdk.models.blocks import InputBlock, PlainTextInputElement
+    from slack_sdk.models.views import View
+
+    blocks: list = [SectionBlock(text=MarkdownTextObject(text=clip(
+        f"*{launch.key} · {esc(launch.name)}*, launched {launch.launch_date.isoformat()}. Extra contacts the launch "
+        "brought to each queue, per week since launch (week 1 = the seven days from the launch date).")))]
+    for queue, weeks, current in rows[:40]:
+        example = ", ".join(["1200", "900", "700", "600", "500", "400"][:weeks])
+        blocks.append(InputBlock(block_id=ACTUALS_FIELD + queue, optional=True,
+                                 label=clip(f"{queue}: contacts, week{'s 1–' if weeks > 1 else ' '}{weeks}", 2000),
+                                 element=PlainTextInputElement(action_id=ACTUALS_FIELD + queue,
+                                                               initial_value=current or None, placeholder=example)))
+    return View(type="modal", callback_id=ACTUALS_CALLBACK, title="Actual contacts", submit="Save", close="Cancel",
+                private_metadata=private_metadata, blocks=blocks)

@@ -28,3 +28,42 @@ def capacity_command(rt: Runtime, ack, client, body, args: list[str]):
         tolerance=settings.capacity_gap_tolerance_percent / 100,
         empty="No launch load in these weeks: no answered forecasts.")
     ack(response_type="ephemeral", text="Capacity across launches", blocks=[b.to_dict() for b in blocks])
+
+
+def register(app, rt: Runtime) -> None:
+    """The Monday actuals prompt's button and modal."""
+    from bot.blocks import capacity_views
+    from bot.services import actuals
+    from bot.services.errors import ServiceError
+
+    from .common import problem, run_submission, tell
+
+    @app.action(capacity_views.ACTUALS_BUTTON)
+    def actuals_clicked(ack, body, client, respond):
+        ack()
+        raw = body["actions"][0].get("value") or ""
+        launch_id = int(raw) if raw.isdigit() and len(raw) < 10 else 0
+        try:
+            with unit_of_work(rt.ctx.engine) as session:
+                launch, rows = actuals.modal_rows(session, launch_id, capacity.safe_queues(rt.ctx.settings.capacity_file),
+                                                  rt.ctx.now().date())
+                view = capacity_views.actuals_modal(launch, rows, private_metadata=f'{{"l":{launch.id}}}')
+        except ServiceError as exc:
+            tell(client, body, respond, problem(exc))
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(capacity_views.ACTUALS_CALLBACK)
+    def actuals_submitted(ack, body, client):
+        def run(session, actor, meta, values):
+            actuals.from_modal(session, int(meta.get("l") or 0), values, actor=actor, now=rt.ctx.now(),
+                               queues=capacity.safe_queues(rt.ctx.settings.capacity_file))
+
+        run_submission(rt.ctx.engine, ack, body, run,
+                       lambda exc: {"response_action": "update", "view": _notice_view(str(exc))})
+
+
+def _notice_view(text: str) -> dict:
+    return {"type": "modal", "title": {"type": "plain_text", "text": "Actual contacts"},
+            "close": {"type": "plain_text", "text": "Close"},
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}]}

@@ -221,3 +221,72 @@ def track_records(session: Session, queues: Queues, forecaster: str | None = Non
         if lid in acc and who:
             by.setdefault(who, []).append(acc[lid])
     return [TrackRecord(who, sorted(items, key=lambda a: a.launch.launch_date)) for who, items in sorted(by.items())]
+
+
+# --- WFM's Monday modal --------------------------------------------------------------------------
+
+def may_enter(session: Session, launch: Launch, actor: str) -> bool:
+    from . import access
+
+    plan_owner = session.exec(select(Item.owner_id).where(Item.launch_id == launch.id,
+                                                          Item.answer_kind == "capacity_plan")).first()
+    return (actor == plan_owner or actor in access.role_holders(session, launch.id, "wfm")
+            or access.can_steer(session, launch, actor))
+
+
+def modal_rows(session: Session, launch_id: int, queues: Queues, today: date) -> tuple[Launch, list]:
+    """(launch, [(queue, weeks ended, current actuals as typed)]) for the actuals modal."""
+    from .errors import Conflict, NotFound
+
+    launch = session.get(Launch, launch_id)
+    if launch is None:
+        raise NotFound("That launch no longer exists.")
+    ended = sum(1 for w in range(1, WEEKS + 1) if week_ended(launch.launch_date, w, today))
+    if not ended:
+        raise Conflict(f"{launch.key} has no finished week since launch yet.")
+    have: dict[str, dict[int, float]] = {}
+    for row in session.exec(select(ForecastActual).where(ForecastActual.launch_id == launch.id)):
+        have.setdefault(row.queue, {})[row.week] = row.contacts
+    rows = []
+    for queue in forecast_queues(session, [launch.id], queues).get(launch.id, {}):
+        got = have.get(queue, {})
+        current = ", ".join(_fmt(got[w]) for w in range(1, ended + 1)) if all(w in got for w in range(1, ended + 1)) \
+            else ""
+        rows.append((queue, ended, current))
+    return launch, rows
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def from_modal(session: Session, launch_id: int, values: dict, *, actor: str, now: datetime,
+               queues: Queues) -> int:
+    """The actuals modal was submitted: FieldErrors in place, or every row saved at once."""
+    from . import access
+    from .errors import FieldErrors
+
+    launch, rows = modal_rows(session, launch_id, queues, now.date())
+    if not may_enter(session, launch, actor):
+        raise access.refuse(session, launch=launch, actor=actor, action="actuals.enter", entity="launch",
+                            entity_id=launch.id, message=f"Only WFM on {launch.key}, its launch owner or a readiness "
+                                                         "lead can enter its actuals.", now=now)
+    errors, out = {}, []
+    for queue, ended, _ in rows:
+        field = "ac." + queue
+        raw = (values.get(field) or "").replace(";", ",")
+        if not raw.strip():
+            continue
+        parts = [p for p in (x.strip() for x in raw.replace("\n", ",").split(",")) if p]
+        if len(parts) == 1:
+            parts = parts[0].split()
+        numbers = [number(p) for p in parts]
+        if len(numbers) != ended or any(n is None or n < 0 for n in numbers):
+            errors[field] = f"Enter {ended} number{'s' if ended > 1 else ''} ≥ 0 (weeks 1–{ended}), separated by commas."
+            continue
+        out += [Actual(launch.id, queue, w, n) for w, n in enumerate(numbers, 1)]
+    if not out and not errors and rows:
+        errors["ac." + rows[0][0]] = "Enter the actuals for at least one queue."
+    if errors:
+        raise FieldErrors(errors)
+    return record_many(session, out, source="slack", actor=actor, now=now)

@@ -42,6 +42,7 @@ class Kind:
     REVIEW = "review"                    # gate review message to an approver
     REVIEW_REFRESH = "review_refresh"
     ADMIN_ALERT = "admin_alert"
+    ACTUALS_PROMPT = "actuals_prompt"    # Monday DM to WFM: enter last weeks' actual contacts (issue 13)
 
 
 REFRESH_KINDS = {Kind.STATUS_CARD, Kind.PROMPT_REFRESH, Kind.REVIEW_REFRESH, Kind.NUDGE_REFRESH,
