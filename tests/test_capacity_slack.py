@@ -104,3 +104,26 @@ def test_monday_actuals_prompt_modal_and_capacity_digest(standin, bot, clock):
     with unit_of_work(engine) as session:
         got = {(r.week, r.contacts, r.entered_by) for r in session.exec(select(ForecastActual))}
     assert got == {(1, 9000, "UWFM"), (2, 7000, "UWFM")}
+
+
+def test_launch_forecasts_shows_each_forecasters_record(standin, bot, clock):
+    from bot.db import unit_of_work
+    from bot.services import actuals, answers
+
+    launch = open_launch_via_slack(standin, bot, markets=("FR",))
+    engine = bot.rt.ctx.engine
+    forecast = items(engine, launch.id, answer_kind="forecast")[0]
+    with unit_of_work(engine) as session:
+        answers.answer(session, forecast.id, {"fq.fr-default": "1000, 1000, 1000, 1000, 1000, 1000",
+                                              "fa.fr-default": "5"}, actor="UMKT", now=clock(),
+                       settings=bot.rt.ctx.settings)
+        actuals.record_many(session, [actuals.Actual(launch.id, "fr-default", 1, 1250)], source="csv", actor="UWFM",
+                            now=clock())
+    resp = standin.send_slash_command(bot.url, text="forecasts <@UMKT|dana>", user_id="ULEAD",
+                                      channel_id="C0GENERAL").json()
+    text = json.dumps(resp["blocks"], ensure_ascii=False)
+    assert resp["response_type"] == "ephemeral" and "<@UMKT>" in text and "WAPE *20.0%*" in text
+    assert "under-forecast" in text and launch.key in text
+    nobody = standin.send_slash_command(bot.url, text="forecasts <@UWFM>", user_id="ULEAD",
+                                        channel_id="C0GENERAL").json()
+    assert "No answered forecasts yet" in json.dumps(nobody["blocks"])

@@ -83,3 +83,24 @@ def actuals_modal(launch, rows: list[tuple[str, int, str]], *, private_metadata:
                                                                initial_value=current or None, placeholder=example)))
     return View(type="modal", callback_id=ACTUALS_CALLBACK, title="Actual contacts", submit="Save", close="Cancel",
                 private_metadata=private_metadata, blocks=blocks)
+
+
+def _pct(v, signed: bool = False) -> str:
+    return "–" if v is None else (f"{v:+.1%}" if signed else f"{v:.1%}")
+
+
+def track_record_blocks(records) -> list:
+    """Per forecaster: launches forecast, WAPE each, mean bias, trend."""
+    blocks: list = [HeaderBlock(text="Forecast track record")]
+    if not records:
+        return blocks + [SectionBlock(text=MarkdownTextObject(text="No answered forecasts yet."))]
+    for r in records[:45]:
+        head = (f"<@{r.forecaster}> · {len(r.launches)} launch{'es' if len(r.launches) != 1 else ''} forecast, "
+                f"{len(r.measured)} measured · mean WAPE *{_pct(r.wape)}* · bias {_pct(r.bias, True)} · {r.trend}")
+        lines = [f"• {a.launch.key} {esc(clip(a.launch.name, 60))} ({a.launch.launch_date.isoformat()}): "
+                 f"WAPE {_pct(a.total.wape)}, bias {_pct(a.total.bias, True)} — {a.total.direction}"
+                 for a in r.launches[-10:]]
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(head + "\n" + "\n".join(lines)))))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text="WAPE = Σ|actual − forecast| ÷ Σ actual over the weeks with actuals; bias > 0 means over-forecast.")]))
+    return blocks

@@ -278,6 +278,7 @@ def help_blocks() -> list:
         "• `/launch waive LR-12` — waive an open item with a reason (readiness leads)\n"
         "• `/launch unwaive LR-12` — take a waiver back; the item opens again (readiness leads)\n"
         "• `/launch capacity [queue] [weeks]` — all launches' staffing need per queue and week, and plan gaps\n"
+        "• `/launch forecasts [@person]` — forecasters' track record: WAPE, bias, trend\n"
         "• `/launch resume LR-12` — lift a Hold (owner or readiness lead)\n"
         "• `/launch help` — this message"
     )

@@ -67,3 +67,23 @@ def _notice_view(text: str) -> dict:
     return {"type": "modal", "title": {"type": "plain_text", "text": "Actual contacts"},
             "close": {"type": "plain_text", "text": "Close"},
             "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}]}
+
+
+def forecasts_command(rt: Runtime, ack, client, body, args: list[str]):
+    """`/launch forecasts [@user]`: launches forecast, WAPE each, bias, trend."""
+    import re
+
+    from bot.blocks import capacity_views
+    from bot.services import actuals
+
+    who = None
+    if args:
+        match = re.fullmatch(r"<@([UW][A-Z0-9]+)(\|[^>]*)?>", args[0])
+        if match is None:
+            ack(ephemeral("Name a person like `/launch forecasts @dana`, or leave it out for everyone.", escape=False))
+            return
+        who = match.group(1)
+    with unit_of_work(rt.ctx.engine) as session:
+        records = actuals.track_records(session, capacity.safe_queues(rt.ctx.settings.capacity_file), who)
+    blocks = capacity_views.track_record_blocks(records)
+    ack(response_type="ephemeral", text="Forecast track record", blocks=[b.to_dict() for b in blocks])

@@ -55,6 +55,7 @@ SUBCOMMANDS = {
     "waive": gates.waive_command,
     "unwaive": gates.unwaive_command, "revoke": gates.unwaive_command,
     "capacity": capacity.capacity_command,
+    "forecasts": capacity.forecasts_command,
 }
 
 
