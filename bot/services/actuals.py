@@ -100,50 +100,56 @@ def parse_csv(session: Session, text: str, queues: Queues, today: date) -> list[
     header = [h.strip().lower() for h in next(reader, [])]
     if header[:4] != list(COLUMNS):
         raise ActualsError([f"line 1: the header must be {','.join(COLUMNS)} (got {','.join(header) or 'nothing'})"])
-    raw_rows = list(enumerate(reader, start=2))
+    raw_rows = [(f"line {n}", row) for n, row in enumerate(reader, start=2)]
     if len(raw_rows) > MAX_ROWS:
         raise ActualsError([f"the file has {len(raw_rows):,} rows; import at most {MAX_ROWS:,} at a time"])
+    return check_rows(session, raw_rows, queues, today)
+
+
+def check_rows(session: Session, raw_rows: list[tuple[str, list[str]]], queues: Queues, today: date) -> list[Actual]:
+    """Every row checked (launch, queue of its forecast, ended week 1–6, contacts ≥ 0, no repeats); all or none."""
     wanted = {lid for _, row in raw_rows if row and (lid := _launch_id(row[0])) is not None}
     launches = {l.id: l for l in session.exec(select(Launch).where(Launch.id.in_(wanted)))} if wanted else {}
     forecasts = forecast_queues(session, list(launches), queues)
     problems, out, seen = [], [], {}
     for line, row in raw_rows:
+        row = [str(c) for c in row]
         if not any(c.strip() for c in row):
             continue
         if len(row) != 4:
-            problems.append(f"line {line}: expected 4 columns (launch, queue, week, contacts), got {len(row)}")
+            problems.append(f"{line}: expected 4 columns (launch, queue, week, contacts), got {len(row)}")
             continue
         raw_launch, queue, raw_week, raw_contacts = (c.strip() for c in row)
         lid = _launch_id(raw_launch)
         launch = launches.get(lid) if lid is not None else None
         if launch is None:
-            problems.append(f"line {line}: no launch {raw_launch or '(empty)'}")
+            problems.append(f"{line}: no launch {raw_launch or '(empty)'}")
             continue
         if launch.status == LaunchStatus.CANCELLED:
-            problems.append(f"line {line}: {launch.key} was cancelled")
+            problems.append(f"{line}: {launch.key} was cancelled")
             continue
         if lid not in forecasts:
-            problems.append(f"line {line}: {launch.key} has no answered forecast to compare with")
+            problems.append(f"{line}: {launch.key} has no answered forecast to compare with")
             continue
         if queue not in forecasts[lid]:
-            problems.append(f"line {line}: {launch.key} forecast no contacts for queue '{queue}' "
+            problems.append(f"{line}: {launch.key} forecast no contacts for queue '{queue}' "
                             f"(its queues: {', '.join(forecasts[lid]) or 'none'})")
             continue
         week = int(raw_week) if raw_week.isdigit() else None
         if week is None or not 1 <= week <= WEEKS:
-            problems.append(f"line {line}: week must be 1 to {WEEKS} (weeks after launch), got '{raw_week}'")
+            problems.append(f"{line}: week must be 1 to {WEEKS} (weeks after launch), got '{raw_week}'")
             continue
         if not week_ended(launch.launch_date, week, today):
-            problems.append(f"line {line}: week {week} of {launch.key} ends "
+            problems.append(f"{line}: week {week} of {launch.key} ends "
                             f"{(launch.launch_date + timedelta(days=7 * week - 1)).isoformat()}; it has no actuals yet")
             continue
         contacts = number(raw_contacts)
         if contacts is None or contacts < 0 or contacts > 100_000_000:
-            problems.append(f"line {line}: contacts must be a number ≥ 0, got '{raw_contacts}'")
+            problems.append(f"{line}: contacts must be a number ≥ 0, got '{raw_contacts}'")
             continue
         key = (lid, queue, week)
         if key in seen:
-            problems.append(f"line {line}: {launch.key} {queue} week {week} is already on line {seen[key]}")
+            problems.append(f"{line}: {launch.key} {queue} week {week} is already on {seen[key]}")
             continue
         seen[key] = line
         out.append(Actual(lid, queue, week, contacts))
