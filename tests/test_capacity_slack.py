@@ -21,8 +21,10 @@ def test_forecast_then_plan_through_slack(standin, bot):
                                                  "fa.fr-default": "3"})
     deliver(bot)
     assert item(engine, forecast.id).state == ItemState.DONE
-    (note,) = [m for m in dms(standin, "UWFM") if "📈" in text_of(m)]
+    (note,) = [m for m in dms(standin, "UWFM") if "📈 *LR-" in text_of(m)]
     assert "fr-default" in text_of(note) and "FTE" in text_of(note) and "de-default" not in text_of(note)
+    wfm_prompt = json.dumps(prompt_for(standin, bot, launch.id, "UWFM")["blocks"], ensure_ascii=False)
+    assert "The forecast needs" in wfm_prompt and "fr-default" in wfm_prompt
 
     click(standin, bot, "UWFM", prompt_for(standin, bot, launch.id, "UWFM"), "item.answer", str(plan.id))
     modal = open_modal(standin, "UWFM", "item_answer")

@@ -61,7 +61,8 @@ def target(session: Session, row: OutboxMessage) -> str:
 
 
 def prompt_message(session: Session, launch: Launch, user_id: str, *, intro: str | None = None,
-                   snooze: bool = False, purpose: str | None = None, now: datetime | None = None) -> Message | None:
+                   snooze: bool = False, purpose: str | None = None, now: datetime | None = None,
+                   note: str | None = None) -> Message | None:
     items = list(session.exec(
         select(Item).where(Item.launch_id == launch.id, Item.owner_id == user_id).order_by(Item.due_at, Item.id)
     ))
@@ -73,6 +74,8 @@ def prompt_message(session: Session, launch: Launch, user_id: str, *, intro: str
     text = intro or prompts.intro_text(launch, len(items))
     if open_count == 0 and intro is None:
         text = f"All your items for *{esc(launch.name)}* are answered — thank you. You can still edit them here."
+    if note:
+        text = f"{text}\n\n{note}"
     return Message(
         channel=user_id,
         text=f"{launch.key} {esc(launch.name)}: {open_count} open item(s) for you",
@@ -92,7 +95,7 @@ def render_prompt(session: Session, row: OutboxMessage, ctx: AppContext) -> Mess
     if row.kind == Kind.INTRO_DM and row.payload.get("handed_by"):
         intro = prompts.handover_intro(launch, row.payload["handed_by"])
     return prompt_message(session, launch, user_id, intro=intro, purpose=prompt_purpose(launch.id, user_id),
-                          now=ctx.now())
+                          now=ctx.now(), note=capacity.plan_note(session, launch, user_id, ctx.settings))
 
 
 def render_status_card(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:

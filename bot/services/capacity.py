@@ -403,6 +403,8 @@ def item_changed(session: Session, item: Item, launch: Launch, *, actor: str, ac
             + (f" Enter the planned FTE per queue in your capacity-plan item{due}." if plan is not None else ""))
     for person in dict.fromkeys(r for r in recipients if r and r != actor):
         outbox.enqueue(session, outbox.Kind.TEXT, person, {"text": text[:3000]}, launch_id=launch.id, now=now)
+    if plan is not None and plan.owner_id:      # the prompt shows the requirement next to the plan owed
+        outbox.refresh_prompt(session, launch.id, plan.owner_id, now=now)
 
 
 GO_REFUSED = ("{verdict}. While WFM's plan falls short, this gate can be decided *Go with conditions* "
@@ -490,3 +492,16 @@ def forecaster_owns(session: Session, launch: Launch, forecaster: str, *, now) -
             session.add(item)
             audit.record(session, actor=forecaster, action="item.owner_forecaster", entity="item", entity_id=item.id,
                          launch_id=launch.id, before={"owner": before}, after={"owner": forecaster}, at=now)
+
+
+def plan_note(session: Session, launch: Launch, user_id: str, settings) -> str | None:
+    """For WFM's prompt: what the forecast needs, next to the plan they owe (None when not theirs or no forecast)."""
+    items = launch_items(session, [launch.id]).get(launch.id, {})
+    plan = items.get(PLAN)
+    if plan is None or plan.owner_id != user_id:
+        return None
+    cap = for_launch(launch, items, safe_queues(settings.capacity_file), settings.capacity_gap_tolerance_percent / 100)
+    if not cap.forecast_answered:
+        return None
+    return "📈 *The forecast needs* (extra FTE, weeks 1–6):\n" + "\n".join(requirement_lines(cap)) + \
+        f"\n{'⚠️ ' if cap.gaps() else ''}{cap.verdict()}"
