@@ -56,7 +56,9 @@ def register(app, rt: Runtime) -> None:
     @app.view(capacity_views.ACTUALS_CALLBACK)
     def actuals_submitted(ack, body, client):
         def run(session, actor, meta, values):
-            actuals.from_modal(session, int(meta.get("l") or 0), values, actor=actor, now=rt.ctx.now(),
+            raw = meta.get("l")
+            launch_id = raw if isinstance(raw, int) and 0 < raw < 2**31 else 0     # not ours: "no longer exists"
+            actuals.from_modal(session, launch_id, values, actor=actor, now=rt.ctx.now(),
                                queues=capacity.safe_queues(rt.ctx.settings.capacity_file))
 
         run_submission(rt.ctx.engine, ack, body, run,
