@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from bot.blocks import capacity_views
-from bot.db import unit_of_work
 from bot.runtime import Runtime
 from bot.services import capacity
 
@@ -21,7 +20,7 @@ def capacity_command(rt: Runtime, ack, client, body, args: list[str]):
     if queue and queues.configured and queues.get(queue) is None:
         ack(ephemeral(f"There is no queue `{queue}`. Queues: {', '.join(queues.by_id)}.", escape=False))
         return
-    with unit_of_work(rt.ctx.engine) as session:
+    with rt.unit_of_work() as session:
         cells = capacity.portfolio(session, queues, rt.ctx.now().date(), weeks=weeks, queue=queue)
     blocks = capacity_views.portfolio_blocks(
         cells, title=f"Capacity, next {weeks} weeks" + (f" · {queue}" if queue else ""),
@@ -30,39 +29,53 @@ def capacity_command(rt: Runtime, ack, client, body, args: list[str]):
     ack(response_type="ephemeral", text="Capacity across launches", blocks=[b.to_dict() for b in blocks])
 
 
-def register(app, rt: Runtime) -> None:
-    """The Monday actuals prompt's button and modal."""
+def actuals_clicked(ack, body: dict, client, context, respond) -> None:
+    """The Monday DM's *Enter actuals* button: open the modal (one field per queue)."""
     from bot.blocks import capacity_views
+    from bot.codecs import LaunchModal
     from bot.services import actuals
     from bot.services.errors import ServiceError
 
-    from .common import problem, run_submission, tell
+    from .common import problem, runtime, tell
 
-    @app.action(capacity_views.ACTUALS_BUTTON)
-    def actuals_clicked(ack, body, client, respond):
-        ack()
-        raw = body["actions"][0].get("value") or ""
-        launch_id = int(raw) if raw.isdigit() and len(raw) < 10 else 0
-        try:
-            with unit_of_work(rt.ctx.engine) as session:
-                launch, rows = actuals.modal_rows(session, launch_id, capacity.safe_queues(rt.ctx.settings.capacity_file),
-                                                  rt.ctx.now().date())
-                view = capacity_views.actuals_modal(launch, rows, private_metadata=f'{{"l":{launch.id}}}')
-        except ServiceError as exc:
-            tell(client, body, respond, problem(exc))
-            return
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+    ack()
+    rt = runtime(context)
+    raw = body["actions"][0].get("value") or ""
+    launch_id = int(raw) if raw.isdigit() and len(raw) < 10 else 0
+    try:
+        with rt.unit_of_work() as session:
+            launch, rows = actuals.modal_rows(session, launch_id, capacity.safe_queues(rt.ctx.settings.capacity_file),
+                                              rt.ctx.now().date())
+            view = capacity_views.actuals_modal(launch, rows, private_metadata=LaunchModal(launch=launch.id).encode())
+    except ServiceError as exc:
+        tell(client, body, respond, problem(exc))
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @app.view(capacity_views.ACTUALS_CALLBACK)
-    def actuals_submitted(ack, body, client):
-        def run(session, actor, meta, values):
-            raw = meta.get("l")
-            launch_id = raw if isinstance(raw, int) and 0 < raw < 2**31 else 0     # not ours: "no longer exists"
-            actuals.from_modal(session, launch_id, values, actor=actor, now=rt.ctx.now(),
-                               queues=capacity.safe_queues(rt.ctx.settings.capacity_file))
 
-        run_submission(rt.ctx.engine, ack, body, run,
-                       lambda exc: {"response_action": "update", "view": _notice_view(str(exc))})
+def actuals_submitted(ack, body: dict, context) -> None:
+    from bot.codecs import LaunchModal
+    from bot.services import actuals
+
+    from .common import run_submission, runtime
+
+    rt = runtime(context)
+
+    def run(session, actor: str, meta: LaunchModal, values: dict) -> None:
+        actuals.from_modal(session, meta.launch, values, actor=actor, now=rt.ctx.now(),
+                           queues=capacity.safe_queues(rt.ctx.settings.capacity_file))
+
+    if run_submission(rt, ack, body, LaunchModal, run,
+                      lambda exc: {"response_action": "update", "view": _notice_view(str(exc))}) is not None:
+        rt.kick()
+
+
+def register(app) -> None:
+    """The Monday actuals prompt's button and modal (sub-commands are in commands.SUBCOMMANDS)."""
+    from bot.blocks import capacity_views
+
+    app.action(capacity_views.ACTUALS_BUTTON)(actuals_clicked)
+    app.view(capacity_views.ACTUALS_CALLBACK)(actuals_submitted)
 
 
 def _notice_view(text: str) -> dict:
@@ -85,7 +98,7 @@ def forecasts_command(rt: Runtime, ack, client, body, args: list[str]):
             ack(ephemeral("Name a person like `/launch forecasts @dana`, or leave it out for everyone.", escape=False))
             return
         who = match.group(1)
-    with unit_of_work(rt.ctx.engine) as session:
+    with rt.unit_of_work() as session:
         records = actuals.track_records(session, capacity.safe_queues(rt.ctx.settings.capacity_file), who)
     blocks = capacity_views.track_record_blocks(records)
     ack(response_type="ephemeral", text="Forecast track record", blocks=[b.to_dict() for b in blocks])
