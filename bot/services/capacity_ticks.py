@@ -93,7 +93,7 @@ def send_capacity_digest(session: Session, ctx: AppContext, now: datetime, repor
     audit.record(session, actor="launchgate", action="capacity.digest", entity="launch", entity_id=None,
                  launch_id=None, after={"cells": len(cells), "flagged": len(flagged), "to": people},
                  note=marker, at=now)
-    if not people:
+    if not people or not cells:      # no launch load in the next six weeks: nothing to tell WFM
         return
     text = digest_text(flagged, len(cells), tolerance, marker)
     for person in people:
