@@ -329,6 +329,7 @@ def help_blocks() -> list:
         "• `/launch hold LR-12 reason` — pause prompts and reminders (owner or readiness lead)\n"
         "• `/launch resume LR-12` — lift a hold (owner or readiness lead)\n"
         "• `/launch cancel LR-12 reason` — stop the launch for good (owner or readiness lead)\n"
+        "• `/launch add LR-12` — add an ad-hoc item; `/launch remove LR-12` — remove an open one, with a reason\n"
         "• `/launch capacity [queue] [weeks]` — all launches' staffing need per queue and week, and plan gaps\n"
         "• `/launch forecasts [@person]` — forecasters' track record: WAPE, bias, trend\n"
         "• `/launch help` — this message"
