@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from bot.blocks import launch_views, portfolio_views, prompts
 from bot.blocks.text import esc, user
 from bot.codecs import EphemeralPayload, PromptPayload, TextPayload
-from bot.services import capacity, gates, launches, lifecycle, portfolio_report, stakeholders
+from bot.services import capacity, gates, launches, lifecycle, links, portfolio_report, stakeholders
 from bot.services.context import AppContext
 from bot.services.outbox import Kind
 from bot.services.outbox_admin import DEPENDENCY  # dead letters `outbox retry` re-queues with their cause
@@ -132,7 +132,8 @@ def render_status_card(session: Session, row: OutboxMessage, ctx: AppContext) ->
         text=launch_views.status_card_text(ov),
         blocks=launch_views.status_card(ov, gates.latest_decisions(session, launch.id),
                                         lifecycle.last_change(session, launch.id),
-                                        capacity.verdict_for(session, launch, ctx.settings)),
+                                        link_warnings=links.warnings(session, launch.id, ctx.now()),
+                                        capacity=capacity.verdict_for(session, launch, ctx.settings)),
         purpose=f"status_card:{launch.id}",
         pin=True,
     )
