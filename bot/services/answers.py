@@ -14,7 +14,7 @@ from bot.codecs import PromptPayload
 from bot.config import Settings
 from models import Item, ItemState, Launch
 
-from . import access, answer_values, item_state, locks, outbox
+from . import access, answer_values, capacity, item_state, locks, outbox
 from .errors import Conflict, FieldErrors
 from .outbox import Kind, enqueue
 
@@ -59,7 +59,8 @@ def answer(session: Session, item_id: int | str, values: dict, *, actor: str, no
     """An answer modal was submitted: validate, then save (or FieldErrors)."""
     item, launch = load(session, item_id)
     check_can_answer(session, item, launch, actor, now)
-    item_state.set_answer(session, item, launch, answer_values.parse(item, values), actor=actor, now=now, settings=settings)
+    parsed = capacity.computed_answer(session, item, launch, answer_values.parse(item, values), settings)
+    item_state.set_answer(session, item, launch, parsed, actor=actor, now=now, settings=settings)
     return item
 
 

@@ -64,6 +64,7 @@ def set_answer(session: Session, item: Item, launch: Launch, answer: Answer, *, 
         item.evidence = answer.evidence
         _changed(session, item, launch, actor=actor, action=AuditAction.ITEM_REOPENED, before=before, now=now,
                  settings=settings)
+        _capacity(session, item, launch, actor=actor, action=AuditAction.ITEM_REOPENED, now=now, settings=settings)
         return True
     if (item.state, item.answer, item.evidence, item.note) == (answer.state, answer.value, answer.evidence,
                                                                answer.note):
@@ -74,7 +75,15 @@ def set_answer(session: Session, item: Item, launch: Launch, answer: Answer, *, 
     action = {ItemState.NA: AuditAction.ITEM_MARKED_NA, ItemState.BLOCKED: AuditAction.ITEM_MARKED_BLOCKED}.get(
         answer.state) or (AuditAction.ITEM_EDITED if was_answered else AuditAction.ITEM_ANSWERED)
     _changed(session, item, launch, actor=actor, action=action, before=before, now=now, settings=settings)
+    _capacity(session, item, launch, actor=actor, action=action, now=now, settings=settings)
     return True
+
+
+def _capacity(session: Session, item: Item, launch: Launch, **kw) -> None:
+    """Issue 13's hook on answers (capacity plans and forecasts): gaps are audited with the answer."""
+    from . import capacity  # capacity reads answers; imported here so neither module needs the other first
+
+    capacity.item_changed(session, item, launch, **kw)
 
 
 # -- waivers ---------------------------------------------------------------------------------
