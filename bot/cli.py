@@ -68,23 +68,13 @@ def _load_templates_or_fail(settings: Settings):
 
 
 def sync_stakeholders(settings: Settings, engine, client) -> int:
-    from slack_sdk.errors import SlackApiError
+    """The directory from STAKEHOLDERS_FILE (bot.services.directory.sync_stakeholders), user groups
+    expanded through the Slack gateway."""
+    from bot.delivery.gateway import SlackGateway
+    from bot.services.context import AppContext
+    from bot.services.directory import sync_stakeholders as sync
 
-    from bot.db import unit_of_work
-    from bot.services import directory
-
-    spec = directory.load_stakeholders(settings.stakeholders_file)
-
-    def expand(group: str) -> list[str]:
-        try:
-            return list(client.usergroups_users_list(usergroup=group)["users"])
-        except SlackApiError as exc:
-            raise directory.DirectoryError([f"user group {group}: {exc.response.get('error')}"]) from None
-        except OSError as exc:  # URLError and timeouts: Slack unreachable
-            raise directory.DirectoryError([f"user group {group}: Slack unreachable ({exc})"]) from None
-
-    with unit_of_work(engine) as session:
-        return directory.sync(session, spec, expand)
+    return sync(settings, engine, SlackGateway(AppContext(engine=engine, settings=settings, templates={}), client))
 
 
 def queue_profile_lookups(engine) -> None:

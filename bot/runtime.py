@@ -13,8 +13,9 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.db import make_engine
+from bot.delivery.gateway import SlackGateway
 from bot.delivery.slack_client import make_client
-from bot.delivery.worker import OutboxWorker
+from bot.delivery.worker import ChannelPacer, OutboxWorker, PacerClock
 from bot.services.context import AppContext
 from bot.services.templates import load_templates
 from models import utcnow
@@ -30,16 +31,25 @@ class Runtime:
     listener_client: WebClient | None = None  # Bolt's: waits Retry-After once (see make_client)
     kick_hook: Callable[[], None] | None = None
 
+    @property
+    def slack(self) -> SlackGateway:
+        """The worker's Slack gateway (profiles, user groups)."""
+        return self.worker.slack
+
     def kick(self) -> None:
         """Ask the delivery loop to drain now rather than at its next interval."""
         if self.kick_hook is not None:
             self.kick_hook()
 
 
-def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Runtime:
+def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow,
+                  pacer_clock: PacerClock | None = None) -> Runtime:
+    """`pacer_clock` (default: wall time) is what the worker's per-channel pacer waits on;
+    tests pass a VirtualClock so pacing costs them no real seconds."""
     engine = make_engine(settings.database_url)
     templates = load_templates(settings.checklists_dir)
     ctx = AppContext(engine=engine, settings=settings, templates=templates, clock=clock)
     client = make_client(settings.slack_bot_token or "", settings.slack_api_url)
     listener_client = make_client(settings.slack_bot_token or "", settings.slack_api_url, wait_on_rate_limit=True)
-    return Runtime(ctx=ctx, client=client, worker=OutboxWorker(ctx, client), listener_client=listener_client)
+    worker = OutboxWorker(ctx, client, pacer=ChannelPacer(clock=pacer_clock))
+    return Runtime(ctx=ctx, client=client, worker=worker, listener_client=listener_client)

@@ -4,48 +4,45 @@ Each step runs in its own transaction and only writes rows (state, audit,
 outbox); the delivery worker sends afterwards. A dry run rolls every step
 back, so `launchgate tick --dry-run` reports exactly what a real pass would
 do and changes nothing.
+
+`STEPS` is the whole list, in order: nudges, escalations, then the digest (so
+a digest already reflects the escalations of the same pass), waiver expiry,
+and outbox retention. A new step is added here, nowhere else; services never
+import this module.
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session
 
 from bot import metrics
-from bot.services.context import AppContext
+from bot.services import digest, escalations, outbox_retention, reminders, waivers
+from bot.services.context import AppContext, TickReport
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class TickReport:
-    """What a pass did (or, dry-run, would do): human-readable lines."""
-
-    lines: list[str] = field(default_factory=list)
-
-    def add(self, line: str) -> None:
-        self.lines.append(line)
-
+__all__ = ["STEPS", "TickReport", "TickStep", "run_tick"]
 
 TickStep = Callable[[Session, AppContext, datetime, TickReport], None]
-TICK_STEPS: list[TickStep] = []
+
+STEPS: tuple[TickStep, ...] = (
+    reminders.send_nudges,
+    escalations.send_escalations,
+    digest.send_digests,
+    waivers.expire_waivers,
+    outbox_retention.prune_outbox,
+)
 
 
-def tick_step(fn: TickStep) -> TickStep:
-    """Register a step; steps run in registration order."""
-    TICK_STEPS.append(fn)
-    return fn
-
-
-def run_tick(ctx: AppContext, now: datetime | None = None, dry_run: bool = False) -> TickReport:
-    _load_steps()
+def run_tick(ctx: AppContext, now: datetime | None = None, dry_run: bool = False,
+             steps: tuple[TickStep, ...] = STEPS) -> TickReport:
     report = TickReport()
     now = now or ctx.now()
     with metrics.TICK_SECONDS.time():
-        for step in TICK_STEPS:
+        for step in steps:
             _run_step(step, ctx, now, dry_run, report)
     return report
 
@@ -64,8 +61,3 @@ def _run_step(step: TickStep, ctx: AppContext, now: datetime, dry_run: bool, rep
         log.exception("tick step %s failed; the next tick retries it", step.__name__)
     finally:
         session.close()
-
-
-def _load_steps() -> None:
-    """Import the modules whose steps register themselves."""
-    from bot.services import tick_steps  # noqa: F401

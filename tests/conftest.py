@@ -166,11 +166,12 @@ def settings(db_url, standin, stakeholders_file):
 @pytest.fixture
 def rt(settings, clock):
     """The wired runtime with the directory synced from STAKEHOLDERS."""
-    from bot.cli import sync_stakeholders
+    from bot.delivery.worker import VirtualClock
     from bot.runtime import build_runtime
+    from bot.services.directory import sync_stakeholders
 
-    runtime = build_runtime(settings, clock=clock)
-    sync_stakeholders(settings, runtime.ctx.engine, runtime.client)
+    runtime = build_runtime(settings, clock=clock, pacer_clock=VirtualClock())  # pacing costs no real seconds
+    sync_stakeholders(settings, runtime.ctx.engine, runtime.slack)
     yield runtime
     runtime.ctx.engine.dispose()
 

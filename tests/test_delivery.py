@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.db import make_engine, unit_of_work
-from bot.delivery import renderers
+from bot.delivery import registry
 from bot.delivery.worker import LEASE, MAX_ATTEMPTS, ChannelPacer, OutboxWorker, due_rows
 from bot.services.outbox import Kind, enqueue
 from models import OutboxMessage, OutboxStatus, UserProfile
@@ -128,7 +128,7 @@ def test_a_row_that_fails_to_render_does_not_stall_the_others(rt, standin, clock
     def broken(session, row, ctx):
         raise RuntimeError("bug in a renderer")
 
-    monkeypatch.setitem(renderers.RENDERERS, "broken", broken)
+    monkeypatch.setitem(registry.RENDERERS, "broken", broken)
     with unit_of_work(rt.ctx.engine) as session:
         enqueue(session, "broken", CHANNEL, {})
     queue(rt.ctx.engine, 2)

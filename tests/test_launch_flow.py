@@ -149,12 +149,14 @@ def test_existing_channel_is_used(standin, bot):
 
 
 def test_launches_channel_gets_one_line(standin, settings, clock):
-    from bot.cli import sync_stakeholders
+    from bot.delivery.worker import VirtualClock
     from bot.runtime import build_runtime
+    from bot.services.directory import sync_stakeholders
 
     announce = standin.add_channel(name="launches")
-    rt = build_runtime(settings.model_copy(update={"launches_channel": announce}), clock=clock)
-    sync_stakeholders(settings, rt.ctx.engine, rt.client)
+    rt = build_runtime(settings.model_copy(update={"launches_channel": announce}), clock=clock,
+                       pacer_clock=VirtualClock())
+    sync_stakeholders(settings, rt.ctx.engine, rt.slack)
     from bot.listeners.common import view_state
     from bot.listeners.launch_modal import parse_form
     from bot.services import launches as svc

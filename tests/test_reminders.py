@@ -337,7 +337,6 @@ def test_an_unknown_time_zone_is_fetched_then_utc_if_slack_has_none(rt, standin)
 
 
 def test_tick_changes_nothing_in_a_dry_run(standin, bot, clock):
-    from bot.services import tick_steps  # noqa: F401
 
     open_japan_launch(standin, bot)
     engine = bot.rt.ctx.engine

@@ -10,7 +10,7 @@ from bot.services.context import AppContext
 from bot.services.outbox import Kind
 from models import AuditEvent, Gate, Item, Launch, OutboxMessage
 
-from .renderers import Message, renderer, user_tz
+from .renderers import Message, user_tz
 
 
 def delegate_purpose(item_id: int, user_id: str) -> str:
@@ -40,8 +40,7 @@ def _for_delegate(session: Session, launch: Launch, item: Item, user_id: str, ct
                    post_new=not update_only, update_only=update_only)
 
 
-@renderer(Kind.DELEGATED)
-def _delegated(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+def render_delegated(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     launch = session.get(Launch, row.launch_id)
     item = session.get(Item, row.payload["item"])
     if item is None:
@@ -56,8 +55,7 @@ def _delegated(session: Session, row: OutboxMessage, ctx: AppContext) -> Message
     return _for_delegate(session, launch, item, row.recipient, ctx, by=p.get("by"), update_only=False)
 
 
-@renderer(Kind.DELEGATE_REFRESH)
-def _delegate_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+def render_delegate_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     launch = session.get(Launch, row.launch_id)
     item = session.get(Item, row.payload["item"])
     if item is None:

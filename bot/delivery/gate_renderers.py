@@ -15,7 +15,7 @@ from bot.services.gates import GateKind
 from bot.services.outbox import Kind
 from models import Gate, GateDecision, Item, Launch, OutboxMessage, OutboxStatus, SlackMessageRef
 
-from .renderers import Defer, Message, launch_channel, renderer, target, user_tz
+from .renderers import Defer, Message, launch_channel, target, user_tz
 
 
 def _posted(session: Session, purpose: str) -> bool:
@@ -27,9 +27,7 @@ def _still_queued(session: Session, purpose: str) -> bool:
     return row == OutboxStatus.PENDING
 
 
-@renderer(Kind.REVIEW)
-@renderer(Kind.REVIEW_REFRESH)
-def _review(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+def render_review(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     gate_id, round_, to = row.payload["gate"], row.payload["round"], row.payload["to"]
     purpose = gates.review_purpose(gate_id, round_, to)
     if row.kind == Kind.REVIEW_REFRESH and not _posted(session, purpose):
@@ -56,15 +54,13 @@ def _notice(session: Session, row: OutboxMessage, tz: str | None) -> str:
                                   reason=p.get("reason"), tz=tz)
 
 
-@renderer(GateKind.NOTICE)
-def _gate_notice(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
+def render_gate_notice(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
     channel = target(session, row)
     text = _notice(session, row, user_tz(session, channel) if channel.startswith(("U", "W")) else None)
     return Message(channel=channel, text=text, blocks=launch_views.notice(text))
 
 
-@renderer(GateKind.LAUNCHES)
-def _launches_notice(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+def render_launches_notice(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     channel = ctx.settings.launches_channel
     if not channel:
         return None

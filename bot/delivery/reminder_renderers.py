@@ -15,7 +15,7 @@ from bot.services.escalations import overdue_days
 from bot.services.outbox import LAUNCH_CHANNEL, Kind
 from models import Item, Launch, OutboxMessage, OutboxStatus
 
-from .renderers import Message, launch_channel, renderer, target, user_tz
+from .renderers import Message, launch_channel, target, user_tz
 
 
 def nudge_purpose(launch_id: int, user_id: str) -> str:
@@ -55,15 +55,13 @@ def _nudge(session: Session, launch: Launch, user_id: str, items: list[Item], ct
                    purpose=nudge_purpose(launch.id, user_id), post_new=not update_only, update_only=update_only)
 
 
-@renderer(Kind.NUDGE)
-def _nudge_row(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+def render_nudge_row(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     launch = session.get(Launch, row.launch_id)
     return _nudge(session, launch, row.recipient, _items(session, row.payload.get("items", [])), ctx,
                   update_only=False)
 
 
-@renderer(Kind.NUDGE_REFRESH)
-def _nudge_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+def render_nudge_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     """Re-render the latest nudge sent to this person for this launch, in place."""
     latest = session.exec(_sent(Kind.NUDGE, row)).first()
     if latest is None:
@@ -99,14 +97,12 @@ def _escalation(session: Session, launch: Launch, recipient: str, payload: dict,
                    purpose=purpose, post_new=not update_only, update_only=update_only)
 
 
-@renderer(Kind.ESCALATION)
-def _escalation_row(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+def render_escalation_row(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     return _escalation(session, session.get(Launch, row.launch_id), row.recipient, row.payload, ctx,
                        update_only=False)
 
 
-@renderer(Kind.ESCALATION_REFRESH)
-def _escalation_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+def render_escalation_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     """Re-render the latest escalation of this level to this person, in place."""
     level = int(row.payload.get("level", 1))
     latest = next((r for r in session.exec(_sent(Kind.ESCALATION, row)) if int(r.payload.get("level", 1)) == level),
@@ -117,8 +113,7 @@ def _escalation_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -
                        update_only=True)
 
 
-@renderer(Kind.DIGEST)
-def _digest(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
+def render_digest(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
     launch = session.get(Launch, row.launch_id)
     channel = launch_channel(session, row)
     since = datetime.fromisoformat(row.payload["since"]) if row.payload.get("since") else None
@@ -131,8 +126,7 @@ def _digest(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
                    blocks=nudges.digest(launch, d.gates, d.items, d.changes, overdue, tz, since))
 
 
-@renderer(Kind.DATES_MOVED)
-def _dates_moved(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+def render_dates_moved(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     launch = session.get(Launch, row.launch_id)
     p = row.payload
     old, new = date.fromisoformat(p["old"]), date.fromisoformat(p["new"])
@@ -151,8 +145,7 @@ def _dates_moved(session: Session, row: OutboxMessage, ctx: AppContext) -> Messa
                                              by=p["by"], reason=p.get("reason")))
 
 
-@renderer(Kind.HANDOVER)
-def _handover(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+def render_handover(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     launch = session.get(Launch, row.launch_id)
     item = session.get(Item, row.payload["item"])
     if item is None:

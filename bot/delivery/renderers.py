@@ -1,8 +1,8 @@
 """What each outbox kind says, rendered from the database at send time.
 
 A renderer returns a `Message` (post, or post-or-update a remembered
-message) or `None` when there is nothing left worth sending. Modules for
-reminders and gates register their kinds with `@renderer(kind)`.
+message) or `None` when there is nothing left worth sending. Which function
+renders which kind is written out in bot/delivery/registry.py.
 """
 from __future__ import annotations
 
@@ -45,14 +45,6 @@ class Message:
 
 
 Renderer = Callable[[Session, OutboxMessage, AppContext], Message | None]
-RENDERERS: dict[str, Renderer] = {}
-
-
-def renderer(kind: str):
-    def register(fn: Renderer) -> Renderer:
-        RENDERERS[kind] = fn
-        return fn
-    return register
 
 
 def launch_channel(session: Session, row: OutboxMessage) -> str:
@@ -93,9 +85,7 @@ def prompt_purpose(launch_id: int, user_id: str) -> str:
     return f"prompt:{launch_id}:{user_id}"
 
 
-@renderer(Kind.INTRO_DM)
-@renderer(Kind.PROMPT_REFRESH)
-def _prompt(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+def render_prompt(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     launch = session.get(Launch, row.launch_id)
     user_id = row.payload.get("user") or row.recipient
     intro = None
@@ -105,8 +95,7 @@ def _prompt(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | 
                           now=ctx.now())
 
 
-@renderer(Kind.STATUS_CARD)
-def _status_card(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
+def render_status_card(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
     launch = session.get(Launch, row.launch_id)
     ov = launches.overview(session, launch)
     return Message(
@@ -117,8 +106,7 @@ def _status_card(session: Session, row: OutboxMessage, ctx: AppContext) -> Messa
     )
 
 
-@renderer(Kind.ANNOUNCE)
-def _announce(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
+def render_announce(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
     launch = session.get(Launch, row.launch_id)
     where = f" in <#{launch.channel_id}>" if launch.channel_id else ""
     text = row.payload.get("text") or (
@@ -128,16 +116,13 @@ def _announce(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
     return Message(channel=row.recipient, text=text, blocks=launch_views.notice(text))
 
 
-@renderer(Kind.TEXT)
-@renderer(Kind.ADMIN_ALERT)
-def _text(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
+def render_text(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
     """Payload text is composed by services and already escaped."""
     text = row.payload["text"]
     return Message(channel=target(session, row), text=text, blocks=launch_views.notice(text))
 
 
-@renderer(Kind.EPHEMERAL)
-def _ephemeral(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
+def render_ephemeral(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
     text = row.payload["text"]
     return Message(channel=row.payload["channel"], text=text, blocks=launch_views.notice(text),
                    ephemeral_user=row.recipient)

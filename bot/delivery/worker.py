@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from typing import Protocol
 from datetime import datetime, timedelta
 from urllib.error import URLError
 
@@ -29,11 +30,13 @@ from bot.db import is_postgres, unit_of_work
 from bot.services import directory
 from bot.services.context import AppContext
 from bot.services.outbox import REFRESH_KINDS, Kind, enqueue
-from models import Launch, OutboxMessage, OutboxStatus, SlackMessageRef, UserProfile
+from models import Launch, OutboxMessage, OutboxStatus, SlackMessageRef
 
 from . import channels
+from .gateway import SlackGateway
 from .home import publish_home
-from .renderers import RENDERERS, Defer, Message
+from .registry import RENDERERS
+from .renderers import Defer, Message
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,6 @@ LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 10
 BACKOFF_BASE = 2.0
 BACKOFF_MAX = 15 * 60.0
-PROFILE_TTL = timedelta(days=7)
 PERMANENT_ERRORS = {
     "channel_not_found", "user_not_found", "invalid_blocks", "invalid_arguments", "not_in_channel",
     "is_archived", "msg_too_long", "no_text", "invalid_auth", "not_authed", "account_inactive",
@@ -60,14 +62,45 @@ class DrainReport:
     released: int = 0     # claimed, then handed back unsent because the process is stopping
 
 
+class PacerClock(Protocol):
+    def monotonic(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class RealClock:
+    """Wall time: the pacer really waits (production)."""
+
+    monotonic = staticmethod(time.monotonic)
+    sleep = staticmethod(time.sleep)
+
+
+class VirtualClock:
+    """Waiting without waiting: `sleep` moves this clock on, so pacing keeps its arithmetic
+    (who waits how long) while tests and benches spend no real seconds in it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.slept += seconds
+
+
 class ChannelPacer:
     """About one message per second per channel, with a short burst allowance."""
 
-    def __init__(self, per_second: float = 1.0, burst: int = 3, sleep=time.sleep, monotonic=time.monotonic):
+    def __init__(self, per_second: float = 1.0, burst: int = 3, sleep=None, monotonic=None,
+                 clock: PacerClock | None = None):
+        clock = clock or RealClock()
         self.interval = 1.0 / per_second
         self.burst = burst
-        self._sleep = sleep
-        self._now = monotonic
+        self._sleep = sleep or clock.sleep
+        self._now = monotonic or clock.monotonic
         self._tokens: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
@@ -94,6 +127,7 @@ class OutboxWorker:
         self.client = client
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.pacer = pacer or ChannelPacer()
+        self.slack = SlackGateway(ctx, client)
         self._bot_user: str | None = None
         self._stopping = threading.Event()
 
@@ -263,35 +297,7 @@ class OutboxWorker:
             session.add(ref)
 
     def _cache_profile(self, user_id: str, force: bool = False) -> None:
-        """Remember the person's time zone; a failure here never blocks the message.
-
-        `force` (a PROFILE row, queued when a reminder needs the zone) always asks
-        Slack; a 5xx or 429 then retries the row, and a person Slack does not know
-        is stored without a zone, which reminders read as UTC.
-        """
-        with unit_of_work(self.ctx.engine) as session:
-            profile = session.get(UserProfile, user_id)
-            if not force and profile and self.ctx.now() - profile.fetched_at < PROFILE_TTL:
-                return
-        try:
-            info = self.client.users_info(user=user_id)["user"]
-        except SlackApiError as exc:
-            log.info("users.info %s failed: %s", user_id, exc.response.get("error"))
-            if not force:
-                return
-            if exc.response.status_code == 429 or exc.response.status_code >= 500:
-                raise
-            info = {}
-        except (URLError, OSError):
-            if force:
-                raise
-            return
-        with unit_of_work(self.ctx.engine) as session:
-            profile = session.get(UserProfile, user_id) or UserProfile(user_id=user_id)
-            profile.tz = info.get("tz")
-            profile.real_name = info.get("real_name") or info.get("name")
-            profile.fetched_at = self.ctx.now()
-            session.add(profile)
+        self.slack.cache_profile(user_id, force=force)
 
     def bot_user_id(self) -> str | None:
         if self._bot_user is None:

@@ -11,22 +11,13 @@ from bot.runtime import Runtime
 from bot.services import directory, launches
 from bot.services.errors import ServiceError
 
+from . import gates, launch_edit
 from .common import ephemeral, problem
 
 log = logging.getLogger(__name__)
-SUBCOMMANDS: dict = {}
 
 
-def subcommand(*names: str):
-    def register(fn):
-        for name in names:
-            SUBCOMMANDS[name] = fn
-        return fn
-    return register
-
-
-@subcommand("", "new")
-def _new(rt: Runtime, ack, client, body, args: list[str]):
+def new_command(rt: Runtime, ack, client, body, args: list[str]):
     ack()
     with unit_of_work(rt.ctx.engine) as session:
         leads = directory.members(session, "readiness_lead")
@@ -35,24 +26,35 @@ def _new(rt: Runtime, ack, client, body, args: list[str]):
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-@subcommand("list", "ls")
-def _list(rt: Runtime, ack, client, body, args):
+def list_command(rt: Runtime, ack, client, body, args):
     with unit_of_work(rt.ctx.engine) as session:
         blocks = launch_views.launch_list(launches.list_open(session))
     ack(response_type="ephemeral", text="Open launches", blocks=[b.to_dict() for b in blocks])
 
 
-@subcommand("status")
-def _status(rt: Runtime, ack, client, body, args):
+def status_command(rt: Runtime, ack, client, body, args):
     with unit_of_work(rt.ctx.engine) as session:
         launch = launches.get_launch(session, args[0] if args else "")
         blocks = launch_views.launch_status(launches.overview(session, launch))
     ack(response_type="ephemeral", text=f"{launch.key} status", blocks=[b.to_dict() for b in blocks])
 
 
-@subcommand("help", "?")
-def _help(rt: Runtime, ack, client, body, args):
+def help_command(rt: Runtime, ack, client, body, args):
     ack(response_type="ephemeral", text="launchgate help", blocks=[b.to_dict() for b in launch_views.help_blocks()])
+
+
+# `/launch <word>` → handler(rt, ack, client, body, args): every sub-command, written out.
+SUBCOMMANDS = {
+    "": new_command, "new": new_command,
+    "list": list_command, "ls": list_command,
+    "status": status_command,
+    "help": help_command, "?": help_command,
+    "edit": launch_edit.edit_command,
+    "timeline": gates.timeline_command, "history": gates.timeline_command,
+    "resume": gates.resume_command,
+    "waive": gates.waive_command,
+    "unwaive": gates.unwaive_command, "revoke": gates.unwaive_command,
+}
 
 
 def register(app: App, rt: Runtime) -> None:

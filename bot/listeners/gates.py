@@ -22,7 +22,6 @@ from bot.services.errors import Conflict, FieldErrors, NotFound, ServiceError
 from bot.services.recipients import user_tz
 from models import Item, Launch, Outcome
 
-from .commands import subcommand
 from .common import ephemeral, from_home, json_object, parse_date, problem, run_submission, tell
 from .home import ensure_tz, publish_home
 
@@ -159,8 +158,7 @@ def register(app: App, rt: Runtime) -> None:
             values.get(Field.REASON) or "", now=rt.ctx.now(), settings=settings), "Not revoked")
 
 
-@subcommand("timeline", "history")
-def _timeline(rt: Runtime, ack, client, body, args: list[str]):
+def timeline_command(rt: Runtime, ack, client, body, args: list[str]):
     """`/launch timeline LR-12 [how many]`: the latest events, newest first (ephemeral)."""
     limit = min(int(args[1]), TIMELINE_MAX) if len(args) > 1 and args[1].isdigit() else TIMELINE_DEFAULT
     with unit_of_work(rt.ctx.engine) as session:
@@ -171,8 +169,7 @@ def _timeline(rt: Runtime, ack, client, body, args: list[str]):
     ack(response_type="ephemeral", text=f"{launch.key} timeline", blocks=[b.to_dict() for b in blocks])
 
 
-@subcommand("resume")
-def _resume(rt: Runtime, ack, client, body, args: list[str]):
+def resume_command(rt: Runtime, ack, client, body, args: list[str]):
     """`/launch resume LR-12`: lift a Hold (launch owner or readiness lead)."""
     with unit_of_work(rt.ctx.engine) as session:
         launch = launches.get_launch(session, args[0] if args else "")
@@ -201,15 +198,13 @@ def _item_picker(rt: Runtime, ack, client, body, args: list[str], pick, modal, n
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-@subcommand("waive")
-def _waive(rt: Runtime, ack, client, body, args: list[str]):
+def waive_command(rt: Runtime, ack, client, body, args: list[str]):
     """`/launch waive LR-12`: pick an open item, give a reason and an optional end date."""
     _item_picker(rt, ack, client, body, args, waivers.waivable, gate_views.waive_modal,
                  "Every item of {key} is answered or waived; there is nothing to waive.", needs_tz=True)
 
 
-@subcommand("unwaive", "revoke")
-def _unwaive(rt: Runtime, ack, client, body, args: list[str]):
+def unwaive_command(rt: Runtime, ack, client, body, args: list[str]):
     """`/launch unwaive LR-12`: pick a waived item and say why the waiver is taken back."""
     _item_picker(rt, ack, client, body, args, waivers.waived_items, gate_views.unwaive_modal,
                  "No item of {key} is waived; there is nothing to take back.", needs_tz=False)

@@ -7,29 +7,15 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.ids import Action
-from bot.db import unit_of_work
 from bot.delivery import home as delivery_home
-from bot.services import home
-from bot.services.recipients import user_tz
+from bot.delivery.gateway import SlackGateway
 
 log = logging.getLogger(__name__)
 
 
 def ensure_tz(rt, client, user_id: str) -> str | None:
     """The person's time zone, asking Slack once if no DM has cached it yet."""
-    with unit_of_work(rt.ctx.engine) as session:
-        tz = user_tz(session, user_id)
-    if tz:
-        return tz
-    try:
-        info = client.users_info(user=user_id)["user"]
-    except SlackApiError as exc:
-        log.info("users.info %s failed: %s", user_id, exc.response.get("error"))
-        return None
-    with unit_of_work(rt.ctx.engine) as session:
-        home.remember_profile(session, user_id, info.get("tz"), info.get("real_name") or info.get("name"),
-                              rt.ctx.now())
-    return info.get("tz")
+    return SlackGateway(rt.ctx, client).ensure_tz(user_id)
 
 
 def publish_home(rt, client, user_id: str) -> None:

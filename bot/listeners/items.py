@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks import answer_modals, nudges
 from bot.blocks.ids import Action, Callback, Field
 from bot.db import unit_of_work
+from bot.delivery.gateway import SlackGateway
 from bot.runtime import Runtime
 from bot.services import answers, delegates, snooze
 from bot.services.errors import ServiceError
@@ -167,7 +168,7 @@ def register(app: App, rt: Runtime) -> None:
         """A modal that names a person: refuse bots and deactivated accounts next to the field,
         then `run(session, actor, meta, person)`."""
         person = view_state(body).get(Field.USER)
-        problem_text = person_problem(client, person)
+        problem_text = SlackGateway(rt.ctx, client).person_problem(person)
         if problem_text:
             ack(response_action="errors", errors={Field.USER: problem_text})
             return
@@ -183,20 +184,3 @@ def register(app: App, rt: Runtime) -> None:
         """Empty removes the delegate."""
         person_submission(ack, body, client, lambda session, actor, meta, person: delegates.set_delegate(
             session, meta.get("i"), person, actor=actor, now=rt.ctx.now()))
-
-
-def person_problem(client, user_id: str | None) -> str | None:
-    """A bot or a deactivated account cannot own or answer an item (Slack knows; the service cannot)."""
-    if not user_id:
-        return None
-    try:
-        info = client.users_info(user=user_id)["user"]
-    except SlackApiError as exc:
-        return "Slack does not know that person." if exc.response.get("error") == "user_not_found" else None
-    except OSError:
-        return None
-    if info.get("is_bot") or user_id == "USLACKBOT":
-        return "Pick a person, not a bot."
-    if info.get("deleted"):
-        return "That account is deactivated. Pick someone active."
-    return None

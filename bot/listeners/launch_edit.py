@@ -12,14 +12,12 @@ from bot.db import unit_of_work
 from bot.runtime import Runtime
 from bot.services import launch_edit
 
-from .commands import subcommand
 from .common import ephemeral, parse_date, run_submission
 
 log = logging.getLogger(__name__)
 
 
-@subcommand("edit")
-def _edit(rt: Runtime, ack, client, body, args: list[str]):
+def edit_command(rt: Runtime, ack, client, body, args: list[str]):
     if not args:
         ack(ephemeral("Which launch? Try `/launch edit LR-12` (`/launch list` shows the keys).", escape=False))
         return

@@ -14,6 +14,16 @@ from .templates import ChecklistTemplate
 
 
 @dataclass
+class TickReport:
+    """What a scheduler pass did (or, dry-run, would do): human-readable lines."""
+
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+
+
+@dataclass
 class AppContext:
     engine: Engine
     settings: Settings

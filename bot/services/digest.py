@@ -16,11 +16,10 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.db import is_postgres
-from bot.ticks import TickReport, tick_step
 from models import AuditEvent, Gate, Item, ItemState, Launch, LaunchStatus
 
 from . import audit, launches
-from .context import AppContext
+from .context import AppContext, TickReport
 from .outbox import LAUNCH_CHANNEL, Kind, enqueue
 from .policy import WorkingHours
 from .recipients import claim, is_working_time, zone_for
@@ -70,7 +69,6 @@ def _has_overdue(session: Session, launch: Launch, now: datetime) -> bool:
     ).one() > 0
 
 
-@tick_step
 def send_digests(session: Session, ctx: AppContext, now: datetime, report: TickReport) -> None:
     hours = WorkingHours.from_settings(ctx.settings)
     stmt = select(Launch).where(Launch.status == LaunchStatus.OPEN, Launch.channel_id.is_not(None)).order_by(Launch.id)

@@ -8,13 +8,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Protocol
 
 import pycountry
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-from sqlalchemy import delete
+from sqlalchemy import Engine, delete
 from sqlmodel import Session, select
 
+from bot.config import Settings
+from bot.db import unit_of_work
 from models import DirectoryMember, UserProfile, utcnow
 
 from .outbox import request_profile
@@ -167,3 +170,17 @@ def holds_role(session: Session, user_id: str, role: str) -> bool:
     return session.exec(
         select(DirectoryMember.id).where(DirectoryMember.role == role, DirectoryMember.user_id == user_id)
     ).first() is not None
+
+
+class UserGroups(Protocol):
+    """Who is in a Slack user group (bot.delivery.gateway.SlackGateway); raises DirectoryError."""
+
+    def usergroup_members(self, group: str) -> list[str]: ...
+
+
+def sync_stakeholders(settings: Settings, engine: Engine, groups: UserGroups) -> int:
+    """Load STAKEHOLDERS_FILE, expand its user groups and store the directory (one transaction);
+    returns the number of role assignments. Raises DirectoryError, storing nothing, on any problem."""
+    spec = load_stakeholders(settings.stakeholders_file)
+    with unit_of_work(engine) as session:
+        return sync(session, spec, groups.usergroup_members)

@@ -13,11 +13,10 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from bot.db import is_postgres
-from bot.ticks import TickReport, tick_step
 from models import Item, ItemState, Launch, LaunchStatus
 
 from . import audit, calendar, policy
-from .context import AppContext
+from .context import AppContext, TickReport
 from .outbox import Kind, enqueue
 from .recipients import claim, is_working_time, zone_for
 
@@ -41,7 +40,6 @@ def _overdue(session: Session, now: datetime):
     return session.exec(stmt).all()
 
 
-@tick_step
 def send_escalations(session: Session, ctx: AppContext, now: datetime, report: TickReport) -> None:
     """One grouped escalation per recipient, launch and local day, inside their working hours."""
     hours = policy.WorkingHours.from_settings(ctx.settings)

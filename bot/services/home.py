@@ -103,13 +103,6 @@ def _approval(session: Session, home: Home, launch: Launch, launch_gates: list[G
                                    gates.needed_votes(lead, people)))
 
 
-def remember_profile(session: Session, user_id: str, tz: str | None, name: str | None, now) -> None:
-    """Cache a person's time zone when Home is opened before any DM fetched it."""
-    profile = session.get(UserProfile, user_id) or UserProfile(user_id=user_id)
-    profile.tz, profile.real_name, profile.fetched_at = tz, name, now
-    session.add(profile)
-
-
 
 def _home_ref(session: Session, user_id: str) -> SlackMessageRef | None:
     return session.exec(select(SlackMessageRef).where(SlackMessageRef.purpose == f"home:{user_id}")).first()

@@ -14,10 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from bot.ticks import TickReport, tick_step
 from models import OutboxMessage, OutboxStatus
 
-from .context import AppContext
+from .context import AppContext, TickReport
 from .outbox import Kind
 
 log = logging.getLogger(__name__)
@@ -26,7 +25,6 @@ BATCH = 5000   # rows per pass, so a first prune of a large table does not hold 
 KEEP_KINDS = (Kind.NUDGE, Kind.ESCALATION)
 
 
-@tick_step
 def prune_outbox(session: Session, ctx: AppContext, now: datetime, report: TickReport) -> None:
     old = (
         select(OutboxMessage.id)

@@ -17,11 +17,10 @@ from sqlmodel import Session, select
 
 from bot.config import Settings
 from bot.db import is_postgres
-from bot.ticks import TickReport, tick_step
 from models import Item, ItemState, Launch, LaunchStatus
 
 from . import audit, calendar
-from .context import AppContext
+from .context import AppContext, TickReport
 from .outbox import Kind, enqueue
 from .policy import ReminderPolicy, WorkingHours, defaults
 from .recipients import LOCAL_DAY_LEAD, claim, day_start, is_working_time, zone_for
@@ -64,7 +63,6 @@ def nudgeable(session: Session, now: datetime):
     return session.exec(stmt).all()
 
 
-@tick_step
 def send_nudges(session: Session, ctx: AppContext, now: datetime, report: TickReport) -> None:
     """One grouped nudge per person, launch and local business day, inside their working hours."""
     hours = WorkingHours.from_settings(ctx.settings)

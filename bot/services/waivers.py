@@ -14,11 +14,10 @@ from sqlmodel import Session, select
 
 from bot.config import Settings
 from bot.db import is_postgres
-from bot.ticks import TickReport, tick_step
 from models import Item, ItemState, Launch, LaunchStatus
 
 from . import access, answers, audit, directory, gates, outbox, policy, reminders
-from .context import AppContext
+from .context import AppContext, TickReport
 from .errors import Conflict, FieldErrors
 from .readable import safe, short
 from .recipients import user_tz
@@ -148,7 +147,6 @@ def expire(session: Session, item: Item, launch: Launch, *, now: datetime, setti
     gates.items_changed(session, launch, [item.gate_id], actor=gates.SYSTEM, now=now)
 
 
-@tick_step
 def expire_waivers(session: Session, ctx: AppContext, now: datetime, report: TickReport) -> None:
     """Claim due waivers (SKIP LOCKED on PostgreSQL, so replicas never reopen one twice)."""
     stmt = (select(Item).join(Launch, Launch.id == Item.launch_id)

@@ -1,0 +1,91 @@
+"""The layering rules of docs/architecture.md, checked on the source (issue 9)."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("bot", "models")
+
+
+def _module(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module this file imports, at the top or inside a function (`from . import x` → pkg.x)."""
+    module = _module(path)
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    files = {_module(p): p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")}
+    return {m: {i for i in _imports(p) if i in files and i != m} for m, p in files.items()}
+
+
+def test_services_import_nothing_from_slack_the_scheduler_or_the_delivery_layer():
+    offenders = {}
+    for path in (ROOT / "bot" / "services").rglob("*.py"):
+        bad = sorted(i for i in _imports(path)
+                     if i.split(".")[0] in ("slack_sdk", "slack_bolt")
+                     or i.startswith(("bot.ticks", "bot.listeners", "bot.delivery", "bot.blocks", "bot.runtime")))
+        if bad:
+            offenders[path.name] = bad
+    assert offenders == {}
+
+
+def test_the_import_graph_has_no_cycle():
+    graph = _graph()
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            # A package's __init__ importing its own submodules is not a cycle of meaning.
+            if nxt.startswith(node + "."):
+                continue
+            if state.get(nxt) == 1:
+                cycles.append(path[path.index(nxt):] + [nxt] if nxt in path else path + [nxt])
+            elif nxt not in state:
+                visit(nxt, path + [nxt])
+        state[node] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []
+
+
+def test_every_outbox_kind_has_exactly_one_way_to_be_sent():
+    from bot.delivery.registry import ACTIONS, RENDERERS
+    from bot.services.gates import GateKind
+    from bot.services.outbox import Kind
+
+    kinds = {v for k, v in vars(Kind).items() if k.isupper()} | {v for k, v in vars(GateKind).items() if k.isupper()}
+    assert kinds - set(RENDERERS) - ACTIONS == set()
+    assert set(RENDERERS) & ACTIONS == set()
+    assert set(RENDERERS) | ACTIONS <= kinds
+
+
+def test_tick_steps_and_subcommands_are_written_out():
+    from bot.listeners.commands import SUBCOMMANDS
+    from bot.ticks import STEPS
+
+    assert [s.__name__ for s in STEPS] == ["send_nudges", "send_escalations", "send_digests", "expire_waivers",
+                                           "prune_outbox"]
+    assert {"", "new", "list", "status", "help", "edit", "timeline", "resume", "waive", "unwaive"} <= set(SUBCOMMANDS)
