@@ -243,9 +243,12 @@ def cmd_report(args) -> int:
 
 
 def cmd_sandbox(args) -> int:
-    from bot.sandbox.app import run_sandbox  # the only way in: `serve` never loads sandbox code
+    from bot.sandbox.app import SandboxError, run_sandbox  # the only way in: `serve` never loads it
 
-    return run_sandbox(args)
+    try:
+        return run_sandbox(args)
+    except SandboxError as exc:
+        raise CliError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

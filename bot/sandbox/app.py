@@ -19,7 +19,6 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.cli import CliError, queue_profile_lookups, sync_stakeholders
 from bot.config import ConfigError, Settings, load_settings
 
 from . import people
@@ -33,15 +32,21 @@ CREDENTIALS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
 STEPS = {"morning": "Next working morning", "day": "+1 day", "week": "+1 week", "launch": "Launch day"}
 
 
+class SandboxError(Exception):
+    """Printed by the CLI as one line; exit status 2."""
+
+
+
+
 def refuse_real_credentials() -> None:
     """The sandbox must never talk to a real workspace, nor hold its secrets."""
     try:
         configured = Settings()
     except Exception as exc:  # a bad value elsewhere in .env is reported below by load_settings
-        raise CliError(f"configuration error: {exc}") from None
+        raise SandboxError(f"configuration error: {exc}") from None
     found = [name for name in CREDENTIALS if os.environ.get(name, "").strip() or getattr(configured, name.lower())]
     if found:
-        raise CliError(f"sandbox refused: {', '.join(found)} set (environment or .env); the sandbox never runs "
+        raise SandboxError(f"sandbox refused: {', '.join(found)} set (environment or .env); the sandbox never runs "
                        "with real Slack credentials: unset them, or use `launchgate serve` for a real workspace")
 
 
@@ -105,9 +110,10 @@ class Sandbox:
     def start(self) -> None:
         from waitress import create_server
 
-        from bot.db import migrate
+        from bot.db import migrate, unit_of_work
         from bot.runtime import build_runtime
         from bot.scheduler import start_scheduler
+        from bot.services import directory
         from bot.services.directory import DirectoryError
         from bot.slack_app import create_app
         from bot.web import make_wsgi_app
@@ -117,10 +123,11 @@ class Sandbox:
         migrate(self.settings.database_url)
         self.rt = build_runtime(self.settings, clock=self.clock.now)
         try:
-            sync_stakeholders(self.settings, self.rt.ctx.engine, self.rt.client)
+            directory.sync_stakeholders(self.settings, self.rt.ctx.engine, self.rt.slack)
         except DirectoryError as exc:
-            raise CliError("sandbox directory: " + "; ".join(exc.problems)) from None
-        queue_profile_lookups(self.rt.ctx.engine)
+            raise SandboxError("sandbox directory: " + "; ".join(exc.problems)) from None
+        with unit_of_work(self.rt.ctx.engine) as session:  # names and time zones, as `serve` does
+            directory.queue_profile_lookups(session)
         app = create_app(self.rt)
         self._bot_server = create_server(make_wsgi_app(app, self.rt.ctx.engine), host="127.0.0.1", port=0,
                                          threads=8, ident="launchgate")
@@ -223,17 +230,21 @@ class Sandbox:
 
 
 def run_sandbox(args) -> int:
-    from bot.cli import _load_templates_or_fail, _setup_logging
+    from bot.services.templates import TemplateError, load_templates
 
     refuse_real_credentials()
     try:
         base = load_settings()
     except ConfigError as exc:
-        raise CliError(f"configuration error: {exc}") from None
-    _setup_logging(base)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    _load_templates_or_fail(base)
+        raise SandboxError(f"configuration error: {exc}") from None
+    logging.basicConfig(level=base.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: already running" after a kick
+    try:
+        load_templates(base.checklists_dir)
+    except TemplateError as exc:
+        raise SandboxError("checklist templates are invalid:\n" + "\n".join(str(f) for f in exc.faults)) from None
     port = args.port if args.port is not None else base.port
     db = Path(args.db).expanduser().resolve()
     if args.reset:
@@ -246,7 +257,7 @@ def run_sandbox(args) -> int:
     try:
         sandbox.start()
     except OSError as exc:
-        raise CliError(f"sandbox: cannot listen on {args.host}:{port} ({exc.strerror or exc}); "
+        raise SandboxError(f"sandbox: cannot listen on {args.host}:{port} ({exc.strerror or exc}); "
                        "pick another with --port") from None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -254,7 +265,10 @@ def run_sandbox(args) -> int:
         if args.scenario:
             from .scenario import run_scenario
 
-            print(run_scenario(sandbox, args.scenario), flush=True)
+            try:
+                print(run_scenario(sandbox, args.scenario), flush=True)
+            except (RuntimeError, ValueError, LookupError) as exc:  # the sandbox still serves
+                log.error("the %s scenario stopped part-way: %s", args.scenario, exc)
         print(f"launchgate sandbox: open {sandbox.page_url} (a local Slack workspace; data in {db}; "
               "Ctrl-C stops)", flush=True)
         while not stop.wait(0.5):

@@ -3,7 +3,7 @@ something alive. It is played through the workspace exactly as people would (sla
 modal, clicks in DMs), so the bot does everything itself; nothing is written to the database
 behind its back.
 
-The demo: Priya opens "Instant payouts" (product, France and Germany, launching in ~8 weeks);
+The demo: Priya opens "Instant payouts" (product, France and Germany, launching in 12 weeks);
 everyone who owes a Discovery item answers it, so the Discovery gate waits for Tomás's decision;
 marketing also enters the contact forecast for Planning.
 """
@@ -52,6 +52,7 @@ class Player:
     def __init__(self, sandbox):
         self.sb = sandbox
         self.ui = sandbox.ui
+        self.handled: set = set()   # (person, item) already answered by the scenario
 
     def wait(self, condition, timeout: float = 20.0):
         deadline = time.monotonic() + timeout
@@ -73,7 +74,7 @@ class Player:
         pm, lead = people.PM, "U0TOMAS01"
         self.ui.command({"user": pm, "channel": self.sb.workspace.dm_channel_for(pm), "text": "/launch new"})
         modal = self.wait(lambda: self.modal(pm))
-        day = (self.sb.clock.now() + timedelta(days=56)).date().isoformat()
+        day = (self.sb.clock.now() + timedelta(days=84)).date().isoformat()
         entries = {Field.NAME: {"value": NAME}, Field.KIND: {"selected_option": {"value": "product"}},
                    Field.MARKETS: {"selected_options": [{"value": "FR"}, {"value": "DE"}]},
                    Field.LAUNCH_DATE: {"selected_date": day}, Field.READINESS_LEAD: {"selected_user": lead},
@@ -98,10 +99,12 @@ class Player:
             prompt = next((m for m in self.sb.workspace.messages(dm) if _buttons(m)), None)
             if prompt is None:
                 break
-            buttons = _buttons(prompt, first_gate_only=only_first_gate)
+            buttons = [(b, e) for b, e in _buttons(prompt, first_gate_only=only_first_gate)
+                       if (user, e.get("value")) not in self.handled]
             if not buttons:
                 break
             block, element = buttons[0]
+            self.handled.add((user, element.get("value")))
             before = prompt["blocks"]
             self.ui.action({"user": user, "where": {"kind": "message", "channel": dm, "ts": prompt["ts"]},
                             "block_id": block["block_id"], "action_id": element["action_id"],
