@@ -175,7 +175,16 @@
     const d = app.data;
     app.seen[d.me + ":" + d.conv] = d.conv === d.dm.id ? d.dm.count
       : (d.channels.find(function (c) { return c.id === d.conv; }) || { count: 0 }).count;
+    const unread = function (id, count) { return id !== d.conv && count > (app.seen[d.me + ":" + id] || 0); };
+    const key = JSON.stringify([d.me, d.conv, d.dm, unread(d.dm.id, d.dm.count), d.channels.map(function (c) {
+      return [c.id, c.name, c.archived, c.is_private, unread(c.id, c.count)];
+    }), d.clock_log]);
+    $("clock-now").textContent = formatTime(d.now, true) + " (" + me().tz + ")";
+    $("clock-now").dateTime = new Date(d.now).toISOString();
+    if (key === app.sidebarKey) return;  // unchanged: keep the DOM (and keyboard focus) as it is
+    app.sidebarKey = key;
     const apps = $("apps");
+    const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.conv : null;
     apps.textContent = "";
     apps.append(convButton("home", "🏠 launchgate · Home", 0, "home-tab"));
     apps.append(convButton(d.dm.id, "💬 launchgate · Messages", d.dm.count));
@@ -187,8 +196,10 @@
     const log = $("clock-log");
     log.textContent = "";
     (d.clock_log || []).forEach(function (line) { log.append(el("li", "", line)); });
-    $("clock-now").textContent = formatTime(d.now, true) + " (" + me().tz + ")";
-    $("clock-now").dateTime = new Date(d.now).toISOString();
+    if (focused) {
+      const again = document.querySelector('#sidebar [data-conv="' + CSS.escape(focused) + '"]');
+      if (again) again.focus();
+    }
   }
 
   function authorOf(message) {

@@ -178,7 +178,19 @@
   }
 
   /* -- input elements in modals: read when the modal is submitted -- */
-  function inputControl(element, blockId, ctx, id) {
+  function placeholderOption(text, optional) {
+    /* A required select starts empty and cannot be set back to empty (as in Slack). */
+    const none = el("option", "", text);
+    none.value = "";
+    if (!optional) {
+      none.disabled = true;
+      none.hidden = true;
+      none.selected = true;
+    }
+    return none;
+  }
+
+  function inputControl(element, blockId, ctx, id, optional) {
     const type = element.type;
     let node;
     const name = blockId + "::" + element.action_id;
@@ -200,8 +212,7 @@
       const multi = type.indexOf("multi_") === 0;
       node.multiple = multi;
       if (multi) node.size = 8;
-      if (!multi) node.append(el("option", "", plain(element.placeholder) || "Select an option"));
-      if (!multi) node.firstChild.value = "";
+      if (!multi) node.append(placeholderOption(plain(element.placeholder) || "Select an option", optional));
       const initial = {};
       (element.initial_options || []).concat(element.initial_option ? [element.initial_option] : [])
         .forEach(function (o) { initial[o.value] = true; });
@@ -228,11 +239,7 @@
       const multi = type === "multi_users_select";
       node.multiple = multi;
       if (multi) node.size = 6;
-      if (!multi) {
-        const none = el("option", "", plain(element.placeholder) || "Select a person");
-        none.value = "";
-        node.append(none);
-      }
+      if (!multi) node.append(placeholderOption(plain(element.placeholder) || "Select a person", optional));
       const initial = {};
       (element.initial_users || []).concat(element.initial_user ? [element.initial_user] : [])
         .forEach(function (u) { initial[u] = true; });
@@ -246,11 +253,7 @@
       node = el("select", "bk-select-input");
       const multi = type.indexOf("multi_") === 0;
       node.multiple = multi;
-      if (!multi) {
-        const none = el("option", "", plain(element.placeholder) || "Select a channel");
-        none.value = "";
-        node.append(none);
-      }
+      if (!multi) node.append(placeholderOption(plain(element.placeholder) || "Select a channel", optional));
       const initial = element.initial_conversation || element.initial_channel || "";
       ctx.channels.forEach(function (c) {
         const opt = el("option", "", "#" + c.name);
@@ -373,7 +376,7 @@
     if (block.optional) label.append(el("span", "bk-optional", " (optional)"));
     const element = block.element || {};
     const control = ctx.surface === "modal" || !block.dispatch_action
-      ? inputControl(element, block.block_id, ctx, id) : actionElement(element, block.block_id, ctx);
+      ? inputControl(element, block.block_id, ctx, id, !!block.optional) : actionElement(element, block.block_id, ctx);
     if (control.tagName === "FIELDSET") {
       const legend = el("legend", "bk-label", plain(block.label) + (block.optional ? " (optional)" : ""));
       control.prepend(legend);
