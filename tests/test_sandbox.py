@@ -224,3 +224,23 @@ def test_reset_starts_over(tmp_path):
         assert not any(c["name"].startswith("lr-") for c in fresh.state()["channels"])
     finally:
         fresh.stop()
+
+
+def test_the_demo_scenario_leaves_the_first_gate_waiting_for_the_lead(tmp_path):
+    sb = Sandbox(tmp_path, "--scenario", "demo")
+    try:
+        sb.wait(lambda: "demo scenario:" in sb.log.read_text(), timeout=120)
+        assert "answered" in sb.log.read_text()
+        review = sb.wait(lambda: next((m for m in sb.state(user=LEAD)["conversation"]["messages"]
+                                       if "required items answered or waived" in json.dumps(m["blocks"])), None))
+        assert "Discovery" in json.dumps(review["blocks"])
+        buttons = [e for b in review["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        assert "Go" in [e["text"]["text"] for e in buttons if e["type"] == "button"]
+    finally:
+        sb.stop()
+    again = Sandbox(tmp_path, "--scenario", "demo")  # a second run adds nothing
+    try:
+        again.wait(lambda: "demo scenario skipped" in again.log.read_text(), timeout=60)
+        assert [c["name"] for c in again.state()["channels"] if c["name"].startswith("lr-")] == ["lr-1-instant-payouts"]
+    finally:
+        again.stop()

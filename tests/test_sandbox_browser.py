@@ -315,3 +315,89 @@ def test_a_launch_from_the_modal_to_a_go_decision_in_the_browser(page):
 
     problems = [e for e in p.console if e.get("level") == "SEVERE"]
     assert problems == [], problems
+
+
+RENDER = """
+const names = {userName: id => ({U0PRIYA01: "Priya Raman"})[id] || null, channelName: id => ({C1: "launches"})[id] || null};
+const frag = Mrkdwn.render(arguments[0], names);
+const box = document.createElement("div");
+box.append(frag);
+return box.innerHTML;
+"""
+
+
+def test_mrkdwn_is_rendered_with_slacks_escaping(page):
+    p = page
+    p.wait(lambda: p.d.execute_script("return typeof Mrkdwn") == "object", what="the page scripts")
+    html = lambda text: p.d.execute_script(RENDER, text)  # noqa: E731
+    assert html("*bold* _italic_ ~gone~ `x < y`") == \
+        "<strong>bold</strong> <em>italic</em> <del>gone</del> <code class=\"inline-code\">x &lt; y</code>"
+    # What a person typed arrives escaped; it must show literally, never as markup or a ping.
+    assert html("&lt;b&gt;hi&lt;/b&gt; &amp;lt; &lt;!channel&gt;") == "&lt;b&gt;hi&lt;/b&gt; &amp;lt; &lt;!channel&gt;"
+    assert html("<@U0PRIYA01> in <#C1|old-name> and <!here>") == (
+        '<span class="mention" data-user="U0PRIYA01">@Priya Raman</span> in '
+        '<a class="channel-link" href="#" data-conv="C1">#launches</a> and <span class="mention broadcast">@here</span>')
+    assert html("<https://wiki.example.com/a?b=1&amp;c=2|the *brief*>") == (
+        '<a class="link" href="https://wiki.example.com/a?b=1&amp;c=2" target="_blank" rel="noopener noreferrer">'
+        'the *brief*</a>')
+    assert html("<javascript:alert(1)|click>") == "click"  # no link for other schemes
+    assert html("&gt; quoted\nplain") == "<blockquote>quoted</blockquote>plain"
+    assert html("```a *b*\n<c>```") == '<pre class="code-block">a *b*\n&lt;c&gt;</pre>'
+    assert html("snake_case_name and 2*3*4") == "snake_case_name and 2*3*4"
+
+
+def test_every_block_and_element_the_bot_uses_is_rendered(page):
+    p = page
+    p.wait(lambda: p.d.execute_script("return typeof BlockKit") == "object", what="the page scripts")
+    blocks = [
+        {"type": "header", "block_id": "h", "text": {"type": "plain_text", "text": "LR-1 · *not bold*"}},
+        {"type": "section", "block_id": "s", "text": {"type": "mrkdwn", "text": "*Due* Mon"},
+         "fields": [{"type": "mrkdwn", "text": "*Owner*"}, {"type": "plain_text", "text": "Wen"}],
+         "accessory": {"type": "overflow", "action_id": "o", "options": [
+             {"text": {"type": "plain_text", "text": "Not applicable"}, "value": "na"}]}},
+        {"type": "context", "block_id": "c", "elements": [{"type": "mrkdwn", "text": "_small_"}]},
+        {"type": "divider", "block_id": "d"},
+        {"type": "actions", "block_id": "a", "elements": [
+            {"type": "button", "action_id": "go", "text": {"type": "plain_text", "text": "Go"}, "style": "primary"},
+            {"type": "button", "action_id": "kill", "text": {"type": "plain_text", "text": "Kill"}, "style": "danger"},
+            {"type": "static_select", "action_id": "pick", "placeholder": {"type": "plain_text", "text": "Pick"},
+             "options": [{"text": {"type": "plain_text", "text": "One"}, "value": "1"}]},
+            {"type": "users_select", "action_id": "who", "placeholder": {"type": "plain_text", "text": "Who"}},
+            {"type": "datepicker", "action_id": "when", "initial_date": "2027-03-15"}]},
+        {"type": "input", "block_id": "i1", "label": {"type": "plain_text", "text": "Markets"},
+         "element": {"type": "multi_static_select", "action_id": "m", "option_groups": [
+             {"label": {"type": "plain_text", "text": "F"}, "options": [
+                 {"text": {"type": "plain_text", "text": "France (FR)"}, "value": "FR"}]}]}},
+        {"type": "input", "block_id": "i2", "optional": True, "label": {"type": "plain_text", "text": "Link"},
+         "element": {"type": "url_text_input", "action_id": "u"}},
+        {"type": "input", "block_id": "i3", "label": {"type": "plain_text", "text": "FTE"},
+         "element": {"type": "number_input", "action_id": "n", "is_decimal_allowed": True, "initial_value": "2.5"}},
+        {"type": "input", "block_id": "i4", "label": {"type": "plain_text", "text": "Status"},
+         "element": {"type": "radio_buttons", "action_id": "r", "options": [
+             {"text": {"type": "plain_text", "text": "Done"}, "value": "done"}],
+             "initial_option": {"text": {"type": "plain_text", "text": "Done"}, "value": "done"}}},
+        {"type": "image", "block_id": "img", "image_url": "https://example.com/x.png", "alt_text": "chart"},
+        {"type": "video", "block_id": "v"},
+    ]
+    script = """
+    const ctx = {surface: "modal", names: {userName: () => null, channelName: () => null},
+                 people: [{id: "U0WEN0001", real_name: "Wen Zhao", title: "WFM"}], channels: [],
+                 onAction: () => {}, confirm: () => Promise.resolve(true)};
+    const root = BlockKit.renderBlocks(arguments[0], ctx);
+    document.body.append(root);
+    root.id = "render-test";
+    const got = BlockKit.collect(root);
+    return {text: root.innerText, values: got.values, problems: got.problems,
+            primary: root.querySelectorAll(".bk-button.primary").length, danger: root.querySelectorAll(".bk-button.danger").length,
+            hr: root.querySelectorAll("hr").length, img: root.querySelectorAll("img").length,
+            strong: root.querySelectorAll(".bk-section strong").length};
+    """
+    got = p.d.execute_script(script, blocks)
+    text = got["text"]
+    for shown in ("LR-1 · *not bold*", "Due", "Owner", "Wen", "small", "Go", "Kill", "Pick", "Who", "Markets",
+                  "France (FR)", "Link", "(optional)", "FTE", "Status", "Done", "chart", "[unsupported block: video]"):
+        assert shown in text, shown
+    assert got["primary"] == 1 and got["danger"] == 1 and got["hr"] == 1 and got["img"] == 0 and got["strong"] == 2
+    assert got["values"]["i3"]["n"] == {"type": "number_input", "value": "2.5"}
+    assert got["values"]["i4"]["r"]["selected_option"]["value"] == "done"
+    assert got["problems"] == {"i1": "Please complete this required field."}  # Slack's own check, before the app
