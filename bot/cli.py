@@ -284,6 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("key")
     report.add_argument("--html", action="store_true")
     report.set_defaults(func=cmd_report)
+    from bot import cli_capacity  # noqa: E402  (issue 13: capacity commands live in their own module)
+    cli_capacity.register(sub)
     return parser
 
 

@@ -104,11 +104,66 @@ def forecast(values: dict, errors: dict) -> dict:
     }
 
 
+QUEUE_WEEKS, QUEUE_AHT, QUEUE_PLAN = "fq.", "fa.", "fp."   # + queue id: per-queue rows (issue 13)
+SIX_NUMBERS = "Enter six whole numbers for weeks 1–6, separated by commas (0 for none)."
+
+
+def six_numbers(raw: str | None, *, whole: bool = True, high: float = 10_000_000) -> list | None:
+    """'8000, 8000, 8000, 6000, 5000, 4000' (commas, semicolons or spaces) → 6 numbers, or None."""
+    text = (raw or "").replace(";", ",").replace("\n", ",")
+    parts = [p for p in (x.strip() for x in text.split(",")) if p]
+    if len(parts) == 1:
+        parts = parts[0].split()
+    values = [number(p) for p in parts]
+    if len(values) != 6 or any(v is None or v < 0 or v > high or (whole and not v.is_integer()) for v in values):
+        return None
+    return [tidy(v) for v in values]
+
+
+def _optional(values: dict, field: str, errors: dict, **bounds) -> float | None:
+    return _bounded(values.get(field), field, errors, **bounds) if (values.get(field) or "").strip() else None
+
+
+def queue_forecast(values: dict, errors: dict) -> dict:
+    """The per-queue forecast modal: one row (six weeks + AHT) per queue; target and shrinkage optional."""
+    rows = []
+    fields = [k for k in values if k.startswith(QUEUE_WEEKS)]
+    for field in fields:
+        queue = field[len(QUEUE_WEEKS):]
+        raw, aht_raw = (values.get(field) or "").strip(), (values.get(QUEUE_AHT + queue) or "").strip()
+        if not raw and not aht_raw:
+            continue
+        weeks = six_numbers(raw)
+        if weeks is None:
+            errors[field] = SIX_NUMBERS if raw else "Enter the contacts for weeks 1–6, or clear the handle time."
+        aht = _bounded(aht_raw, QUEUE_AHT + queue, errors, low=0.1, high=600, unit="minutes")
+        rows.append({"queue": queue, "weekly_contacts": weeks, "aht_minutes": aht})
+    if not rows and fields:
+        errors[fields[0]] = "Enter the forecast for at least one queue."
+    answer: dict = {
+        "weekly_contacts": [sum(r["weekly_contacts"][k] for r in rows if r["weekly_contacts"]) for k in range(6)],
+        "aht_minutes": None,
+        "sl_percent": _optional(values, SL_PERCENT, errors, low=1, high=99.9, unit="%"),
+        "sl_seconds": _optional(values, SL_SECONDS, errors, low=1, high=86_400, unit="seconds", whole=True,
+                                label="a whole number of seconds"),
+        "shrinkage_percent": _optional(values, SHRINKAGE, errors, low=0, high=89, unit="%"),
+        "queues": rows,
+    }
+    work = sum(sum(r["weekly_contacts"]) * r["aht_minutes"] for r in rows if r["weekly_contacts"] and r["aht_minutes"])
+    total = sum(answer["weekly_contacts"])
+    answer["aht_minutes"] = round(work / total, 2) if total else next((r["aht_minutes"] for r in rows), None)
+    return answer
+
+
 def _value(item: Item, values: dict, errors: dict) -> Any:
     raw = values.get(VALUE)
     kind = item.answer_kind
+    if kind == "forecast" and any(k.startswith(QUEUE_WEEKS) for k in values):
+        return queue_forecast(values, errors)
     if kind == "forecast":
         return forecast(values, errors)
+    if kind == "capacity_plan":
+        return capacity_plan(values, errors)
     if kind == "number":
         return _bounded(raw, VALUE, errors, low=item.min_value, high=item.max_value, unit=item.unit)
     text = (raw or "").strip()
@@ -125,6 +180,22 @@ def _value(item: Item, values: dict, errors: dict) -> Any:
     elif len(text) > TEXT_MAX:
         errors[VALUE] = f"Keep it to {TEXT_MAX} characters (this has {len(text)})."
     return text
+
+
+def capacity_plan(values: dict, errors: dict) -> dict:
+    """WFM's plan: extra FTE per queue for weeks 1–6 (decimals allowed)."""
+    rows = []
+    fields = [k for k in values if k.startswith(QUEUE_PLAN)]
+    for field in fields:
+        raw = (values.get(field) or "").strip()
+        fte = six_numbers(raw, whole=False, high=100_000)
+        if fte is None:
+            errors[field] = ("Enter the planned extra FTE for weeks 1–6, separated by commas (0 for none)."
+                             if raw else "Required: 0, 0, 0, 0, 0, 0 if no extra staff is planned.")
+        rows.append({"queue": field[len(QUEUE_PLAN):], "planned_fte": fte})
+    if not fields:
+        errors[VALUE] = "No queue to plan for."
+    return {"queues": rows}
 
 
 def parse(item: Item, values: dict) -> Answer:

@@ -1,0 +1,1 @@
+"""Staffing arithmetic (queueing formulas, FTE, async workload): no Slack, no database."""

@@ -1,0 +1,135 @@
+"""`launchgate capacity …`: check capacity.yaml, and the load of all open launches per queue and week."""
+from __future__ import annotations
+
+import sys
+
+from bot.config import ConfigError, Settings, load_settings
+
+
+class Refused(Exception):
+    """Printed as one line on stderr; exit status 2 (as bot.cli's CliError)."""
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise Refused(f"configuration error: {exc}") from None
+
+
+def _run(fn):
+    def run(args) -> int:
+        try:
+            return fn(args)
+        except Refused as exc:
+            print(f"launchgate: {exc}", file=sys.stderr)
+            return 2
+    return run
+
+
+def register(sub) -> None:
+    capacity = sub.add_parser("capacity", help="staffing: validate capacity.yaml, or show the load of all launches")
+    capacity.add_argument("--weeks", type=int, default=8, help="ISO weeks to show from this week on (default 8)")
+    capacity.add_argument("--queue", help="only this queue id")
+    capacity.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    capacity.add_argument("--from", dest="start", help="first week: the ISO week of this date (default: today, UTC)")
+    capacity.set_defaults(func=_run(cmd_capacity))
+    actions = capacity.add_subparsers(dest="action")
+    validate = actions.add_parser("validate", help="check capacity.yaml; non-zero exit on faults")
+    validate.add_argument("file", nargs="?")
+    validate.set_defaults(func=_run(cmd_validate))
+
+
+def cmd_validate(args) -> int:
+    from bot.capacity.config import validate_file
+
+    path = args.file or _settings().capacity_file
+    queues, faults = validate_file(path)
+    for fault in faults:
+        print(str(fault), file=sys.stderr)
+    if faults:
+        print(f"{len(faults)} problem(s) in {path}", file=sys.stderr)
+        return 1
+    print(f"{path}: {len(queues.by_id)} queue(s) valid")
+    return 0
+
+
+FIELDS = ("queue", "week", "launches", "contacts", "required_fte", "peak_agents", "service_level",
+          "occupancy", "abandonment", "planned_fte", "gap_fte", "note")
+
+
+def rows(cells) -> list[dict]:
+    out = []
+    for c in cells:
+        r = c.required
+        out.append({
+            "queue": c.queue.id, "week": c.iso_week, "launches": c.launches, "contacts": round(c.contacts),
+            "required_fte": round(r.fte, 1) if r else None, "peak_agents": r.peak_agents if r else None,
+            "service_level": round(r.service_level, 3) if r and r.service_level is not None else None,
+            "occupancy": round(r.occupancy, 3) if r and r.occupancy is not None else None,
+            "abandonment": round(r.abandonment, 3) if r and r.abandonment is not None else None,
+            "planned_fte": round(c.planned_fte, 1) if c.planned_fte is not None else None,
+            "gap_fte": round(c.gap_fte, 1) if c.gap_fte is not None else None,
+            "note": c.problem or (("collision: " + ", ".join(sorted({x.launch_key for x in c.contributions})))
+                                  if c.collision else ", ".join(sorted({x.launch_key for x in c.contributions}))),
+        })
+    return out
+
+
+def _pct(v) -> str:
+    return "–" if v is None else f"{v:.1%}"
+
+
+def _num(v) -> str:
+    return "–" if v is None else f"{v:,}"
+
+
+def render(cells, fmt: str) -> str:
+    import csv
+    import io
+    import json
+
+    data = rows(cells)
+    if fmt == "json":
+        return json.dumps(data, indent=2) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in data)
+        return buf.getvalue()
+    if not data:
+        return "No launch load in these weeks (no answered forecasts).\n"
+    head = ("queue", "week", "launches", "contacts", "req FTE", "peak", "SL", "occ", "planned", "gap", "note")
+    table = [head] + [(r["queue"], r["week"], str(r["launches"]), _num(r["contacts"]), _num(r["required_fte"]),
+                       _num(r["peak_agents"]), _pct(r["service_level"]), _pct(r["occupancy"]),
+                       _num(r["planned_fte"]), _num(r["gap_fte"]), r["note"]) for r in data]
+    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
+    return "".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n" for row in table)
+
+
+def cmd_capacity(args) -> int:
+    from datetime import date, datetime, timezone
+
+    from bot.capacity.config import CapacityError
+    from bot.db import make_engine, unit_of_work
+    from bot.services import capacity
+
+    if args.weeks < 1 or args.weeks > 104:
+        raise Refused("--weeks: give 1 to 104")
+    try:
+        start = date.fromisoformat(args.start) if args.start else datetime.now(timezone.utc).date()
+    except ValueError:
+        raise Refused(f"--from: '{args.start}' is not a date like 2027-11-15") from None
+    settings = _settings()
+    try:
+        queues = capacity.queues_from(settings.capacity_file)
+    except CapacityError as exc:
+        raise Refused("capacity.yaml is invalid:\n" + "\n".join(str(f) for f in exc.faults)) from None
+    if args.queue and queues.configured and queues.get(args.queue) is None:
+        raise Refused(f"--queue: no queue '{args.queue}' in {settings.capacity_file} "
+                       f"(queues: {', '.join(queues.by_id)})")
+    with unit_of_work(make_engine(settings.database_url)) as session:
+        cells = capacity.portfolio(session, queues, start, weeks=args.weeks, queue=args.queue)
+    sys.stdout.write(render(cells, args.format))
+    return 0
