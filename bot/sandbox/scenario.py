@@ -54,7 +54,7 @@ class Player:
         self.ui = sandbox.ui
         self.handled: set = set()   # (person, item) already answered by the scenario
 
-    def wait(self, condition, timeout: float = 20.0):
+    def wait(self, condition, timeout: float = 30.0, required: bool = True):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.sb.deliver()
@@ -62,7 +62,9 @@ class Player:
             if value:
                 return value
             time.sleep(0.1)
-        raise RuntimeError("the demo scenario timed out waiting for launchgate")
+        if required:
+            raise RuntimeError("the demo scenario timed out waiting for launchgate")
+        return None
 
     def modal(self, user: str) -> dict | None:
         state = self.sb.workspace.state
@@ -89,6 +91,8 @@ class Player:
         if answer.get("errors"):
             raise RuntimeError(f"the demo launch was refused: {answer['errors']}")
         self.wait(lambda: any(c.name.startswith("lr-") for c in self.sb.workspace.state.channels.values()))
+        pm_dm = self.sb.workspace.dm_channel_for(pm)
+        self.wait(lambda: any(_buttons(m) for m in self.sb.workspace.messages(pm_dm)))  # the intro DMs are out
 
     def answer_prompt_items(self, user: str, *, only_first_gate: bool, limit: int = 20) -> int:
         """Answer the items in this person's prompt DM: Done where there is a Done button, else the
@@ -96,8 +100,9 @@ class Player:
         dm = self.sb.workspace.dm_channel_for(user)
         answered = 0
         for _ in range(limit):
-            prompt = next((m for m in self.sb.workspace.messages(dm) if _buttons(m)), None)
-            if prompt is None:
+            prompt = self.wait(lambda: next((m for m in self.sb.workspace.messages(dm) if _buttons(m)), None),
+                               timeout=3.0, required=False)
+            if prompt is None:  # this person owes nothing in this launch
                 break
             buttons = [(b, e) for b, e in _buttons(prompt, first_gate_only=only_first_gate)
                        if (user, e.get("value")) not in self.handled]
