@@ -222,7 +222,7 @@ def cmd_export(args) -> int:
     settings = _settings()
     with unit_of_work(make_engine(settings.database_url)) as session:
         try:
-            sys.stdout.write(export.export_launch(session, args.key, args.format))
+            sys.stdout.write(export.export_launch(session, args.key, args.format, viewer=args.viewer))
         except ServiceError as exc:
             raise CliError(str(exc)) from None
     return 0
@@ -236,7 +236,7 @@ def cmd_report(args) -> int:
     settings = _settings()
     with unit_of_work(make_engine(settings.database_url)) as session:
         try:
-            sys.stdout.write(report.render_report(session, args.key, html=args.html))
+            sys.stdout.write(report.render_report(session, args.key, html=args.html, viewer=args.viewer))
         except ServiceError as exc:
             raise CliError(str(exc)) from None
     return 0
@@ -279,10 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="export a launch's decisions and timeline")
     export.add_argument("key")
     export.add_argument("--format", choices=["csv", "json"], default="json")
+    export.add_argument("--as", dest="viewer", help="Slack user id: refuse a private launch they may not see")
     export.set_defaults(func=cmd_export)
     report = sub.add_parser("report", help="render a readiness report (Markdown, or HTML)")
     report.add_argument("key")
     report.add_argument("--html", action="store_true")
+    report.add_argument("--as", dest="viewer", help="Slack user id: refuse a private launch they may not see")
     report.set_defaults(func=cmd_report)
     from bot import cli_capacity  # noqa: E402  (issue 13: capacity commands live in their own module)
     cli_capacity.register(sub)

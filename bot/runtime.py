@@ -12,7 +12,7 @@ from datetime import datetime
 from slack_sdk import WebClient
 
 from bot.config import Settings
-from bot.db import make_engine
+from bot.db import make_engine, unit_of_work
 from bot.delivery.gateway import SlackGateway
 from bot.delivery.slack_client import make_client
 from bot.delivery.worker import ChannelPacer, OutboxWorker, PacerClock
@@ -35,6 +35,10 @@ class Runtime:
     def slack(self) -> SlackGateway:
         """The worker's Slack gateway (profiles, user groups)."""
         return self.worker.slack
+
+    def unit_of_work(self):
+        """One transaction (bot.db.unit_of_work on this runtime's engine)."""
+        return unit_of_work(self.ctx.engine)
 
     def kick(self) -> None:
         """Ask the delivery loop to drain now rather than at its next interval."""

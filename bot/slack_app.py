@@ -5,9 +5,14 @@ import logging
 
 from slack_bolt import App
 
+from bot.listeners import commands, gates, home, items, launch_edit, launch_modal
+from bot.listeners.common import inject_runtime
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+# Every module whose `register(app)` lists its module-level listeners.
+LISTENERS = (commands, launch_modal, items, launch_edit, gates, home)
 
 
 class _TokenNoticeFilter(logging.Filter):
@@ -29,10 +34,9 @@ def create_app(rt: Runtime) -> App:
         token_verification_enabled=False,
         ignoring_self_events_enabled=True,
     )
-    from bot.listeners import commands, gates, home, items, launch_edit, launch_modal
-
-    for module in (commands, launch_modal, items, launch_edit, gates, home):
-        module.register(app, rt)
+    app.middleware(inject_runtime(rt))
+    for module in LISTENERS:
+        module.register(app)
 
     @app.error
     def _on_error(error, body, logger):

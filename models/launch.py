@@ -48,6 +48,8 @@ class Launch(SQLModel, table=True):
     brief: str = Field(default="", sa_column=Column(Text, nullable=False))
     channel_id: str | None = Field(default=None, max_length=32)
     status: str = Field(default=LaunchStatus.OPEN, max_length=20, index=True)
+    # Private: a private channel, and only its people, readiness leads and admins can see it.
+    private: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_digest_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

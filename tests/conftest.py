@@ -194,8 +194,11 @@ def stop_waitress(server, thread) -> None:
         for dispatcher in list(server._map.values()):
             dispatcher.close()
 
-    server.trigger.pull_trigger(close_all)
-    thread.join(timeout=5)
+    try:
+        server.trigger.pull_trigger(close_all)
+    except OSError:  # the loop already closed its trigger (it ended on its own): nothing left to wake
+        pass
+    thread.join(timeout=30)
     server.task_dispatcher.shutdown()
 
 

@@ -87,5 +87,6 @@ def test_tick_steps_and_subcommands_are_written_out():
     from bot.ticks import STEPS
 
     assert [s.__name__ for s in STEPS] == ["send_nudges", "send_escalations", "send_digests", "expire_waivers",
-                                           "prune_outbox"]
-    assert {"", "new", "list", "status", "help", "edit", "timeline", "resume", "waive", "unwaive"} <= set(SUBCOMMANDS)
+                                           "prune_outbox", "launch_day"]
+    assert {"", "new", "list", "status", "help", "edit", "timeline", "resume", "waive", "unwaive",
+            "hold", "cancel"} <= set(SUBCOMMANDS)

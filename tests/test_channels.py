@@ -52,13 +52,13 @@ def test_a_channel_the_bot_created_before_a_crash_is_adopted(standin, bot):
 
 def test_a_real_crash_after_conversations_create_leaves_one_channel(standin, bot, clock, monkeypatch):
     """Saving the new channel fails once (as if the process died right there); the retry adopts it."""
-    real = channels.audit.record
+    real = channels.launches.record_channel
 
     def dies_once(*args, **kw):
-        monkeypatch.setattr(channels, "audit", SimpleNamespace(record=real))
+        monkeypatch.setattr(channels, "launches", SimpleNamespace(record_channel=real))
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(channels, "audit", SimpleNamespace(record=dies_once))
+    monkeypatch.setattr(channels, "launches", SimpleNamespace(record_channel=dies_once))
     launch = open_launch_via_slack(standin, bot)
     assert launch.channel_id is None and channel_named(standin, INTENDED)
     (row,) = outbox(bot.rt.ctx.engine, "create_channel")

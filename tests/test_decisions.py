@@ -1,7 +1,7 @@
 """Deciding gates: who may, quorum, the five outcomes and what each one does."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import text
@@ -291,7 +291,7 @@ def test_kill_cancels_the_launch_and_is_announced(standin, bot, rt, clock, in_re
         vote(rt, clock, gate_at(rt, launch_id, 0), "ULEAD")
 
 
-def test_final_go_marks_the_launch_launched_and_announces_it(standin, bot, rt, clock):
+def test_final_go_marks_the_launch_launched_on_its_date_and_announces_it(standin, bot, rt, clock):
     launch_id = open_launch(rt, clock)
     announcements = standin.add_channel(name="launches")
     rt.ctx.settings = rt.ctx.settings.model_copy(update={"launches_channel": announcements})
@@ -299,9 +299,18 @@ def test_final_go_marks_the_launch_launched_and_announces_it(standin, bot, rt, c
         satisfy(rt, clock, launch_id, gate.position)
         assert launch_of(rt, launch_id).status == LaunchStatus.OPEN
         vote(rt, clock, gate_at(rt, launch_id, gate.position), "ULEAD")
-    assert launch_of(rt, launch_id).status == LaunchStatus.LAUNCHED
+    # Every gate passed, but "launched" waits for the launch date: the card says it is ready.
+    assert launch_of(rt, launch_id).status == LaunchStatus.OPEN
     assert len(decisions_of(rt, launch_id)) == len(gates_of(rt, launch_id))
     deliver(bot)
+    assert standin.messages(announcements) == []
+    card = standin.messages(launch_of(rt, launch_id).channel_id)[0]
+    assert "Ready" in text_of(card) and "every gate passed" in text_of(card)
+    run_tick(rt.ctx, datetime(2027, 11, 12, 9, 0, tzinfo=timezone.utc))  # the Friday before: still waiting
+    assert launch_of(rt, launch_id).status == LaunchStatus.OPEN
+    run_tick(rt.ctx, datetime(2027, 11, 15, 6, 0, tzinfo=timezone.utc))  # launch day
+    assert launch_of(rt, launch_id).status == LaunchStatus.LAUNCHED
+    deliver(bot, now=datetime(2027, 11, 15, 6, 1, tzinfo=timezone.utc))
     (line,) = standin.messages(announcements)
     assert "launched" in line["text"] and "LR-1" in line["text"]
     assert events(rt.ctx.engine, "launch.launched")
@@ -320,6 +329,7 @@ def test_final_gate_with_conditions_launches_when_they_are_met(rt, clock):
          reason="One retro action left", conditions=[Condition("Share the retro notes", "UPM", date(2027, 12, 1))])
     assert launch_of(rt, launch_id).status == LaunchStatus.OPEN  # a condition is still open
     (condition,) = [i for i in items_of(rt, launch_id) if i.source_decision_id]
+    clock.set(datetime(2027, 11, 16, 10, 0, tzinfo=timezone.utc))  # the day after the launch date
     with unit_of_work(rt.ctx.engine) as session:
         answers.mark_done(session, condition.id, actor="UPM", now=clock(), settings=rt.ctx.settings)
     assert launch_of(rt, launch_id).status == LaunchStatus.LAUNCHED

@@ -5,7 +5,8 @@ pre-filled with the current answer, so editing starts from what is there.
 """
 from __future__ import annotations
 
-import json
+from bot.codecs import ItemModal
+
 
 from slack_sdk.models.blocks import (
     ContextBlock,
@@ -34,8 +35,8 @@ STATUS_OPTIONS = [("done", "Done"), ("na", "Not applicable"), ("blocked", "Block
 WEEK_FIELDS = (Field.WEEK1, Field.WEEK2, Field.WEEK3, Field.WEEK4, Field.WEEK5, Field.WEEK6)
 
 
-def metadata(item_id: int, **extra) -> str:
-    return json.dumps({"i": item_id, **extra}, separators=(",", ":"))
+def metadata(item_id: int, op: str | None = None, home: int | None = None) -> str:
+    return ItemModal(item=item_id, op=op, home=home).encode()
 
 
 def _num(value) -> str | None:

@@ -7,7 +7,8 @@ is always replaced by the outcome instead of keeping live buttons.
 """
 from __future__ import annotations
 
-import json
+from bot.codecs import ItemAction, VoteValue
+
 from datetime import date, datetime
 
 from slack_sdk.models.blocks import (
@@ -63,7 +64,7 @@ def decide_action_id(outcome: str) -> str:
 
 
 def decide_buttons(gate: Gate, round_: int, block_id: str) -> ActionsBlock:
-    value = json.dumps({"g": gate.id, "r": round_})
+    value = VoteValue(gate=gate.id, round=round_).encode()
     buttons = []
     for outcome, label, style in DECIDE:
         kwargs = {"style": style} if style else {}
@@ -123,7 +124,7 @@ def _items_blocks(part_items: list[dict], tz: str | None, waive: bool, budget: i
     for snap in buttons:
         blocks.append(SectionBlock(
             block_id=f"waive-{snap['id']}", text=MarkdownTextObject(text=clip(item_line(snap, tz))),
-            accessory=ButtonElement(text="Waive…", action_id=Action.ITEM_WAIVE, value=str(snap["id"]))))
+            accessory=ButtonElement(text="Waive…", action_id=Action.ITEM_WAIVE, value=ItemAction(item=snap["id"]).button_value())))
     if len(blocks) > budget:
         blocks = blocks[: max(budget - 1, 0)] + [ContextBlock(elements=[MarkdownTextObject(
             text="…more items: see `/launch status`")])]
@@ -317,9 +318,15 @@ def notice_text(what: str, launch: Launch, *, gate: Gate | None = None, decision
     if what == "decided" and decision is not None:
         return clip(f"{title} · *{esc(gate.name)}*\n" + outcome_text(decision, launch, tz))
     if what == "cancelled":
-        why = f": {esc(clip(decision.reason, 1000))}" if decision and decision.reason else ""
+        said = decision.reason if decision else reason
+        why = f": {esc(clip(said, 1000))}" if said else ""
         at = f" at {esc(gate.name)} (Kill by {_voters(decision)})" if gate and decision else ""
-        return clip(f"🛑 {title} was cancelled{at}{why}. Every prompt has stopped.")
+        who = f" by {user(by)}" if by and not decision else ""
+        return clip(f"🛑 {title} was cancelled{who}{at}{why}. Every prompt has stopped.")
+    if what == "held":
+        why = f": {esc(clip(reason, 1000))}" if reason else ""
+        return clip(f"⏸️ {user(by)} put {title} on hold{why}. Prompts and reminders are paused until "
+                    f"`/launch resume {launch.key}`.")
     if what == "launched":
         return clip(f"🚀 {title} is launched: every gate passed. Thank you all.")
     if what == "resumed":

@@ -35,6 +35,7 @@ class Field(StrEnum):
     READINESS_LEAD = "readiness_lead"
     BRIEF = "brief"
     CHANNEL = "channel"
+    PRIVATE = "private"
     VALUE = "value"
     REASON = "reason"
     EVIDENCE = "evidence"

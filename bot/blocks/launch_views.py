@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import pycountry
 from slack_sdk.models.blocks import (
+    CheckboxesElement,
     ContextBlock,
     DatePickerElement,
     DividerBlock,
@@ -25,8 +26,9 @@ from slack_sdk.models.blocks.block_elements import ConversationSelectElement
 from slack_sdk.models.views import View
 
 from bot.services.launches import BRIEF_MAX, NAME_MAX, LaunchOverview
+from bot.services.portfolio import PAGE_SIZE, USAGE, ListPage, describe
 from bot.services.readable import outcome_label
-from models import Gate, GateDecision, GateStatus, Item, ItemState, LaunchStatus
+from models import AuditEvent, Gate, GateDecision, GateStatus, Item, ItemState, Launch, LaunchStatus
 
 from .ids import Callback, Field
 from .text import clip, day, esc, user
@@ -138,6 +140,15 @@ def launch_modal(
                                                   filter={"include": ["public", "private"],
                                                           "exclude_bot_users": True}),
             ),
+            InputBlock(
+                block_id=Field.PRIVATE,
+                label="Visibility",
+                optional=True,
+                hint="Private: a private channel, and only its members, stakeholders, readiness leads and admins "
+                     "can see the launch anywhere in launchgate.",
+                element=CheckboxesElement(action_id=Field.PRIVATE, options=[
+                    Option(value="private", text="Private launch")]),
+            ),
         ],
     )
 
@@ -165,11 +176,15 @@ def launch_heading(ov: LaunchOverview) -> list:
     ]
 
 
-def status_card(ov: LaunchOverview, decisions: dict[int, GateDecision] | None = None) -> list:
-    """The card pinned in the launch channel; updated in place after every change."""
+def status_card(ov: LaunchOverview, decisions: dict[int, GateDecision] | None = None,
+                change: AuditEvent | None = None) -> list:
+    """The card pinned in the launch channel; updated in place after every change.
+
+    `change` is the latest hold / resume / cancel on record (from a review or a command).
+    """
     decisions = decisions or {}
     blocks = launch_heading(ov)
-    banner = _status_banner(ov, decisions)
+    banner = _status_banner(ov, decisions, change)
     if banner:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(banner))))
     if ov.launch.brief:
@@ -209,41 +224,74 @@ def _decided(gate: Gate, decision: GateDecision | None) -> str:
     return f" · *{outcome_label(decision.outcome)}*{fast} by {_who(decision)}, {day(decision.decided_at)}"
 
 
-def _status_banner(ov: LaunchOverview, decisions: dict[int, GateDecision]) -> str | None:
+def _status_banner(ov: LaunchOverview, decisions: dict[int, GateDecision],
+                   change: AuditEvent | None = None) -> str | None:
     status, key = ov.launch.status, ov.launch.key
-    latest = max(decisions.values(), key=lambda d: (d.decided_at, d.id), default=None)
-    why = f": {esc(clip(latest.reason, 500))}" if latest is not None and latest.reason else ""
+    if change is not None and change.action in ("launch.held", "launch.cancelled"):
+        who, at, reason = user(change.actor), change.at, change.note
+    else:
+        latest = max(decisions.values(), key=lambda d: (d.decided_at, d.id), default=None)
+        who, at, reason = (_who(latest), latest.decided_at, latest.reason) if latest is not None else (None, None, None)
+    why = f": {esc(clip(reason, 500))}" if reason else ""
     if status == LaunchStatus.ON_HOLD:
-        since = f" since {day(latest.decided_at)} ({_who(latest)}{why})" if latest is not None else ""
-        return (f"⏸️ *On hold*{since}. Prompts are paused until the owner or a readiness lead runs "
+        since = f" since {day(at)} ({who}{why})" if who else ""
+        return (f"⏸️ *On hold*{since}. Prompts and reminders are paused until the owner or a readiness lead runs "
                 f"`/launch resume {key}`.")
     if status == LaunchStatus.CANCELLED:
-        by = f" by {_who(latest)} on {day(latest.decided_at)}{why}" if latest is not None else ""
+        by = f" by {who} on {day(at)}{why}" if who else ""
         return f"🛑 *Cancelled*{by}. Prompts have stopped."
     if status == LaunchStatus.LAUNCHED:
         return "🚀 *Launched* — every gate passed."
+    if ov.gates and ov.current_gate is None:
+        return f"✅ *Ready* — every gate passed. Launched on {day(ov.launch.launch_date)}."
     return None
+
+
+def channel_topic(launch: Launch, change: AuditEvent | None = None) -> str:
+    """The launch channel's topic (plain text, Slack allows 250 characters)."""
+    reason = f": {change.note}" if change is not None and change.note and change.action in (
+        "launch.held", "launch.cancelled") else ""
+    status = {
+        LaunchStatus.ON_HOLD: f"⏸️ ON HOLD{reason} — /launch resume {launch.key}",
+        LaunchStatus.CANCELLED: f"🛑 CANCELLED{reason}",
+        LaunchStatus.LAUNCHED: f"🚀 Launched {launch.launch_date.isoformat()}",
+    }.get(launch.status, f"Launching {launch.launch_date.isoformat()} · /launch status {launch.key}")
+    return clip(esc(f"{launch.key} · {status}"), 250)
 
 
 def status_card_text(ov: LaunchOverview) -> str:
     return f"{ov.launch.key} {esc(ov.launch.name)}: {ov.percent_done}% done"
 
 
-def launch_list(overviews: list[LaunchOverview]) -> list:
-    if not overviews:
-        return [SectionBlock(text="No open launches. Start one with `/launch new`.")]
-    blocks: list = [HeaderBlock(text="Open launches")]
-    shown = overviews[: MAX_MESSAGE_BLOCKS - 2]
-    for ov in shown:
-        gate = ov.current_gate
+def launch_list_page(page: ListPage) -> list:
+    """One page of `/launch list` (20 launches at most, well inside 50 blocks)."""
+    words = describe(page.filters)
+    if not page.rows:
+        hint = " matching `" + esc(words) + "`" if words else ""
+        return [SectionBlock(text=MarkdownTextObject(text=clip(
+            f"No launches{hint}. {USAGE}" if words else "No open launches. Start one with `/launch new`.")))]
+    title = "Launches" + (f" · {words}" if words else " · open and on hold")
+    blocks: list = [HeaderBlock(text=clip(title, 150))]
+    for row in page.rows:
+        launch, gate = row.launch, row.current_gate
+        where = f"gate: {esc(gate.name)} (due {day(gate.due_at)})" if gate else "every gate passed"
+        flags = []
+        if launch.status != LaunchStatus.OPEN:
+            flags.append(f"_{STATUS_LABELS.get(launch.status, launch.status).lower()}_")
+        if row.overdue:
+            flags.append(f"⚠️ {row.overdue} overdue")
+        if launch.private:
+            flags.append("🔒 private")
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(
-            f"*{ov.launch.key}* · {esc(ov.launch.name)} · {KIND_LABELS.get(ov.launch.kind, ov.launch.kind)} · "
-            f"{day(ov.launch.launch_date)} · gate: {esc(gate.name) if gate else 'all decided'} · "
-            f"{ov.percent_done}% done"
-            + (" · _on hold_" if ov.launch.status == LaunchStatus.ON_HOLD else "")
-        ))))
-    if len(overviews) > len(shown):
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {len(overviews) - len(shown)} more")]))
+            f"*{launch.key}* · {esc(launch.name)} · {KIND_LABELS.get(launch.kind, launch.kind)} · "
+            f"{esc(', '.join(launch.markets))} · launches {day(launch.launch_date)}\n"
+            f"{where} · {row.percent_done}% done · lead {user(launch.readiness_lead_id)}"
+            + (" · " + " · ".join(flags) if flags else "")))))
+    first = (page.page - 1) * PAGE_SIZE + 1
+    footer = f"Showing {first}–{first + len(page.rows) - 1} of {page.total}"
+    if page.page < page.pages:
+        footer += f" · next: `/launch list {esc(words + ' ' if words else '')}page:{page.page + 1}`"
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(footer + " · `/launch help` for filters"))]))
     return blocks
 
 
@@ -268,13 +316,16 @@ def help_blocks() -> list:
     text = (
         "*launchgate* runs readiness gates for launches.\n"
         "• `/launch new` (or just `/launch`) — open a launch\n"
-        "• `/launch list` — open launches with their current gate\n"
+        "• `/launch list [mine] [lead:@x] [kind:market] [market:FR] [overdue] [state:held] [gate:planning]` — "
+        "launches with their current gate; filters combine, `page:2` for more\n"
         "• `/launch status LR-12` — gates and items with owners\n"
         "• `/launch edit LR-12` — change the launch date (owner or lead)\n"
         "• `/launch timeline LR-12` — recent decisions and answers\n"
         "• `/launch waive LR-12` — waive an open item with a reason (readiness leads)\n"
         "• `/launch unwaive LR-12` — take a waiver back; the item opens again (readiness leads)\n"
-        "• `/launch resume LR-12` — lift a Hold (owner or readiness lead)\n"
+        "• `/launch hold LR-12 reason` — pause prompts and reminders (owner or readiness lead)\n"
+        "• `/launch resume LR-12` — lift a hold (owner or readiness lead)\n"
+        "• `/launch cancel LR-12 reason` — stop the launch for good (owner or readiness lead)\n"
         "• `/launch help` — this message"
     )
     return [SectionBlock(text=MarkdownTextObject(text=text))]

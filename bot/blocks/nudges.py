@@ -1,7 +1,8 @@
 """Reminder messages: nudges, escalations, the daily digest, moved dates, handovers."""
 from __future__ import annotations
 
-import json
+from bot.codecs import ItemAction
+
 from datetime import date, datetime
 
 from slack_sdk.models.blocks import (
@@ -99,7 +100,7 @@ def _escalation_menu(item: Item, level: int) -> OverflowMenuElement:
     if level == 1:
         ops.append(("waive", "Waive…"))
     return OverflowMenuElement(action_id=f"{Action.ITEM_MENU}", options=[
-        Option(text=label, value=json.dumps({"i": item.id, "op": op})) for op, label in ops])
+        Option(text=label, value=ItemAction(item=item.id, op=op).encode()) for op, label in ops])
 
 
 def escalation(launch: Launch, rows: list[tuple[Item, int]], tz: str | None, *, level: int,

@@ -1,7 +1,8 @@
 """A stakeholder's live prompt: their items for one launch, with controls."""
 from __future__ import annotations
 
-import json
+from bot.codecs import ItemAction, SnoozeValue
+
 from datetime import datetime
 
 from slack_sdk.models.blocks import (
@@ -95,11 +96,11 @@ def menu_options(item: Item) -> list[Option]:
     if item.is_open or item.delegate_id:
         ops.append(("delegate", "Change delegate…" if item.delegate_id else "Delegate…"))
     ops.append(("reassign", "Reassign…"))
-    return [Option(value=json.dumps({"i": item.id, "op": op}), text=label) for op, label in ops]
+    return [Option(value=ItemAction(item=item.id, op=op).encode(), text=label) for op, label in ops]
 
 
 def item_controls(item: Item) -> ActionsBlock:
-    value = str(item.id)
+    value = ItemAction(item=item.id).button_value()
     elements: list = []
     if item.is_open and item.answer_kind == "confirm":
         elements.append(ButtonElement(text="Done", action_id=f"{Action.ITEM_DONE}", value=value, style="primary"))
@@ -165,7 +166,7 @@ def snooze_actions(launch_id: int, until_due: bool = True) -> ActionsBlock:
     """Snooze buttons for a nudge; "Until due" only while something is not yet due."""
     choices = [("1d", "Snooze 1 day"), ("3d", "Snooze 3 days")] + ([("due", "Until due")] if until_due else [])
     return ActionsBlock(block_id="snooze", elements=[
-        ButtonElement(text=label, action_id=f"{Action.SNOOZE}:{key}", value=json.dumps({"l": launch_id, "s": key}))
+        ButtonElement(text=label, action_id=f"{Action.SNOOZE}:{key}", value=SnoozeValue(launch=launch_id, choice=key).encode())
         for key, label in choices
     ])
 

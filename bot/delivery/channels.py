@@ -8,10 +8,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
+from bot.blocks.launch_views import channel_topic
+from bot.codecs import ChannelPayload
 from bot.db import unit_of_work
-from bot.services import audit
+from bot.services import launches, lifecycle
 from bot.services.context import AppContext
 from models import Launch, OutboxMessage
+
+from .renderers import Defer
 
 log = logging.getLogger(__name__)
 
@@ -27,17 +31,19 @@ def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage
     channel (created by the bot, used by no other launch) is adopted instead of
     making a second one.
     """
+    payload = ChannelPayload.load(row.payload)
     with unit_of_work(ctx.engine) as session:
         launch = session.get(Launch, row.launch_id)
         if launch.channel_id:  # a retry after the channel was made
-            return _invite(client, launch.channel_id, row.payload.get("users", []), bot_user)
-    base = row.payload["name"]
+            return _invite(client, launch.channel_id, payload.users, bot_user)
+    base = payload.name or f"launch-{row.launch_id}"
     candidates = [base] + [f"{base[:77]}-{n}" for n in range(2, 10)] + [f"{base[:72]}-{secrets.token_hex(3)}"]
-    existing = PublicChannels(client)
+    private = bool(payload.private)
+    existing = PublicChannels(client, types="private_channel" if private else "public_channel")
     adopted = False
     for name in candidates:
         try:
-            channel = client.conversations_create(name=name, is_private=False)["channel"]
+            channel = client.conversations_create(name=name, is_private=private)["channel"]
             break
         except SlackApiError as exc:
             if exc.response.get("error") != "name_taken":
@@ -52,12 +58,8 @@ def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage
     else:  # pragma: no cover - ten taken names in a row
         raise SlackApiError("every channel name taken", {"ok": False, "error": "name_taken"})
     with unit_of_work(ctx.engine) as session:
-        launch = session.get(Launch, row.launch_id)
-        launch.channel_id = channel["id"]
-        session.add(launch)
-        after = {"channel": channel["id"], "name": channel["name"]} | ({"adopted": True} if adopted else {})
-        audit.record(session, actor="launchgate", action="launch.channel_created", entity="launch",
-                     entity_id=launch.id, launch_id=launch.id, after=after, at=ctx.now())
+        launch = launches.record_channel(session, row.launch_id, channel["id"], channel["name"], adopted=adopted,
+                                         now=ctx.now())
     if adopted:
         log.info("%s: adopted #%s (%s), created by the bot before a restart", launch.key, channel["name"],
                  channel["id"])
@@ -65,21 +67,23 @@ def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage
         client.conversations_setPurpose(channel=channel["id"], purpose=f"Readiness for {launch.key}")
     except SlackApiError as exc:
         log.info("could not set purpose on %s: %s", channel["id"], exc.response.get("error"))
-    return _invite(client, channel["id"], row.payload.get("users", []), bot_user)
+    return _invite(client, channel["id"], payload.users, bot_user)
 
 
 class PublicChannels:
-    """Unarchived public channels by name, read page by page only as far as a lookup needs."""
+    """Unarchived public channels by name, read page by page only as far as a lookup needs.
+    (`types="private_channel"` for a private launch: the bot sees the private channels it is in.)"""
 
-    def __init__(self, client: WebClient):
+    def __init__(self, client: WebClient, types: str = "public_channel"):
         self.client = client
+        self.types = types
         self.by_name: dict[str, dict] = {}
         self.cursor: str | None = None
         self.done = False
 
     def named(self, name: str) -> dict | None:
         while name not in self.by_name and not self.done:
-            resp = self.client.conversations_list(types="public_channel", exclude_archived=True, limit=LIST_PAGE,
+            resp = self.client.conversations_list(types=self.types, exclude_archived=True, limit=LIST_PAGE,
                                                   cursor=self.cursor)
             for channel in resp.get("channels") or []:
                 self.by_name.setdefault(channel.get("name"), channel)
@@ -107,7 +111,7 @@ def invite(ctx: AppContext, client: WebClient, row: OutboxMessage, bot_user: str
         # Private channels can't be joined; the bot must already be a member there.
         if exc.response.get("error") not in ("method_not_supported_for_channel_type", "already_in_channel"):
             raise
-    return _invite(client, channel, row.payload.get("users", []), bot_user)
+    return _invite(client, channel, ChannelPayload.load(row.payload).users, bot_user)
 
 
 def _invite(client: WebClient, channel: str, users: list[str], bot_user: str | None):
@@ -119,3 +123,16 @@ def _invite(client: WebClient, channel: str, users: list[str], bot_user: str | N
             if exc.response.get("error") not in ("already_in_channel", "cant_invite_self"):
                 raise
     return channel, ""
+
+
+def set_topic(ctx: AppContext, client: WebClient, row: OutboxMessage):
+    """The launch channel's topic says where the launch stands (open, held, cancelled, launched)."""
+    with unit_of_work(ctx.engine) as session:
+        launch = session.get(Launch, row.launch_id)
+        if launch is None:
+            return None
+        if not launch.channel_id:
+            raise Defer(5, "launch channel not created yet")
+        topic = channel_topic(launch, lifecycle.last_change(session, launch.id))
+    client.conversations_setTopic(channel=launch.channel_id, topic=topic)
+    return launch.channel_id, ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from bot.blocks import delegation
+from bot.codecs import DelegatePayload
 from bot.services.context import AppContext
 from bot.services.outbox import Kind
 from models import AuditEvent, Gate, Item, Launch, OutboxMessage
@@ -57,7 +58,7 @@ def render_delegated(session: Session, row: OutboxMessage, ctx: AppContext) -> M
 
 def render_delegate_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     launch = session.get(Launch, row.launch_id)
-    item = session.get(Item, row.payload["item"])
+    item = session.get(Item, DelegatePayload.load(row.payload).item)
     if item is None:
         return None
     return _for_delegate(session, launch, item, row.recipient, ctx, by=None, update_only=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from bot.blocks import gate_views, launch_views
+from bot.codecs import ReviewPayload
 from bot.services import gates
 from bot.services.context import AppContext
 from bot.services.gates import GateKind
@@ -28,7 +29,8 @@ def _still_queued(session: Session, purpose: str) -> bool:
 
 
 def render_review(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
-    gate_id, round_, to = row.payload["gate"], row.payload["round"], row.payload["to"]
+    payload = ReviewPayload.load(row.payload)
+    gate_id, round_, to = payload.gate, payload.round, payload.to
     purpose = gates.review_purpose(gate_id, round_, to)
     if row.kind == Kind.REVIEW_REFRESH and not _posted(session, purpose):
         if _still_queued(session, purpose):
@@ -62,7 +64,8 @@ def render_gate_notice(session: Session, row: OutboxMessage, ctx: AppContext) ->
 
 def render_launches_notice(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     channel = ctx.settings.launches_channel
-    if not channel:
+    launch = session.get(Launch, row.launch_id)
+    if not channel or launch is None or launch.private:  # a private launch is never announced
         return None
     text = _notice(session, row, None)
     return Message(channel=channel, text=text, blocks=launch_views.notice(text))

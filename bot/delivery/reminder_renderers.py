@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from bot.blocks import nudges
+from bot.codecs import EscalationRefreshPayload
 from bot.services import digest as digests
 from bot.services import launches
 from bot.services.context import AppContext
@@ -104,7 +105,7 @@ def render_escalation_row(session: Session, row: OutboxMessage, ctx: AppContext)
 
 def render_escalation_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     """Re-render the latest escalation of this level to this person, in place."""
-    level = int(row.payload.get("level", 1))
+    level = EscalationRefreshPayload.load(row.payload).level
     latest = next((r for r in session.exec(_sent(Kind.ESCALATION, row)) if int(r.payload.get("level", 1)) == level),
                   None)
     if latest is None:

@@ -15,7 +15,8 @@ from sqlmodel import Session, select
 
 from bot.blocks import launch_views, prompts
 from bot.blocks.text import esc, user
-from bot.services import gates, launches
+from bot.codecs import EphemeralPayload, PromptPayload, TextPayload
+from bot.services import gates, launches, lifecycle
 from bot.services.context import AppContext
 from bot.services.outbox import Kind
 from bot.services.recipients import user_tz
@@ -39,6 +40,7 @@ class Message:
     ephemeral_user: str | None = None
     post_new: bool = False              # always post (a fresh nudge), then remember it under `purpose`
     update_only: bool = False           # only update the remembered message; never post a new one
+    pin: bool = False                   # pin it in the channel when it is first posted (the status card)
 
     def block_dicts(self) -> list[dict[str, Any]]:
         return [b.to_dict() if hasattr(b, "to_dict") else b for b in self.blocks]
@@ -87,10 +89,11 @@ def prompt_purpose(launch_id: int, user_id: str) -> str:
 
 def render_prompt(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     launch = session.get(Launch, row.launch_id)
-    user_id = row.payload.get("user") or row.recipient
+    payload = PromptPayload.load(row.payload)
+    user_id = payload.user or row.recipient
     intro = None
-    if row.kind == Kind.INTRO_DM and row.payload.get("handed_by"):
-        intro = prompts.handover_intro(launch, row.payload["handed_by"])
+    if row.kind == Kind.INTRO_DM and payload.handed_by:
+        intro = prompts.handover_intro(launch, payload.handed_by)
     return prompt_message(session, launch, user_id, intro=intro, purpose=prompt_purpose(launch.id, user_id),
                           now=ctx.now())
 
@@ -101,15 +104,20 @@ def render_status_card(session: Session, row: OutboxMessage, ctx: AppContext) ->
     return Message(
         channel=launch_channel(session, row),
         text=launch_views.status_card_text(ov),
-        blocks=launch_views.status_card(ov, gates.latest_decisions(session, launch.id)),
+        blocks=launch_views.status_card(ov, gates.latest_decisions(session, launch.id),
+                                        lifecycle.last_change(session, launch.id)),
         purpose=f"status_card:{launch.id}",
+        pin=True,
     )
 
 
-def render_announce(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
+def render_announce(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     launch = session.get(Launch, row.launch_id)
+    if launch is None or launch.private:  # a private launch is never announced
+        return None
     where = f" in <#{launch.channel_id}>" if launch.channel_id else ""
-    text = row.payload.get("text") or (
+    text = TextPayload.load(row.payload).text if row.payload else None
+    text = text or (
         f"🚀 New {launch.kind} launch *{launch.key} · {esc(launch.name)}* ({esc(', '.join(launch.markets))}), "
         f"launching {launch.launch_date.isoformat()} — owner {user(launch.owner_id)}{where}."
     )
@@ -118,11 +126,12 @@ def render_announce(session: Session, row: OutboxMessage, ctx: AppContext) -> Me
 
 def render_text(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
     """Payload text is composed by services and already escaped."""
-    text = row.payload["text"]
+    text = TextPayload.load(row.payload).text
     return Message(channel=target(session, row), text=text, blocks=launch_views.notice(text))
 
 
 def render_ephemeral(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
-    text = row.payload["text"]
-    return Message(channel=row.payload["channel"], text=text, blocks=launch_views.notice(text),
+    payload = EphemeralPayload.load(row.payload)
+    text = payload.text
+    return Message(channel=payload.channel, text=text, blocks=launch_views.notice(text),
                    ephemeral_user=row.recipient)

@@ -26,6 +26,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
 from bot import metrics
+from bot.codecs import PayloadError, TextPayload
 from bot.db import is_postgres, unit_of_work
 from bot.services import directory
 from bot.services.context import AppContext
@@ -215,6 +216,9 @@ class OutboxWorker:
     def _process(self, row: OutboxMessage, now: datetime, report: DrainReport) -> None:
         try:
             result = self._send(row)
+        except PayloadError as exc:  # not a row we wrote: retrying cannot help
+            self._dead(row, f"bad payload: {exc}")
+            report.dead += 1
         except Defer as exc:
             self._finish(row, next_at=now + timedelta(seconds=exc.seconds), error=str(exc), count=False)
             report.deferred += 1
@@ -240,6 +244,8 @@ class OutboxWorker:
             return channels.create_launch_channel(self.ctx, self.client, row, self.bot_user_id())
         if row.kind == Kind.INVITE:
             return channels.invite(self.ctx, self.client, row, self.bot_user_id())
+        if row.kind == Kind.CHANNEL_TOPIC:
+            return channels.set_topic(self.ctx, self.client, row)
         if row.kind == Kind.PROFILE:
             self._cache_profile(row.recipient, force=True)
             return None
@@ -283,7 +289,18 @@ class OutboxWorker:
                                             unfurl_links=False, unfurl_media=False)
         if message.purpose:
             self._remember(row.launch_id, message.purpose, resp["channel"], resp["ts"])
+        if message.pin:
+            self._pin(resp["channel"], resp["ts"])
         return resp["channel"], resp["ts"]
+
+    def _pin(self, channel: str, ts: str) -> None:
+        """Pin a freshly posted message (the status card). The message is out either way, so a
+        failure is logged, never retried: a retry would post a second card."""
+        try:
+            self.client.pins_add(channel=channel, timestamp=ts)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_pinned":
+                log.warning("could not pin %s in %s: %s", ts, channel, exc.response.get("error"))
 
     def _ref(self, purpose: str) -> SlackMessageRef | None:
         with unit_of_work(self.ctx.engine) as session:
@@ -343,7 +360,7 @@ class OutboxWorker:
                 text = (f"⚠️ launchgate could not deliver a `{row.kind}` message to `{row.recipient}`: "
                         f"`{error}`. It is kept as dead-lettered outbox row {row.id}.")
                 for admin in directory.members(session, directory.ADMIN):
-                    enqueue(session, Kind.ADMIN_ALERT, admin, {"text": text},
+                    enqueue(session, Kind.ADMIN_ALERT, admin, TextPayload(text=text).dump(),
                             dedupe_key=f"alert:{admin}:{error}:{row.recipient}:{day}")
 
     def _finish(self, row: OutboxMessage, *, status: str = OutboxStatus.PENDING, next_at: datetime | None = None,

@@ -3,43 +3,45 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import App
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
 
 from bot.blocks import launch_views
-from bot.db import unit_of_work
 from bot.runtime import Runtime
-from bot.services import directory, launches
+from bot.services import directory, launches, portfolio
 from bot.services.errors import ServiceError
 
-from . import gates, launch_edit
-from .common import ephemeral, problem
+from . import gates, launch_edit, lifecycle
+from .common import ephemeral, problem, runtime
 
 log = logging.getLogger(__name__)
 
 
-def new_command(rt: Runtime, ack, client, body, args: list[str]):
+def new_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list[str]) -> None:
     ack()
-    with unit_of_work(rt.ctx.engine) as session:
+    with rt.unit_of_work() as session:
         leads = directory.members(session, "readiness_lead")
     view = launch_views.launch_modal(sorted(rt.ctx.templates), leads[0] if leads else None, rt.ctx.now().date(),
                                      private_metadata=body.get("channel_id", ""))
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-def list_command(rt: Runtime, ack, client, body, args):
-    with unit_of_work(rt.ctx.engine) as session:
-        blocks = launch_views.launch_list(launches.list_open(session))
-    ack(response_type="ephemeral", text="Open launches", blocks=[b.to_dict() for b in blocks])
+def list_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list[str]) -> None:
+    with rt.unit_of_work() as session:
+        filters = portfolio.parse(session, args)
+        page = portfolio.list_launches(session, body["user_id"], filters, now=rt.ctx.now())
+        blocks = launch_views.launch_list_page(page)
+    ack(response_type="ephemeral", text=f"{page.total} launch(es)", blocks=[b.to_dict() for b in blocks])
 
 
-def status_command(rt: Runtime, ack, client, body, args):
-    with unit_of_work(rt.ctx.engine) as session:
-        launch = launches.get_launch(session, args[0] if args else "")
+def status_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list[str]) -> None:
+    with rt.unit_of_work() as session:
+        launch = launches.get_launch(session, args[0] if args else "", viewer=body["user_id"])
         blocks = launch_views.launch_status(launches.overview(session, launch))
     ack(response_type="ephemeral", text=f"{launch.key} status", blocks=[b.to_dict() for b in blocks])
 
 
-def help_command(rt: Runtime, ack, client, body, args):
+def help_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list[str]) -> None:
     ack(response_type="ephemeral", text="launchgate help", blocks=[b.to_dict() for b in launch_views.help_blocks()])
 
 
@@ -51,23 +53,27 @@ SUBCOMMANDS = {
     "help": help_command, "?": help_command,
     "edit": launch_edit.edit_command,
     "timeline": gates.timeline_command, "history": gates.timeline_command,
-    "resume": gates.resume_command,
+    "hold": lifecycle.hold_command, "pause": lifecycle.hold_command,
+    "resume": lifecycle.resume_command,
+    "cancel": lifecycle.cancel_command,
     "waive": gates.waive_command,
     "unwaive": gates.unwaive_command, "revoke": gates.unwaive_command,
 }
 
 
-def register(app: App, rt: Runtime) -> None:
-    @app.command("/launch")
-    def launch_command(ack, body, client):
-        words = (body.get("text") or "").split()
-        name = words[0].lower() if words else ""
-        handler = SUBCOMMANDS.get(name)
-        if handler is None:
-            ack(ephemeral(f"I don't know `/launch {name}`. Try `/launch help`.", escape=False)
-                if name.isalnum() else ephemeral("I don't know that sub-command. Try `/launch help`."))
-            return
-        try:
-            handler(rt, ack, client, body, words[1:])
-        except ServiceError as exc:
-            ack(problem(exc))
+def launch_command(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    words = (body.get("text") or "").split()
+    name = words[0].lower() if words else ""
+    handler = SUBCOMMANDS.get(name)
+    if handler is None:
+        ack(ephemeral(f"I don't know `/launch {name}`. Try `/launch help`.", escape=False)
+            if name.isalnum() else ephemeral("I don't know that sub-command. Try `/launch help`."))
+        return
+    try:
+        handler(runtime(context), ack, client, body, words[1:])
+    except ServiceError as exc:
+        ack(problem(exc))
+
+
+def register(app: App) -> None:
+    app.command("/launch")(launch_command)

@@ -1,18 +1,51 @@
-"""Small helpers shared by the listeners."""
+"""Small helpers shared by the listeners, and the middleware that hands them the runtime.
+
+Listeners are module-level functions with Bolt's typed arguments (`ack: Ack,
+body: dict, client: WebClient, respond: Respond, context: BoltContext`). The
+runtime (engine, settings, clock, worker kick) is not closed over: the
+`inject_runtime` middleware puts it in the request's context, and `runtime(context)`
+reads it back. A listener opens its own unit of work with `rt.unit_of_work()`
+(short, and never across a Slack call).
+"""
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from slack_bolt import BoltContext
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.gate_views import notice_modal
 from bot.blocks.launch_views import notice
 from bot.blocks.text import esc
-from bot.db import unit_of_work
+from bot.codecs import Codec, PayloadError
 from bot.services.errors import FieldErrors, ServiceError
 
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
 log = logging.getLogger(__name__)
+
+RUNTIME = "launchgate_runtime"
+STALE = "That button is out of date. Use the latest message or your Home tab and try again."
+STALE_FORM = "This form is out of date. Close it and open it again from Slack."
+M = TypeVar("M", bound=Codec)
+
+
+def inject_runtime(rt: Runtime) -> Callable[..., Any]:
+    """Bolt middleware: every listener finds the runtime in its context."""
+
+    def middleware(context: BoltContext, next: Callable[[], Any]) -> Any:  # noqa: A002 (Bolt's name)
+        context[RUNTIME] = rt
+        return next()
+
+    return middleware
+
+
+def runtime(context: BoltContext) -> Runtime:
+    return context[RUNTIME]
 
 
 def ephemeral(text: str, *, escape: bool = True) -> dict:
@@ -49,15 +82,6 @@ def parse_date(raw: str | None) -> date | None:
         return None
 
 
-def json_object(raw: str | None) -> dict:
-    """A button value or private_metadata we wrote as JSON; anything else reads as empty."""
-    try:
-        data = json.loads(raw or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def view_state(body: dict) -> dict:
     """Flatten `view.state.values` to {block_id: value} for the parsers."""
     out: dict = {}
@@ -83,17 +107,23 @@ def view_state(body: dict) -> dict:
     return out
 
 
-def run_submission(engine, ack, body: dict, run, refused) -> dict | None:
+def run_submission(rt: Runtime, ack, body: dict, codec: type[M], run, refused) -> M | None:
     """One modal submission, one transaction: `run(session, actor, meta, values)`.
 
-    Field errors go back next to their inputs; any other refusal is answered with
-    the ack body `refused(exc)`. Returns the view's private metadata once saved
-    (and acked), None when the modal was answered with an error instead.
+    `meta` is the view's private metadata decoded with `codec`; metadata that is not
+    ours replaces the modal with a notice. Field errors go back next to their inputs;
+    any other refusal is answered with the ack body `refused(exc)`. Returns the
+    metadata once saved (and acked), None when the modal was answered otherwise.
     """
     actor = body["user"]["id"]
-    meta = json_object(body["view"].get("private_metadata"))
     try:
-        with unit_of_work(engine) as session:
+        meta = codec.decode(body["view"].get("private_metadata"))
+    except PayloadError as exc:
+        log.warning("modal from %s with bad metadata: %s", actor, exc)
+        ack(response_action="update", view=notice_modal("Not saved", STALE_FORM).to_dict())
+        return None
+    try:
+        with rt.unit_of_work() as session:
             run(session, actor, meta, view_state(body))
     except FieldErrors as exc:
         ack(response_action="errors", errors=exc.errors)

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import App
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.ids import Action
 from bot.delivery import home as delivery_home
 from bot.delivery.gateway import SlackGateway
+
+from .common import runtime
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +30,16 @@ def publish_home(rt, client, user_id: str) -> None:
         log.warning("could not publish Home for %s: %s", user_id, exc.response.get("error"))
 
 
-def register(app: App, rt) -> None:
-    @app.event("app_home_opened")
-    def opened(event, client):
-        if event.get("tab", "home") == "home":
-            publish_home(rt, client, event["user"])
+def opened(event: dict, client: WebClient, context: BoltContext) -> None:
+    if event.get("tab", "home") == "home":
+        publish_home(runtime(context), client, event["user"])
 
-    @app.action(Action.HOME_REFRESH)
-    def refresh(ack, body, client):
-        ack()
-        publish_home(rt, client, body["user"]["id"])
+
+def refresh(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    publish_home(runtime(context), client, body["user"]["id"])
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(opened)
+    app.action(Action.HOME_REFRESH)(refresh)

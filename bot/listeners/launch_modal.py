@@ -3,21 +3,20 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import App
+from slack_bolt import Ack, App, BoltContext
 
 from bot.blocks.ids import Callback, Field
-from bot.db import unit_of_work
-from bot.runtime import Runtime
 from bot.services import launches, policy
 from bot.services.errors import FieldErrors
 
-from .common import parse_date, view_state
+from .common import parse_date, runtime, view_state
 
 log = logging.getLogger(__name__)
 
 FIELD_BLOCKS = {
     "name": Field.NAME, "kind": Field.KIND, "markets": Field.MARKETS, "launch_date": Field.LAUNCH_DATE,
     "readiness_lead": Field.READINESS_LEAD, "brief": Field.BRIEF, "channel": Field.CHANNEL,
+    "private": Field.PRIVATE,
 }
 
 
@@ -31,27 +30,31 @@ def parse_form(values: dict) -> launches.LaunchForm:
         readiness_lead_id=values.get(Field.READINESS_LEAD),
         brief=values.get(Field.BRIEF) or "",
         channel_id=values.get(Field.CHANNEL),
+        private="private" in (values.get(Field.PRIVATE) or []),
     )
 
 
-def register(app: App, rt: Runtime) -> None:
-    @app.view(Callback.LAUNCH_NEW)
-    def submit(ack, body):
-        user = body["user"]["id"]
-        now = rt.ctx.now()
-        try:
-            form = launches.validate_form(parse_form(view_state(body)), rt.ctx.templates, now.date())
-            template = rt.ctx.templates[form.kind]
-            with unit_of_work(rt.ctx.engine) as session:
-                launch = launches.open_launch(
-                    session, form, actor=user, template=template, now=now,
-                    launches_channel=rt.ctx.settings.launches_channel,
-                    reminder_policy=policy.for_template(rt.ctx.settings, template).as_dict(),
-                )
-        except FieldErrors as exc:
-            ack(response_action="errors",
-                errors={FIELD_BLOCKS.get(k, k): v for k, v in exc.errors.items()})
-            return
-        ack()
-        log.info("launch %s opened by %s", launch.key, user)
-        rt.kick()
+def submit(ack: Ack, body: dict, context: BoltContext) -> None:
+    rt = runtime(context)
+    user = body["user"]["id"]
+    now = rt.ctx.now()
+    try:
+        form = launches.validate_form(parse_form(view_state(body)), rt.ctx.templates, now.date())
+        template = rt.ctx.templates[form.kind]
+        with rt.unit_of_work() as session:
+            launch = launches.open_launch(
+                session, form, actor=user, template=template, now=now,
+                launches_channel=rt.ctx.settings.launches_channel,
+                reminder_policy=policy.for_template(rt.ctx.settings, template).as_dict(),
+            )
+    except FieldErrors as exc:
+        ack(response_action="errors",
+            errors={FIELD_BLOCKS.get(k, k): v for k, v in exc.errors.items()})
+        return
+    ack()
+    log.info("launch %s opened by %s", launch.key, user)
+    rt.kick()
+
+
+def register(app: App) -> None:
+    app.view(Callback.LAUNCH_NEW)(submit)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import exists, or_, true
 from sqlmodel import Session, select
 
 from models import Item, Launch, LaunchRole, LaunchStatus
@@ -35,6 +36,36 @@ def can_steer(session: Session, launch: Launch, user_id: str) -> bool:
     """Launch owner, a readiness lead of the launch, or an admin."""
     return (is_owner(launch, user_id) or is_readiness_lead(session, launch, user_id)
             or directory.is_admin(session, user_id))
+
+
+def sees_everything(session: Session, user_id: str) -> bool:
+    """Admins and readiness leads (anyone holding the role in the directory) see private launches."""
+    return directory.is_admin(session, user_id) or directory.holds_role(session, user_id, "readiness_lead")
+
+
+def visible_to(session: Session, user_id: str | None):
+    """A WHERE clause on Launch: what `user_id` may see (None: the operator at the CLI, everything).
+
+    Public launches, and private ones where they are the owner, the lead, hold a role
+    or own / are delegated an item. One definition for list, status, timeline,
+    report, export, search by key and the digests.
+    """
+    if user_id is None or sees_everything(session, user_id):
+        return true()
+    return or_(
+        Launch.private.is_(False),
+        Launch.owner_id == user_id,
+        Launch.readiness_lead_id == user_id,
+        exists().where(LaunchRole.launch_id == Launch.id, LaunchRole.user_id == user_id),
+        exists().where(Item.launch_id == Launch.id, or_(Item.owner_id == user_id, Item.delegate_id == user_id)),
+    )
+
+
+def can_see(session: Session, launch: Launch, user_id: str | None) -> bool:
+    if not launch.private or user_id is None or user_id in (launch.owner_id, launch.readiness_lead_id):
+        return True
+    return session.exec(select(Launch.id).where(Launch.id == launch.id, visible_to(session, user_id))).first() \
+        is not None
 
 
 def can_answer(session: Session, launch: Launch, item: Item, user_id: str) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.config import Settings
+from bot.codecs import PromptPayload
 from models import Item, ItemState, Launch
 
 from . import access, answer_values, audit, gates, policy, reminders
@@ -166,7 +167,7 @@ def reassign(session: Session, item_id: int | str, new_owner: str | None, *, act
     session.flush()
     handover = {"item": item.id, "old": old, "new": new_owner, "by": actor}
     # New to this launch: the intro DM (which mentions the handover); otherwise a refresh and a short DM.
-    if not enqueue(session, Kind.INTRO_DM, new_owner, {"user": new_owner, "handed_by": actor, "item": item.id},
+    if not enqueue(session, Kind.INTRO_DM, new_owner, PromptPayload(user=new_owner, handed_by=actor, item=item.id).dump(),
                    launch_id=launch.id, dedupe_key=f"intro:{launch.id}:{new_owner}", now=now):
         refresh_prompt(session, launch.id, new_owner, now=now)
         enqueue(session, Kind.HANDOVER, new_owner, handover | {"to": "new"}, launch_id=launch.id,

@@ -8,6 +8,8 @@ from sqlmodel import Session, select
 
 from models import AuditEvent, utcnow
 
+SYSTEM = "launchgate"  # the actor of what the bot does by itself (ticks, reviews opening, channel creation)
+
 
 def _plain(value: Any) -> Any:
     """JSON-safe copy (dates as ISO strings) so before/after survive the round trip."""

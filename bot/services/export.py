@@ -23,10 +23,10 @@ FORMATS = ("csv", "json")
 CSV_COLUMNS = ["at", "launch", "actor", "action", "entity", "entity_id", "summary", "before", "after", "note"]
 
 
-def export_launch(session: Session, key: str, fmt: str) -> str:
+def export_launch(session: Session, key: str, fmt: str, viewer: str | None = None) -> str:
     if fmt not in FORMATS:
         raise ServiceError(f"Unknown format {fmt!r}; use csv or json.")
-    launch = launches.get_launch(session, key)
+    launch = launches.get_launch(session, key, viewer=viewer)
     return _csv(session, launch) if fmt == "csv" else json.dumps(record(session, launch), indent=2,
                                                                  ensure_ascii=False) + "\n"
 

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 
 from sqlmodel import Session, select
 
+from bot.codecs import ReviewPayload
 from bot.db import is_postgres
 from models import (
     Gate,
@@ -35,7 +36,7 @@ from .outbox import LAUNCH_CHANNEL
 from .readable import item_snapshot
 
 PASSED = (GateStatus.GO, GateStatus.GO_WITH_CONDITIONS)
-SYSTEM = "launchgate"
+SYSTEM = audit.SYSTEM
 CHANNEL = "channel"  # the review message's copy in the launch channel
 REOPEN_GRACE_BUSINESS_DAYS = 2
 
@@ -234,6 +235,9 @@ def finish_if_done(session: Session, launch: Launch, *, now: datetime, actor: st
     gates = gates_of(session, launch.id)
     if not gates or current_index(gates) is not None:
         return False
+    if now.date() < launch.launch_date:  # ready, but "launched" waits for the day (lifecycle.launch_day)
+        outbox.refresh_status_card(session, launch.id, now=now)
+        return False
     conditions = session.exec(select(Item).where(Item.launch_id == launch.id, Item.source_decision_id.is_not(None)))
     if any(i.required and not i.satisfied for i in conditions):
         return False
@@ -255,7 +259,7 @@ def _recipient(target: str) -> str:
 
 
 def _review_payload(gate: Gate, target: str) -> dict:
-    return {"gate": gate.id, "round": gate.review_round, "to": target}
+    return ReviewPayload(gate=gate.id, round=gate.review_round, to=target).dump()
 
 
 def review_purpose(gate_id: int, round_: int, target: str) -> str:
@@ -275,7 +279,8 @@ def refresh_review(session: Session, launch: Launch, gate: Gate, round_: int, *,
         return
     for target in review_targets(session, launch, gate, round_):
         outbox.refresh(session, outbox.Kind.REVIEW_REFRESH, _recipient(target), launch.id,
-                       f"{gate.id}:{round_}:{target}", now=now, gate=gate.id, round=round_, to=target)
+                       f"{gate.id}:{round_}:{target}", now=now,
+                       **ReviewPayload(gate=gate.id, round=round_, to=target).dump())
         if target != CHANNEL:
             outbox.refresh_home(session, target, now=now)
 

@@ -48,7 +48,7 @@ def check_can_edit(session: Session, launch: Launch, actor: str, now: datetime) 
 
 def open_for_edit(session: Session, key: str, *, actor: str, now: datetime) -> Launch:
     """The launch behind `/launch edit KEY`, if `actor` may change it."""
-    launch = launches.get_launch(session, key)
+    launch = launches.get_launch(session, key, viewer=actor)
     check_can_edit(session, launch, actor, now)
     return launch
 

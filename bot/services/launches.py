@@ -8,6 +8,7 @@ from datetime import date, datetime
 import pycountry
 from sqlmodel import Session, select
 
+from bot.codecs import ChannelPayload, PromptPayload
 from models import Gate, GateStatus, Item, Launch, LaunchRole, LaunchStatus
 
 from . import audit, calendar, directory, reminders
@@ -29,6 +30,7 @@ class LaunchForm:
     readiness_lead_id: str | None = None
     brief: str = ""
     channel_id: str | None = None
+    private: bool = False
 
 
 def market_label(code: str) -> str:
@@ -82,9 +84,13 @@ def validate_form(form: LaunchForm, templates: dict[str, ChecklistTemplate], tod
     brief = (form.brief or "").strip()
     if len(brief) > BRIEF_MAX:
         errors["brief"] = f"Keep the brief to {BRIEF_MAX} characters (this one has {len(brief)})."
+    if form.private and form.channel_id:
+        errors["private"] = ("A private launch gets its own private channel: leave *Existing channel* empty, "
+                             "or untick Private.")
     if errors:
         raise FieldErrors(errors)
-    return LaunchForm(name, kind, markets, form.launch_date, form.readiness_lead_id, brief, form.channel_id or None)
+    return LaunchForm(name, kind, markets, form.launch_date, form.readiness_lead_id, brief, form.channel_id or None,
+                      form.private)
 
 
 def channel_name(launch: Launch) -> str:
@@ -136,6 +142,7 @@ def open_launch(
         readiness_lead_id=form.readiness_lead_id,
         brief=form.brief,
         channel_id=form.channel_id,
+        private=form.private,
         status=LaunchStatus.OPEN,
         created_at=now,
         updated_at=now,
@@ -222,6 +229,20 @@ def _roles_in(template: ChecklistTemplate) -> set[str]:
     }
 
 
+def record_channel(session: Session, launch_id: int, channel_id: str, name: str, *, adopted: bool,
+                   now: datetime) -> Launch:
+    """The launch channel exists in Slack (created, or adopted after a crash): remember and audit it."""
+    launch = session.get(Launch, launch_id)
+    if launch is None:
+        raise NotFound("That launch no longer exists.")
+    launch.channel_id = channel_id
+    session.add(launch)
+    after = {"channel": channel_id, "name": name} | ({"adopted": True} if adopted else {})
+    audit.record(session, actor=audit.SYSTEM, action="launch.channel_created", entity="launch", entity_id=launch.id,
+                 launch_id=launch.id, after=after, at=now)
+    return launch
+
+
 def stakeholders(launch: Launch, items: list[Item]) -> list[str]:
     people = [launch.owner_id, launch.readiness_lead_id] + [i.owner_id for i in items if i.owner_id]
     return list(dict.fromkeys(people))
@@ -230,16 +251,17 @@ def stakeholders(launch: Launch, items: list[Item]) -> list[str]:
 def _queue_opening_messages(session: Session, launch: Launch, items: list[Item], launches_channel: str | None) -> None:
     people = stakeholders(launch, items)
     if launch.channel_id:
-        enqueue(session, Kind.INVITE, launch.channel_id, {"users": people}, launch_id=launch.id,
+        enqueue(session, Kind.INVITE, launch.channel_id, ChannelPayload(users=people).dump(), launch_id=launch.id,
                 dedupe_key=f"invite:{launch.id}")
     else:
-        enqueue(session, Kind.CREATE_CHANNEL, LAUNCH_CHANNEL, {"name": channel_name(launch), "users": people},
+        enqueue(session, Kind.CREATE_CHANNEL, LAUNCH_CHANNEL,
+                ChannelPayload(name=channel_name(launch), users=people, private=bool(launch.private)).dump(),
                 launch_id=launch.id, dedupe_key=f"create_channel:{launch.id}")
     refresh_status_card(session, launch.id)
-    if launches_channel:
+    if launches_channel and not launch.private:  # a private launch is never announced
         enqueue(session, Kind.ANNOUNCE, launches_channel, {}, launch_id=launch.id, dedupe_key=f"announce:{launch.id}")
     for user in dict.fromkeys(i.owner_id for i in items if i.owner_id):
-        enqueue(session, Kind.INTRO_DM, user, {"user": user}, launch_id=launch.id,
+        enqueue(session, Kind.INTRO_DM, user, PromptPayload(user=user).dump(), launch_id=launch.id,
                 dedupe_key=f"intro:{launch.id}:{user}")
 
 
@@ -252,13 +274,20 @@ def launch_snapshot(launch: Launch) -> dict:
         "owner": launch.owner_id,
         "readiness_lead": launch.readiness_lead_id,
         "status": launch.status,
+        "private": launch.private,
         "template": f"{launch.template_kind} v{launch.template_version}",
     }
 
 
-def get_launch(session: Session, key: str) -> Launch:
+def get_launch(session: Session, key: str, viewer: str | None = None) -> Launch:
+    """The launch by key. With `viewer`, a private launch they may not see is "not found",
+    worded exactly like a key that does not exist, so its existence does not leak."""
+    from . import access
+
     match = KEY_RE.match(key or "")
     launch = session.get(Launch, int(match.group(1))) if match else None
+    if launch is not None and viewer is not None and not access.can_see(session, launch, viewer):
+        launch = None
     if launch is None:
         shown = (key or "").strip() or "(nothing)"
         raise NotFound(f"No launch {shown}. Try `/launch list` to see open launches and their keys (like LR-12).")
@@ -297,9 +326,3 @@ class LaunchOverview:
 def overview(session: Session, launch: Launch) -> LaunchOverview:
     return LaunchOverview(launch, gates_of(session, launch.id), items_of(session, launch.id))
 
-
-def list_open(session: Session) -> list[LaunchOverview]:
-    launches = session.exec(
-        select(Launch).where(Launch.status.in_([LaunchStatus.OPEN, LaunchStatus.ON_HOLD])).order_by(Launch.launch_date)
-    ).all()
-    return [overview(session, launch) for launch in launches]

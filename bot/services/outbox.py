@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from bot.codecs import DelegatePayload, EscalationRefreshPayload, PromptPayload
 from models import Launch, OutboxMessage, OutboxStatus, utcnow
 
 LAUNCH_CHANNEL = "launch_channel"
@@ -42,10 +43,11 @@ class Kind:
     REVIEW = "review"                    # gate review message to an approver
     REVIEW_REFRESH = "review_refresh"
     ADMIN_ALERT = "admin_alert"
+    CHANNEL_TOPIC = "channel_topic"      # conversations.setTopic of the launch channel (status in a line)
 
 
 REFRESH_KINDS = {Kind.STATUS_CARD, Kind.PROMPT_REFRESH, Kind.REVIEW_REFRESH, Kind.NUDGE_REFRESH,
-                 Kind.DELEGATE_REFRESH, Kind.HOME_REFRESH, Kind.ESCALATION_REFRESH}
+                 Kind.DELEGATE_REFRESH, Kind.HOME_REFRESH, Kind.ESCALATION_REFRESH, Kind.CHANNEL_TOPIC}
 
 
 def enqueue(
@@ -131,7 +133,8 @@ def refresh_status_card(session: Session, launch_id: int, now: datetime | None =
 
 def refresh_prompt(session: Session, launch_id: int, user_id: str, now: datetime | None = None) -> None:
     """Re-render a stakeholder's live prompt DM (post it if it was never sent) and their Home."""
-    refresh(session, Kind.PROMPT_REFRESH, user_id, launch_id, f"{launch_id}:{user_id}", user=user_id, now=now)
+    refresh(session, Kind.PROMPT_REFRESH, user_id, launch_id, f"{launch_id}:{user_id}", now=now,
+            **PromptPayload(user=user_id).dump())
     refresh_home(session, user_id, now=now)
 
 
@@ -143,8 +146,8 @@ def refresh_nudge(session: Session, launch_id: int, user_id: str, now: datetime 
 def refresh_delegate(session: Session, launch_id: int, item_id: int, user_id: str,
                      now: datetime | None = None) -> None:
     """Re-render the DM that made `user_id` the item's delegate, in place (never posts a new one), and their Home."""
-    refresh(session, Kind.DELEGATE_REFRESH, user_id, launch_id, f"{item_id}:{user_id}", item=item_id, user=user_id,
-            now=now)
+    refresh(session, Kind.DELEGATE_REFRESH, user_id, launch_id, f"{item_id}:{user_id}", now=now,
+            **DelegatePayload(item=item_id, user=user_id).dump())
     refresh_home(session, user_id, now=now)
 
 
@@ -155,7 +158,7 @@ def refresh_escalations(session: Session, launch_id: int, now: datetime | None =
         OutboxMessage.kind == Kind.ESCALATION, OutboxMessage.launch_id == launch_id)).all()
     for recipient, level in dict.fromkeys((r, int((p or {}).get("level", 1))) for r, p in sent):
         refresh(session, Kind.ESCALATION_REFRESH, recipient, launch_id, f"{launch_id}:{recipient}:{level}",
-                level=level, now=now)
+                now=now, **EscalationRefreshPayload(level=level).dump())
 
 
 def refresh_item_views(session: Session, launch_id: int, item, now: datetime | None = None) -> None:

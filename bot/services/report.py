@@ -189,8 +189,8 @@ def _env(html: bool) -> Environment:
     return env
 
 
-def render_report(session: Session, key: str, *, html: bool = False) -> str:
-    launch = launches.get_launch(session, key)
+def render_report(session: Session, key: str, *, html: bool = False, viewer: str | None = None) -> str:
+    launch = launches.get_launch(session, key, viewer=viewer)
     report = build(session, launch)
     template = _env(html).get_template("report.html.j2" if html else "report.md.j2")
     return template.render(r=report)

@@ -402,6 +402,18 @@ def chat_delete(state: State, p: dict) -> dict:
     return {"ok": True, "channel": channel.id, "ts": message["ts"]}
 
 
+@method("pins.add")
+def pins_add(state: State, p: dict) -> dict:
+    channel = joined(state, p["channel"], allow_im=True)
+    message = state.find_message(channel.id, str(p.get("timestamp") or ""))
+    if message is None:
+        raise SlackError("message_not_found")
+    if channel.id in message.setdefault("pinned_to", []):
+        raise SlackError("already_pinned")
+    message["pinned_to"].append(channel.id)
+    return {"ok": True}
+
+
 @method("chat.getPermalink")
 def chat_get_permalink(state: State, p: dict) -> dict:
     channel, message = _own_message(state, p, "message_ts")
