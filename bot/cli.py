@@ -67,14 +67,15 @@ def _load_templates_or_fail(settings: Settings):
         raise CliError("checklist templates are invalid:\n" + "\n".join(str(f) for f in exc.faults)) from None
 
 
-def sync_stakeholders(settings: Settings, engine, client) -> int:
+def sync_stakeholders(settings: Settings, engine, client, force: bool = False, actor: str = "launchgate") -> int:
     """The directory from STAKEHOLDERS_FILE (bot.services.directory.sync_stakeholders), user groups
     expanded through the Slack gateway."""
     from bot.delivery.gateway import SlackGateway
     from bot.services.context import AppContext
     from bot.services.directory import sync_stakeholders as sync
 
-    return sync(settings, engine, SlackGateway(AppContext(engine=engine, settings=settings, templates={}), client))
+    return sync(settings, engine, SlackGateway(AppContext(engine=engine, settings=settings, templates={}), client),
+                force=force, actor=actor)
 
 
 def queue_profile_lookups(engine) -> None:
@@ -96,7 +97,8 @@ def cmd_stakeholders_sync(args) -> int:
     engine = make_engine(settings.database_url)
     try:
         count = sync_stakeholders(settings, engine,
-                                  make_client(settings.slack_bot_token or "", settings.slack_api_url))
+                                  make_client(settings.slack_bot_token or "", settings.slack_api_url),
+                                  force=args.force, actor="cli")
     except DirectoryError as exc:
         raise CliError("stakeholders: " + "; ".join(exc.problems)) from None
     queue_profile_lookups(engine)
@@ -270,8 +272,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=cmd_checklists_validate)
     stakeholders = sub.add_parser("stakeholders", help="stakeholder directory").add_subparsers(
         dest="action", required=True)
-    stakeholders.add_parser("sync", help="load STAKEHOLDERS_FILE, expand user groups").set_defaults(
-        func=cmd_stakeholders_sync)
+    sync = stakeholders.add_parser("sync", help="load STAKEHOLDERS_FILE, expand user groups")
+    sync.add_argument("--force", action="store_true",
+                      help="allow removing over half of the assignments, or every admin or readiness lead")
+    sync.set_defaults(func=cmd_stakeholders_sync)
     tick = sub.add_parser("tick", help="run one scheduler pass (reminders, escalations, digests, delivery)")
     tick.add_argument("--at", help="pretend the clock reads this ISO-8601 time (UTC unless an offset is given)")
     tick.add_argument("--dry-run", action="store_true", help="print what would happen; change nothing")
@@ -288,6 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(func=cmd_report)
     from bot import cli_capacity  # noqa: E402  (issue 13: capacity commands live in their own module)
     cli_capacity.register(sub)
+    from bot import cli_outbox  # issue 12: `launchgate outbox`
+
+    cli_outbox.register(sub)
     return parser
 
 
@@ -297,6 +304,18 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except CliError as exc:
         print(f"launchgate: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"launchgate: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if not isinstance(exc, SQLAlchemyError):
+            raise
+        # A database that refuses connections or writes (read-only file, full disk): one line, no traceback.
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"launchgate: database error: {reason}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

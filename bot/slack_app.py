@@ -1,10 +1,12 @@
 """The Bolt app: listeners are registered here and nothing else happens."""
 from __future__ import annotations
 
+import json
 import logging
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 
+from bot import metrics
 from bot.listeners import commands, gates, home, items, launch_edit, launch_modal
 from bot.listeners.common import inject_runtime
 from bot.runtime import Runtime
@@ -39,7 +41,33 @@ def create_app(rt: Runtime) -> App:
         module.register(app)
 
     @app.error
-    def _on_error(error, body, logger):
-        logger.exception("unhandled error in listener: %s", error)
+    def _on_error(error, body):
+        return last_resort(error, body)
 
     return app
+
+
+SORRY = "Sorry, something went wrong on our side and nothing was changed. Please try again."
+
+
+def last_resort(error: Exception, body) -> BoltResponse:
+    """Bolt's error handler: a safety net, not the way bad input is handled (listeners parse
+    payloads and answer problems themselves). One log line, a polite 200, never a 500."""
+    body = body if isinstance(body, dict) else {}
+    kind = body.get("type") or ("slash_command" if body.get("command") else "event")
+    log.error("unhandled %s in a %s request: %s", type(error).__name__, kind, str(error)[:300])
+    log.debug("traceback of the unhandled error", exc_info=error)
+    metrics.UNHANDLED_ERRORS.labels(kind if isinstance(kind, str) else "other").inc()
+    if kind == "view_submission":
+        view = body.get("view") if isinstance(body.get("view"), dict) else {}
+        inputs = [b.get("block_id") for b in view.get("blocks") or [] if isinstance(b, dict) and b.get("type") == "input"]
+        if inputs and isinstance(inputs[0], str):  # the modal stays open with what was typed
+            return _json({"response_action": "errors", "errors": {inputs[0]: SORRY}})
+        return BoltResponse(status=200, body="")
+    if kind == "slash_command":
+        return _json({"response_type": "ephemeral", "text": SORRY})
+    return BoltResponse(status=200, body="")
+
+
+def _json(payload: dict) -> BoltResponse:
+    return BoltResponse(status=200, body=json.dumps(payload), headers={"content-type": "application/json"})

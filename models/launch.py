@@ -55,6 +55,8 @@ class Launch(SQLModel, table=True):
     last_digest_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The reminder policy the launch was opened with (settings + template overrides).
     reminder_policy: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    # The submission that opened it (modal view id): a repeated or concurrent copy finds this row.
+    idempotency_key: str | None = Field(default=None, max_length=64, unique=True)
 
     @property
     def key(self) -> str:

@@ -6,6 +6,7 @@ import secrets
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import update
 from sqlmodel import select
 
 from bot.blocks.launch_views import channel_topic
@@ -13,7 +14,7 @@ from bot.codecs import ChannelPayload
 from bot.db import unit_of_work
 from bot.services import launches, lifecycle
 from bot.services.context import AppContext
-from models import Launch, OutboxMessage
+from models import Launch, OutboxMessage, OutboxStatus
 
 from .renderers import Defer
 
@@ -60,6 +61,7 @@ def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage
     with unit_of_work(ctx.engine) as session:
         launch = launches.record_channel(session, row.launch_id, channel["id"], channel["name"], adopted=adopted,
                                          now=ctx.now())
+        _wake_rows_waiting_for(session, launch.id, ctx.now())
     if adopted:
         log.info("%s: adopted #%s (%s), created by the bot before a restart", launch.key, channel["name"],
                  channel["id"])
@@ -68,6 +70,18 @@ def create_launch_channel(ctx: AppContext, client: WebClient, row: OutboxMessage
     except SlackApiError as exc:
         log.info("could not set purpose on %s: %s", channel["id"], exc.response.get("error"))
     return _invite(client, channel["id"], payload.users, bot_user)
+
+
+def _wake_rows_waiting_for(session, launch_id: int, now) -> None:
+    """Rows deferred until the channel exists (status card, channel notices) are due now."""
+    from .renderers import WAITING_FOR_CHANNEL
+
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.launch_id == launch_id, OutboxMessage.status == OutboxStatus.PENDING,
+               OutboxMessage.last_error == WAITING_FOR_CHANNEL, OutboxMessage.next_attempt_at > now)
+        .values(next_attempt_at=now)
+    )
 
 
 class PublicChannels:

@@ -19,8 +19,9 @@ from bot.codecs import EphemeralPayload, PromptPayload, TextPayload
 from bot.services import gates, launches, lifecycle
 from bot.services.context import AppContext
 from bot.services.outbox import Kind
+from bot.services.outbox_admin import DEPENDENCY  # dead letters `outbox retry` re-queues with their cause
 from bot.services.recipients import user_tz
-from models import Item, Launch, OutboxMessage
+from models import Item, Launch, OutboxMessage, OutboxStatus
 
 
 class Defer(Exception):
@@ -29,6 +30,13 @@ class Defer(Exception):
     def __init__(self, seconds: float = 5.0, reason: str = ""):
         super().__init__(reason)
         self.seconds = seconds
+
+
+class Dead(Exception):
+    """Can never be sent: dead-letter the row now with this reason (no retries)."""
+
+
+WAITING_FOR_CHANNEL = "launch channel not created yet"  # the channel's creation wakes these rows
 
 
 @dataclass
@@ -50,10 +58,23 @@ Renderer = Callable[[Session, OutboxMessage, AppContext], Message | None]
 
 
 def launch_channel(session: Session, row: OutboxMessage) -> str:
-    launch = session.get(Launch, row.launch_id)
-    if launch is None or not launch.channel_id:
-        raise Defer(5, "launch channel not created yet")
-    return launch.channel_id
+    """The launch's channel; until it exists, wait for the row creating it (as long as it is
+    retried), and dead-letter with the reason once that row is dead or missing."""
+    launch = session.get(Launch, row.launch_id) if row.launch_id else None
+    if launch is None:
+        raise Dead(f"{DEPENDENCY}: launch {row.launch_id} does not exist")
+    if launch.channel_id:
+        return launch.channel_id
+    creator = session.exec(
+        select(OutboxMessage).where(OutboxMessage.launch_id == launch.id, OutboxMessage.kind == Kind.CREATE_CHANNEL)
+        .order_by(OutboxMessage.id.desc())
+    ).first()
+    if creator is None or creator.status == OutboxStatus.DEAD:
+        why = f"row {creator.id} is dead: {creator.last_error}" if creator else "no row creates it"
+        raise Dead(f"{DEPENDENCY}: channel of {launch.key} was never created ({why})")
+    # Wake when the creating row is next tried (it may be backing off through an outage).
+    wait = (creator.next_attempt_at - row.next_attempt_at).total_seconds() if creator.next_attempt_at else 0
+    raise Defer(min(max(5.0, wait + 1), 60.0), WAITING_FOR_CHANNEL)
 
 
 def target(session: Session, row: OutboxMessage) -> str:

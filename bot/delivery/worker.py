@@ -6,6 +6,12 @@ a message but before the row is marked sent, the lease expires and the row is
 sent again — so a crash in that window can duplicate *that one row*, once.
 Rows are never lost. 429 waits `Retry-After` (rescheduled, no thread sleeps);
 5xx, network errors and bugs back off; permanent errors are dead-lettered.
+
+Transient failures (5xx, timeouts, connection errors, Slack's `internal_error`…)
+are retried for a time budget (`OUTBOX_RETRY_HOURS`, 24 h by default) with
+capped exponential backoff; while Slack is failing one row stays due within
+`PROBE_SECONDS`, so the first delivery after Slack recovers happens within a
+minute, and that success brings every other backed-off row forward.
 """
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import or_, update
+from sqlalchemy import exists, or_, update
 from sqlmodel import Session, select
 
 from bot import metrics
@@ -37,14 +43,17 @@ from . import channels
 from .gateway import SlackGateway
 from .home import publish_home
 from .registry import RENDERERS
-from .renderers import Defer, Message
+from .renderers import Dead, Defer, Message
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 10
 BACKOFF_BASE = 2.0
-BACKOFF_MAX = 15 * 60.0
+BACKOFF_MAX = 5 * 60.0            # default for OUTBOX_BACKOFF_MAX_SECONDS
+PROBE_SECONDS = 60.0             # during an outage some row is tried at least this often
+# Slack answers these with HTTP 200 `ok: false` when it is itself in trouble: retry like a 5xx.
+TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 PERMANENT_ERRORS = {
     "channel_not_found", "user_not_found", "invalid_blocks", "invalid_arguments", "not_in_channel",
     "is_archived", "msg_too_long", "no_text", "invalid_auth", "not_authed", "account_inactive",
@@ -116,9 +125,9 @@ class ChannelPacer:
             self._sleep(delay)
 
 
-def backoff(attempts: int) -> float:
-    """Exponential with full jitter, capped."""
-    return random.uniform(0.5, 1.0) * min(BACKOFF_MAX, BACKOFF_BASE ** attempts)
+def backoff(attempts: int, cap: float = BACKOFF_MAX) -> float:
+    """Exponential with jitter, capped."""
+    return random.uniform(0.5, 1.0) * min(cap, BACKOFF_BASE ** min(attempts, 32))
 
 
 class OutboxWorker:
@@ -222,10 +231,13 @@ class OutboxWorker:
         except Defer as exc:
             self._finish(row, next_at=now + timedelta(seconds=exc.seconds), error=str(exc), count=False)
             report.deferred += 1
+        except Dead as exc:  # waits on something that will never come (e.g. a channel that was never created)
+            self._dead(row, str(exc))
+            report.dead += 1
         except SlackApiError as exc:
             self._failed(row, now, exc, report)
         except (URLError, OSError, TimeoutError) as exc:
-            self._retry(row, now, f"network: {exc}", report)
+            self._retry(row, now, f"network: {exc}", report, transient=True)
         except Exception as exc:  # a bug rendering one row must not stall the rest of the batch
             log.exception("outbox row %s (%s) failed", row.id, row.kind)
             self._retry(row, now, f"error: {type(exc).__name__}: {exc}", report)
@@ -238,6 +250,8 @@ class OutboxWorker:
                 self._finish(row, status=OutboxStatus.SENT, channel=result[0], ts=result[1])
                 metrics.OUTBOX_SENT.labels(row.kind).inc()
                 report.sent += 1
+            if row.failing_since is not None:
+                self._recovered(now)
 
     def _send(self, row: OutboxMessage) -> tuple[str, str] | None:
         if row.kind == Kind.CREATE_CHANNEL:
@@ -333,22 +347,58 @@ class OutboxWorker:
             self._finish(row, next_at=now + timedelta(seconds=retry_after), error="ratelimited", count=False)
             metrics.OUTBOX_RETRIED.labels("ratelimited").inc()
             report.retried += 1
-        elif status >= 500:
-            self._retry(row, now, error, report)
+        elif status >= 500 or error in TRANSIENT_ERRORS:
+            self._retry(row, now, error, report, transient=True)
         elif error in PERMANENT_ERRORS or row.attempts + 1 >= MAX_ATTEMPTS:
             self._dead(row, error)
             report.dead += 1
         else:
             self._retry(row, now, error, report)
 
-    def _retry(self, row: OutboxMessage, now: datetime, error: str, report: DrainReport) -> None:
-        if row.attempts + 1 >= MAX_ATTEMPTS:
+    def _retry(self, row: OutboxMessage, now: datetime, error: str, report: DrainReport,
+               transient: bool = False) -> None:
+        """Transient failures retry until the time budget runs out; anything else (an unknown
+        Slack error, a bug rendering the row) gets MAX_ATTEMPTS tries."""
+        settings = self.ctx.settings
+        since = row.failing_since or now
+        if transient:
+            budget = timedelta(hours=settings.outbox_retry_hours)
+            if now - since >= budget:
+                self._dead(row, f"gave up after {_hours(budget)} of transient errors: {error}")
+                report.dead += 1
+                return
+        elif row.attempts + 1 >= MAX_ATTEMPTS:
             self._dead(row, f"gave up after {MAX_ATTEMPTS} attempts: {error}")
             report.dead += 1
             return
-        self._finish(row, next_at=now + timedelta(seconds=backoff(row.attempts + 1)), error=error)
-        metrics.OUTBOX_RETRIED.labels("server" if error.startswith("http 5") else "error").inc()
+        next_at = now + timedelta(seconds=backoff(row.attempts + 1, settings.outbox_backoff_max_seconds))
+        if transient and next_at > now + timedelta(seconds=PROBE_SECONDS) and not self._probe_due(row, now):
+            # Nothing else will ask Slack within a minute: this row is the outage probe.
+            next_at = now + timedelta(seconds=random.uniform(0.5, 1.0) * PROBE_SECONDS)
+        self._finish(row, next_at=next_at, error=error, failing_since=since)
+        metrics.OUTBOX_RETRIED.labels("server" if transient else "error").inc()
         report.retried += 1
+
+    def _probe_due(self, row: OutboxMessage, now: datetime) -> bool:
+        """Is another failing row already due within PROBE_SECONDS?"""
+        with unit_of_work(self.ctx.engine) as session:
+            return bool(session.scalar(select(exists().where(
+                OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.id != row.id,
+                OutboxMessage.failing_since.is_not(None),
+                OutboxMessage.next_attempt_at <= now + timedelta(seconds=PROBE_SECONDS),
+            ))))
+
+    def _recovered(self, now: datetime) -> None:
+        """A row that had been failing went through: Slack is back, so every row backing off
+        after a failure is due now instead of at the end of its backoff (rate limits excepted)."""
+        with unit_of_work(self.ctx.engine) as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.failing_since.is_not(None),
+                       OutboxMessage.next_attempt_at > now, OutboxMessage.last_error != "ratelimited",
+                       or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+                .values(next_attempt_at=now)
+            )
 
     def _dead(self, row: OutboxMessage, error: str) -> None:
         log.error("outbox row %s (%s to %s) dead-lettered: %s", row.id, row.kind, row.recipient, error)
@@ -364,15 +414,21 @@ class OutboxWorker:
                             dedupe_key=f"alert:{admin}:{error}:{row.recipient}:{day}")
 
     def _finish(self, row: OutboxMessage, *, status: str = OutboxStatus.PENDING, next_at: datetime | None = None,
-                error: str | None = None, count: bool = True, channel: str | None = None, ts: str | None = None):
+                error: str | None = None, count: bool = True, channel: str | None = None, ts: str | None = None,
+                failing_since: datetime | None = None):
         with unit_of_work(self.ctx.engine) as session:
             self._mark(session, row, status=status, next_at=next_at, error=error, count=count,
-                       channel=channel, ts=ts)
+                       channel=channel, ts=ts, failing_since=failing_since)
 
     def _mark(self, session: Session, row: OutboxMessage, *, status: str, next_at: datetime | None = None,
-              error: str | None = None, count: bool = True, channel: str | None = None, ts: str | None = None):
+              error: str | None = None, count: bool = True, channel: str | None = None, ts: str | None = None,
+              failing_since: datetime | None = None):
         """Only the claim holder may settle a row; a lost lease means another worker owns it."""
         values: dict = {"status": status, "claimed_until": None, "last_error": error}
+        if failing_since is not None:
+            values["failing_since"] = failing_since
+        elif status == OutboxStatus.SENT:
+            values["failing_since"] = None
         if count:
             values["attempts"] = OutboxMessage.attempts + 1
         if next_at is not None:
@@ -384,6 +440,11 @@ class OutboxWorker:
             .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.worker_id)
             .values(**values)
         )
+
+
+def _hours(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:g} h"
 
 
 def due_rows(session: Session, now: datetime, limit: int) -> list[OutboxMessage]:

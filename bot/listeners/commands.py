@@ -8,8 +8,8 @@ from slack_sdk import WebClient
 
 from bot.blocks import launch_views
 from bot.runtime import Runtime
-from bot.services import directory, launches, portfolio
-from bot.services.errors import ServiceError
+from bot.services import directory, launches, permissions, portfolio
+from bot.services.errors import Forbidden, ServiceError
 
 from . import gates, launch_edit, lifecycle
 from .common import ephemeral, problem, runtime
@@ -18,6 +18,12 @@ log = logging.getLogger(__name__)
 
 
 def new_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list[str]) -> None:
+    try:
+        with rt.unit_of_work() as session:
+            permissions.check_may_open(session, rt.ctx.settings, body.get("user_id") or "", rt.ctx.now())
+    except Forbidden as exc:
+        ack(ephemeral(str(exc), escape=False))
+        return
     ack()
     with rt.unit_of_work() as session:
         leads = directory.members(session, "readiness_lead")

@@ -5,9 +5,10 @@ import logging
 
 from slack_bolt import Ack, App, BoltContext
 
+from bot.blocks.gate_views import notice_modal
 from bot.blocks.ids import Callback, Field
 from bot.services import launches, policy
-from bot.services.errors import FieldErrors
+from bot.services.errors import FieldErrors, Forbidden
 
 from .common import parse_date, runtime, view_state
 
@@ -34,6 +35,12 @@ def parse_form(values: dict) -> launches.LaunchForm:
     )
 
 
+def submission_key(body: dict) -> str | None:
+    """The modal's view id: Slack retries and a second press of Submit carry the same one."""
+    view_id = (body.get("view") or {}).get("id")
+    return f"view:{view_id}"[:64] if isinstance(view_id, str) and view_id else None
+
+
 def submit(ack: Ack, body: dict, context: BoltContext) -> None:
     rt = runtime(context)
     user = body["user"]["id"]
@@ -46,10 +53,14 @@ def submit(ack: Ack, body: dict, context: BoltContext) -> None:
                 session, form, actor=user, template=template, now=now,
                 launches_channel=rt.ctx.settings.launches_channel,
                 reminder_policy=policy.for_template(rt.ctx.settings, template).as_dict(),
+                idempotency_key=submission_key(body), settings=rt.ctx.settings,
             )
     except FieldErrors as exc:
         ack(response_action="errors",
             errors={FIELD_BLOCKS.get(k, k): v for k, v in exc.errors.items()})
+        return
+    except Forbidden as exc:
+        ack(response_action="update", view=notice_modal("New launch", str(exc)).to_dict())
         return
     ack()
     log.info("launch %s opened by %s", launch.key, user)

@@ -39,6 +39,9 @@ class Answer:
     note: str | None = None
 
 
+NUMBER_MAX = 1e15  # past this an answer is a typo, and floats stop holding whole numbers exactly
+
+
 def number(raw: str | None) -> float | None:
     """'1,200', '1 200', '12.5', '12,5' and '80%' read as numbers; None if not one."""
     text = (raw or "").strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "").rstrip("%")
@@ -50,7 +53,7 @@ def number(raw: str | None) -> float | None:
         value = float(text)
     except ValueError:
         return None
-    return value if math.isfinite(value) else None
+    return value if math.isfinite(value) and abs(value) <= NUMBER_MAX else None
 
 
 def tidy(value: float) -> int | float:

@@ -18,6 +18,7 @@ from models import Item, ItemState, Launch
 
 from . import access, answer_values, audit, gates, policy, reminders
 from .errors import Conflict, FieldErrors, NotFound
+from .ids import db_id
 from .outbox import (
     Kind,
     enqueue,
@@ -40,10 +41,8 @@ def snapshot(item: Item) -> dict[str, Any]:
 
 
 def load(session: Session, item_id: int | str) -> tuple[Item, Launch]:
-    try:
-        item = session.get(Item, int(item_id))
-    except (TypeError, ValueError):
-        item = None
+    found = db_id(item_id)
+    item = session.get(Item, found) if found else None
     if item is None:
         raise NotFound("That item no longer exists.")
     return item, session.get(Launch, item.launch_id)

@@ -24,6 +24,7 @@ from models import Gate, GateDecision, GateStatus, Item, Launch, LaunchRole, Lau
 
 from . import access, audit, calendar, gates, outbox, policy, reminders
 from .errors import Conflict, FieldErrors, NotFound
+from .ids import db_id
 from .readable import item_snapshot, outcome_label, safe, utc_time
 
 STOP = (Outcome.HOLD, Outcome.RECYCLE, Outcome.KILL)
@@ -166,7 +167,7 @@ def clean(ballot: Ballot, items: list[Item], today: date) -> Ballot:
     reopen: list[int] = []
     if outcome == Outcome.RECYCLE:
         known = {i.id: i for i in items}
-        reopen = [int(i) for i in dict.fromkeys(ballot.reopen) if int(i) in known]
+        reopen = [i for i in dict.fromkeys(db_id(r) for r in ballot.reopen) if i in known]
         if not reopen:
             errors["reopen"] = "Pick the items to send back."
         elif not any(known[i].required for i in reopen):

@@ -20,8 +20,10 @@ from bot.config import Settings
 from bot.db import unit_of_work
 from models import DirectoryMember, UserProfile, utcnow
 
+from . import audit
 from .outbox import request_profile
 from .templates import ROLES
+from .textfiles import NotUtf8, read_utf8
 
 ADMIN = "admin"
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -84,11 +86,15 @@ def load_stakeholders(path: str | Path) -> StakeholderFile:
     if not path.exists():
         raise DirectoryError([f"{path}: file not found (copy stakeholders.example.yaml)"])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(read_utf8(path)) or {}
+    except NotUtf8 as exc:
+        raise DirectoryError([f"{path}: {exc}"]) from None
     except yaml.YAMLError as exc:
         raise DirectoryError([f"{path}: not valid YAML: {exc}"]) from None
+    if not isinstance(data, dict):
+        raise DirectoryError([f"{path}: expected a mapping with admins, roles and markets"])
     try:
-        return StakeholderFile.model_validate(data)
+        spec = StakeholderFile.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -96,10 +102,24 @@ def load_stakeholders(path: str | Path) -> StakeholderFile:
             loc = ".".join(str(p) for p in err["loc"])
             problems.append(f"{path}: {msg}" if msg.startswith(loc.split(".")[0]) else f"{path}: {loc}: {msg}")
         raise DirectoryError(problems) from None
+    if not spec.admins and not any(spec.roles.values()) and not any(
+            any(ids.values()) for ids in spec.markets.values()):
+        raise DirectoryError([f"{path}: no admins and no role holders (empty or role-less file); "
+                              "the stored directory is left as it is"])
+    return spec
 
 
-def sync(session: Session, spec: StakeholderFile, expand_group: Callable[[str], list[str]]) -> int:
-    """Replace the stored directory with `spec`, user groups expanded."""
+REMOVAL_LIMIT = 0.5  # a sync removing more than this share of the assignments needs --force
+GUARDED_ROLES = (ADMIN, "readiness_lead")  # a sync leaving none of these needs --force
+
+
+def sync(session: Session, spec: StakeholderFile, expand_group: Callable[[str], list[str]], *,
+         force: bool = False, actor: str = "launchgate", source: str = "") -> int:
+    """Replace the stored directory with `spec`, user groups expanded; audited with what changed.
+
+    Without `force`, a sync that would remove more than half of the assignments,
+    or every admin or readiness lead, is refused (DirectoryError) and changes nothing.
+    """
     cache: dict[str, list[str]] = {}
 
     def users(ids: Iterable[str]) -> list[tuple[str, str | None]]:
@@ -129,8 +149,30 @@ def sync(session: Session, spec: StakeholderFile, expand_group: Callable[[str], 
     for market, roles in spec.markets.items():
         for role, ids in roles.items():
             add(role, market, ids)
+    before = {(m.role, m.market, m.user_id) for m in session.exec(select(DirectoryMember))}
+    after = set(rows)
+    removed, added = sorted(before - after), sorted(after - before)
+    if not after:
+        raise DirectoryError([f"{source or 'stakeholders'}: its user groups have no members; "
+                              "the stored directory is left as it is"])
+    if before and not force:
+        problems = []
+        if len(removed) > REMOVAL_LIMIT * len(before):
+            problems.append(f"this sync would remove {len(removed)} of {len(before)} role assignment(s)")
+        for role in GUARDED_ROLES:
+            if any(r == role for r, _, _ in before) and not any(r == role for r, _, _ in after):
+                problems.append(f"this sync would leave no {role.replace('_', ' ')}")
+        if problems:
+            raise DirectoryError([f"{source or 'stakeholders'}: " + " and ".join(problems)
+                                  + "; nothing changed (run `launchgate stakeholders sync --force` if intended)"])
     session.execute(delete(DirectoryMember))
     session.add_all(rows.values())
+    if added or removed or force:
+        audit.record(session, actor=actor[:32], action="directory.synced", entity="directory",
+                     before={"assignments": len(before)},
+                     after={"assignments": len(after), "added": [list(k) for k in added[:200]],
+                            "removed": [list(k) for k in removed[:200]], "forced": force},
+                     note=f"{len(added)} added, {len(removed)} removed from {source or 'stakeholders'}", at=now)
     return len(rows)
 
 
@@ -178,9 +220,11 @@ class UserGroups(Protocol):
     def usergroup_members(self, group: str) -> list[str]: ...
 
 
-def sync_stakeholders(settings: Settings, engine: Engine, groups: UserGroups) -> int:
+def sync_stakeholders(settings: Settings, engine: Engine, groups: UserGroups, *, force: bool = False,
+                      actor: str = "launchgate") -> int:
     """Load STAKEHOLDERS_FILE, expand its user groups and store the directory (one transaction);
     returns the number of role assignments. Raises DirectoryError, storing nothing, on any problem."""
     spec = load_stakeholders(settings.stakeholders_file)
     with unit_of_work(engine) as session:
-        return sync(session, spec, groups.usergroup_members)
+        return sync(session, spec, groups.usergroup_members, force=force, actor=actor,
+                    source=str(settings.stakeholders_file))

@@ -26,3 +26,9 @@ class FieldErrors(ServiceError):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+
+
+class RefusedFields(FieldErrors):
+    """A form refused by policy (shown next to the field); the refusal's audit event is kept."""
+
+    keeps_record = True

@@ -6,19 +6,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pycountry
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.codecs import ChannelPayload, PromptPayload
+from bot.config import Settings
 from models import Gate, GateStatus, Item, Launch, LaunchRole, LaunchStatus
 
-from . import audit, calendar, directory, reminders
+from . import audit, calendar, directory, permissions, reminders
 from .errors import FieldErrors, NotFound
+from .ids import db_id
 from .outbox import LAUNCH_CHANNEL, Kind, enqueue, refresh_status_card
 from .templates import LAUNCH_KINDS, ChecklistTemplate, ItemTemplate
 
 NAME_MAX = 80
 BRIEF_MAX = 2000
-KEY_RE = re.compile(r"^\s*(?:LR-?)?(\d+)\s*$", re.IGNORECASE)
+KEY_RE = re.compile(r"^\s*(?:LR-?)?([0-9]{1,10})\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -129,8 +132,22 @@ def open_launch(
     now: datetime,
     launches_channel: str | None = None,
     reminder_policy: dict | None = None,
+    idempotency_key: str | None = None,
+    settings: Settings | None = None,
 ) -> Launch:
-    """Create the launch, its gates and items, roles, audit and outbox rows."""
+    """Create the launch, its gates and items, roles, audit and outbox rows.
+
+    With an `idempotency_key` (the submitted modal's view id) a repeated or concurrent
+    copy of the same submission returns the launch the first one opened — the unique
+    key decides, whatever the concurrency — and creates nothing.
+    """
+    if idempotency_key:
+        existing = by_idempotency_key(session, idempotency_key)
+        if existing is not None:
+            return existing
+    if settings is not None:  # workspace policy: who opens, who leads (refusals audited)
+        permissions.check_may_open(session, settings, actor, now)
+        permissions.check_lead(session, settings, actor, form.readiness_lead_id, now)
     launch = Launch(
         name=form.name,
         kind=form.kind,
@@ -147,9 +164,17 @@ def open_launch(
         created_at=now,
         updated_at=now,
         reminder_policy=reminder_policy or {},
+        idempotency_key=idempotency_key,
     )
-    session.add(launch)
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent copy committing first fails only this savepoint
+            session.add(launch)
+            session.flush()
+    except IntegrityError:
+        existing = by_idempotency_key(session, idempotency_key) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing
 
     resolved = {role: directory.members(session, role, form.markets) for role in _roles_in(template)}
     roles = {"product_manager": [actor], "readiness_lead": [launch.readiness_lead_id]}
@@ -223,6 +248,10 @@ def open_launch(
     return launch
 
 
+def by_idempotency_key(session: Session, key: str) -> Launch | None:
+    return session.exec(select(Launch).where(Launch.idempotency_key == key)).first()
+
+
 def _roles_in(template: ChecklistTemplate) -> set[str]:
     return {item.owner_role for gate in template.gates for item in gate.items} | {
         gate.approver_role for gate in template.gates
@@ -284,12 +313,14 @@ def get_launch(session: Session, key: str, viewer: str | None = None) -> Launch:
     worded exactly like a key that does not exist, so its existence does not leak."""
     from . import access
 
-    match = KEY_RE.match(key or "")
-    launch = session.get(Launch, int(match.group(1))) if match else None
+    match = KEY_RE.match(key or "") if isinstance(key, str) else None
+    launch_id = db_id(match.group(1)) if match else None
+    launch = session.get(Launch, launch_id) if launch_id else None
     if launch is not None and viewer is not None and not access.can_see(session, launch, viewer):
         launch = None
     if launch is None:
-        shown = (key or "").strip() or "(nothing)"
+        shown = str(key or "").strip()[:40] or "(nothing)"
+        shown = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # shown as mrkdwn
         raise NotFound(f"No launch {shown}. Try `/launch list` to see open launches and their keys (like LR-12).")
     return launch
 

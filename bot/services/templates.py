@@ -14,6 +14,8 @@ import pycountry
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .textfiles import NotUtf8, read_utf8
+
 LAUNCH_KINDS = ("product", "market", "campaign")
 ROLES = (
     "product_manager", "readiness_lead", "wfm", "marketing", "content", "knowledge", "training",
@@ -230,7 +232,9 @@ def _cross_checks(path: Path, template: ChecklistTemplate) -> list[TemplateFault
 def parse_template(path: Path) -> tuple[ChecklistTemplate | None, list[TemplateFault]]:
     """Validate one file; returns the template (if usable) and every fault found."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(read_utf8(path))
+    except NotUtf8 as exc:
+        return None, [TemplateFault(path.name, "file", str(exc))]
     except yaml.YAMLError as exc:
         return None, [TemplateFault(path.name, "file", f"not valid YAML: {exc}".replace("\n", " "))]
     if not isinstance(raw, dict):

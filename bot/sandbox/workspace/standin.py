@@ -222,6 +222,11 @@ class SlackStandIn(SendsToBot):
         """The next n matching requests answer HTTP 200 `{"ok": false, "error": error}`."""
         self._inject(Injection(n, method, 200, {"ok": False, "error": error}))
 
+    def recover(self) -> None:
+        """End an outage: drop every injected failure not used up yet."""
+        with self.state.lock:
+            self.state.injections.clear()
+
     def _inject(self, rule: Injection) -> None:
         if rule.remaining < 1:
             raise ValueError("n must be at least 1")
