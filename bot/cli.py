@@ -5,6 +5,7 @@ import argparse
 import logging
 import sys
 from datetime import datetime, timezone
+from functools import partial
 
 from bot.config import ConfigError, Settings, load_settings
 
@@ -109,7 +110,7 @@ def cmd_stakeholders_sync(args) -> int:
 def cmd_serve(args) -> int:
     from bot.db import migrate
     from bot.runtime import build_runtime
-    from bot.scheduler import start_scheduler
+    from bot.scheduler import release_first_tick, start_scheduler
     from bot.services.directory import DirectoryError
     from bot.slack_app import create_app
     from bot.web import make_wsgi_app, serve_http
@@ -132,18 +133,19 @@ def cmd_serve(args) -> int:
         log.warning("stakeholder directory not synced (%s); using the stored one", "; ".join(exc.problems))
     queue_profile_lookups(rt.ctx.engine)
     app = create_app(rt)
-    scheduler = start_scheduler(rt)
+    scheduler = start_scheduler(rt, first_tick_now=False)
+    listening = partial(release_first_tick, scheduler)
     _exit_on_sigterm()
     try:
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             log.info("Socket Mode on; health on :%d", settings.port)
-            _health_only_server(rt, settings.port)
+            _health_only_server(rt, settings.port, listening)
             SocketModeHandler(app, settings.slack_app_token).start()
         else:
             log.info("listening on :%d (/slack/events, /healthz, /metrics)", settings.port)
-            serve_http(make_wsgi_app(app, rt.ctx.engine), settings.port)
+            serve_http(make_wsgi_app(app, rt.ctx.engine), settings.port, listening=listening)
     except KeyboardInterrupt:
         pass
     finally:
@@ -165,13 +167,14 @@ def _exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def _health_only_server(rt, port: int) -> None:
+def _health_only_server(rt, port: int, listening) -> None:
     """In Socket Mode there is no Slack endpoint, but /healthz still answers."""
     import threading
 
     from bot.web import make_wsgi_app, serve_http
 
-    threading.Thread(target=serve_http, args=(make_wsgi_app(None, rt.ctx.engine), port), daemon=True).start()
+    threading.Thread(target=serve_http, args=(make_wsgi_app(None, rt.ctx.engine), port),
+                     kwargs={"listening": listening}, daemon=True).start()
 
 
 def _parse_at(value: str | None) -> datetime | None:

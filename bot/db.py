@@ -5,31 +5,47 @@ event and its outbox rows commit together or not at all.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 import models  # noqa: F401  (registers every table)
 
 ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+READ_ONLY = "launchgate_read_only"  # execution option: this transaction only reads
+SQLITE_BUSY_TIMEOUT_S = 30
+# A whole command is retried this many times on a deadlock or serialization failure,
+# after a full-jitter pause of up to RETRY_BASE_S * 2**attempt (0.05, 0.1, 0.2, 0.4… s).
+RETRY_ATTEMPTS = 6
+RETRY_BASE_S = 0.05
+RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
 
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S})
         _sqlite_serialised_writes(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
 def _sqlite_serialised_writes(engine: Engine) -> None:
-    """Make every SQLite transaction take the write lock up front.
+    """Make every SQLite transaction that may write take the write lock up front.
 
     pysqlite's lazy BEGIN lets two threads read, then both fail to upgrade to
     a write lock; BEGIN IMMEDIATE queues them instead (busy timeout 30 s).
+    Transactions opened with `read_only()` (and /healthz) use a plain BEGIN:
+    in WAL mode they read a snapshot and never wait behind a writer.
     """
 
     @event.listens_for(engine, "connect")
@@ -43,7 +59,7 @@ def _sqlite_serialised_writes(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def is_postgres(session_or_engine) -> bool:
@@ -73,9 +89,52 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         session.close()
 
 
+@contextmanager
+def read_only(engine: Engine) -> Iterator[Session]:
+    """A session for a path that only reads (lists, status, Home, modals being opened).
+
+    On SQLite it never takes the write lock, so it never queues behind a tick
+    step or a command; anything it writes by mistake is rolled back.
+    """
+    session = Session(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()  # gives the connection back with its transaction rolled back; loaded rows stay readable
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: the database undid the whole transaction and
+    running it again is safe."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in RETRYABLE_SQLSTATES
+
+
+def transaction(engine: Engine, work: Callable[[Session], T], *, attempts: int = RETRY_ATTEMPTS) -> T:
+    """Run `work(session)` as one unit of work; on a deadlock or serialization failure run
+    it again from the start (bounded, with full jitter) before anyone sees an error.
+
+    `work` must do nothing but database work: it may run more than once.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with unit_of_work(engine) as session:
+                return work(session)
+        except DBAPIError as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            pause = random.uniform(0, RETRY_BASE_S * 2 ** attempt)
+            log.info("transaction retried after %s (attempt %d, pause %.3fs)", type(exc.orig).__name__,
+                     attempt, pause)
+            time.sleep(pause)
+    raise AssertionError("unreachable")
+
+
 def ping(engine: Engine) -> bool:
     try:
-        with engine.connect() as conn:
+        with engine.execution_options(**{READ_ONLY: True}).connect() as conn:
             conn.execute(text("SELECT 1"))
         return True
     except Exception:

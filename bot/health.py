@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
+from bot.db import READ_ONLY, SQLITE_BUSY_TIMEOUT_S, read_only
 from bot.services import outbox_admin
 
 
@@ -31,20 +32,29 @@ def write_probe(engine: Engine) -> str | None:
     still needs what a real command needs (a writable file, a read-write
     transaction, the row lock); nothing is ever committed.
     """
+    sqlite = engine.dialect.name == "sqlite"
     try:
-        conn = engine.connect()
+        # SQLite: a plain BEGIN (not the writers' BEGIN IMMEDIATE) and no busy wait, so the
+        # probe never queues behind a writer (bot/db.py); "locked" means someone is writing.
+        conn = engine.execution_options(**{READ_ONLY: True}).connect() if sqlite else engine.connect()
     except Exception as exc:
         return f"database unavailable: {_first_line(exc)}"
     try:
         with conn.begin() as tx:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA busy_timeout = 0")
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SET LOCAL lock_timeout = '2s'"))
             conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
             tx.rollback()
         return None
     except Exception as exc:  # any failure is the answer, not a crash of the probe
+        if sqlite and "database is locked" in str(exc):
+            return None  # another transaction holds the write lock: the database takes writes
         return f"database refuses writes: {_first_line(exc)}"
     finally:
+        if sqlite:  # the pooled connection goes back to waiting like every other writer
+            conn.connection.driver_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
         conn.close()
 
 
@@ -58,7 +68,7 @@ def check(engine: Engine, now: datetime) -> Health:
     if problem:
         return Health(False, problem)
     try:
-        with Session(engine) as session:
+        with read_only(engine) as session:
             return Health(True, "ok", outbox_admin.oldest_undelivered_age(session, now),
                           outbox_admin.dead_count(session))
     except Exception as exc:

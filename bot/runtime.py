@@ -12,7 +12,7 @@ from datetime import datetime
 from slack_sdk import WebClient
 
 from bot.config import Settings
-from bot.db import make_engine, unit_of_work
+from bot.db import make_engine, read_only, transaction, unit_of_work
 from bot.delivery.gateway import SlackGateway
 from bot.delivery.slack_client import make_client
 from bot.delivery.worker import ChannelPacer, OutboxWorker, PacerClock
@@ -40,6 +40,14 @@ class Runtime:
         """One transaction (bot.db.unit_of_work on this runtime's engine)."""
         return unit_of_work(self.ctx.engine)
 
+    def transaction(self, work):
+        """`work(session)` as one transaction, run again on a deadlock (bot.db.transaction)."""
+        return transaction(self.ctx.engine, work)
+
+    def read_only(self):
+        """A session for a path that only reads (bot.db.read_only): never waits behind a writer."""
+        return read_only(self.ctx.engine)
+
     def kick(self) -> None:
         """Ask the delivery loop to drain now rather than at its next interval."""
         if self.kick_hook is not None:
@@ -53,7 +61,7 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow,
     engine = make_engine(settings.database_url)
     templates = load_templates(settings.checklists_dir)
     ctx = AppContext(engine=engine, settings=settings, templates=templates, clock=clock)
-    client = make_client(settings.slack_bot_token or "", settings.slack_api_url)
+    client = make_client(settings.slack_bot_token or "", settings.slack_api_url, clock=clock)
     listener_client = make_client(settings.slack_bot_token or "", settings.slack_api_url, wait_on_rate_limit=True)
     worker = OutboxWorker(ctx, client, pacer=ChannelPacer(clock=pacer_clock))
     return Runtime(ctx=ctx, client=client, worker=worker, listener_client=listener_client)

@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 DRAIN_SECONDS = 2
 
 
-def start_scheduler(rt: Runtime) -> BackgroundScheduler:
+def start_scheduler(rt: Runtime, first_tick_now: bool = True) -> BackgroundScheduler:
+    """With `first_tick_now=False` the tick waits for `release_first_tick` (called once the
+    HTTP server listens), so a long first pass never delays /healthz."""
     scheduler = BackgroundScheduler(
         jobstores={"default": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(2)},
@@ -40,7 +42,12 @@ def start_scheduler(rt: Runtime) -> BackgroundScheduler:
             kick()
 
     scheduler.add_job(tick, "interval", seconds=rt.ctx.settings.tick_seconds, id="tick",
-                      next_run_time=datetime.now(timezone.utc))
+                      next_run_time=datetime.now(timezone.utc) if first_tick_now else None)
     rt.kick_hook = kick  # commands ask for prompt delivery instead of waiting for the interval
     scheduler.start()
     return scheduler
+
+
+def release_first_tick(scheduler: BackgroundScheduler) -> None:
+    """Run the first tick now (the server is listening) and then every TICK_SECONDS."""
+    scheduler.get_job("tick").modify(next_run_time=datetime.now(timezone.utc))

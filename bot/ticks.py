@@ -40,7 +40,7 @@ STEPS: tuple[TickStep, ...] = (
 
 def run_tick(ctx: AppContext, now: datetime | None = None, dry_run: bool = False,
              steps: tuple[TickStep, ...] = STEPS) -> TickReport:
-    report = TickReport()
+    report = TickReport(dry_run=dry_run)
     now = now or ctx.now()
     with metrics.TICK_SECONDS.time():
         for step in steps:

@@ -5,6 +5,7 @@ import io
 import json
 import logging
 import re
+from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -13,9 +14,10 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine, func
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from bot import metrics, payload_shape
+from bot.db import read_only
 from bot.health import check
 from bot.services import outbox_admin
 from models import OutboxMessage, OutboxStatus, utcnow
@@ -134,7 +136,7 @@ def _plain(start_response, status: str, text: str):
 def _refresh_gauges(engine: Engine, now) -> None:
     """Gauges read from the database at scrape time, so every replica reports the truth."""
     try:
-        with Session(engine) as session:
+        with read_only(engine) as session:
             pending = session.exec(
                 select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
             ).one()
@@ -147,8 +149,15 @@ def _refresh_gauges(engine: Engine, now) -> None:
         pass  # /healthz reports the database; metrics still answer
 
 
-def serve_http(wsgi_app, port: int, threads: int = 8):
-    """waitress: a production WSGI server with a thread pool."""
-    from waitress import serve
+def serve_http(wsgi_app, port: int, threads: int = 8, listening: Callable[[], None] | None = None):
+    """waitress: a production WSGI server with a thread pool. `listening` runs once the port
+    is bound (the scheduler's first tick waits for it, so /healthz answers from the start)."""
+    from waitress import create_server
 
-    serve(wsgi_app, host="0.0.0.0", port=port, threads=threads, ident="launchgate")
+    server = create_server(wsgi_app, host="0.0.0.0", port=port, threads=threads, ident="launchgate")
+    if listening is not None:
+        listening()
+    try:
+        server.run()
+    finally:
+        server.close()

@@ -4,13 +4,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from .types import JSONType, UTCDateTime, utcnow
 
 
 class AuditEvent(SQLModel, table=True):
+    # A launch's events since a moment (digest changes, timeline) in one index range.
+    __table_args__ = (Index("ix_auditevent_launch_at", "launch_id", "at"),)
     id: int | None = Field(default=None, primary_key=True)
     launch_id: int | None = Field(default=None, foreign_key="launch.id", index=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

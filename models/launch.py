@@ -5,10 +5,15 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from .types import JSONType, UTCDateTime, utcnow
+
+
+NUDGE_DUE = "state = 'open' AND next_nudge_at IS NOT NULL"
+ESCALATION_DUE = "state IN ('open', 'blocked') AND escalation_level < 2"
+WAIVER_EXPIRY = "waiver_expires_at IS NOT NULL"
 
 
 class LaunchStatus(StrEnum):
@@ -92,7 +97,15 @@ class Gate(SQLModel, table=True):
 
 
 class Item(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("launch_id", "item_key"),)
+    __table_args__ = (
+        UniqueConstraint("launch_id", "item_key"),
+        # Due-row look-ups of the scheduler (issue 10): only the few rows still waiting are indexed.
+        Index("ix_item_nudge_due", "next_nudge_at", postgresql_where=text(NUDGE_DUE), sqlite_where=text(NUDGE_DUE)),
+        Index("ix_item_escalation_due", "due_at", postgresql_where=text(ESCALATION_DUE),
+              sqlite_where=text(ESCALATION_DUE)),
+        Index("ix_item_waiver_expiry", "waiver_expires_at", postgresql_where=text(WAIVER_EXPIRY),
+              sqlite_where=text(WAIVER_EXPIRY)),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     launch_id: int = Field(foreign_key="launch.id", index=True)

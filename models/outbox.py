@@ -5,10 +5,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from .types import JSONType, UTCDateTime, utcnow
+
+
+PENDING_ROWS = "status = 'pending'"
 
 
 class OutboxStatus(StrEnum):
@@ -18,6 +21,9 @@ class OutboxStatus(StrEnum):
 
 
 class OutboxMessage(SQLModel, table=True):
+    # The worker's due rows: pending is a sliver of a table that keeps delivered rows for 30 days.
+    __table_args__ = (Index("ix_outboxmessage_due", "next_attempt_at", postgresql_where=text(PENDING_ROWS),
+                            sqlite_where=text(PENDING_ROWS)),)
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=40)
     launch_id: int | None = Field(default=None, foreign_key="launch.id", index=True)

@@ -66,16 +66,19 @@ def test_a_launch_opened_while_slack_fails_arrives_complete_and_once(standin, bo
     assert [c for c in standin.calls if c.injected and c.status == 503]
 
 
-def test_rate_limit_on_a_nudge_waits_exactly_retry_after(rt, standin, clock):
+def test_rate_limit_pauses_the_method_for_exactly_retry_after(rt, standin, clock):
+    """After a 429 the rest of the batch does not knock on chat.postMessage again: every row
+    waits Retry-After, then each is sent once."""
     standin.add_channel(CHANNEL, name="team")
     queue(rt.ctx.engine, 2)
     standin.rate_limit_next(1, retry_after=30, method="chat.postMessage")
     start = clock()
     rt.worker.pacer = FAST
     report = rt.worker.drain(start)
-    assert report.sent == 1 and report.retried == 1
+    assert report.sent == 0 and report.retried == 2
+    assert len([c for c in standin.calls if c.method == "chat.postMessage"]) == 1  # the one 429, nothing after
     rt.worker.drain(start + timedelta(seconds=29))
-    assert sum(posted(standin).values()) == 1
+    assert sum(posted(standin).values()) == 0
     rt.worker.drain(start + timedelta(seconds=30))
     assert posted(standin) == Counter({"msg 0": 1, "msg 1": 1})
 

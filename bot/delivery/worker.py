@@ -21,6 +21,7 @@ import random
 import socket
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Protocol
 from datetime import datetime, timedelta
@@ -37,10 +38,10 @@ from bot.db import is_postgres, unit_of_work
 from bot.services import directory
 from bot.services.context import AppContext
 from bot.services.outbox import REFRESH_KINDS, Kind, enqueue
-from models import Launch, OutboxMessage, OutboxStatus, SlackMessageRef
+from models import Launch, OutboxMessage, OutboxStatus, SlackMessageRef, UserProfile
 
 from . import channels
-from .gateway import SlackGateway
+from .gateway import PROFILE_TTL, SlackGateway
 from .home import publish_home
 from .registry import RENDERERS
 from .renderers import Dead, Defer, Message
@@ -48,6 +49,9 @@ from .renderers import Dead, Defer, Message
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
+# A row is sent only with this much of its lease left (longer than one Slack call may take);
+# otherwise the lease of the rest of the batch is renewed first, in one UPDATE.
+RENEW_AHEAD = timedelta(seconds=40)
 MAX_ATTEMPTS = 10
 BACKOFF_BASE = 2.0
 BACKOFF_MAX = 5 * 60.0            # default for OUTBOX_BACKOFF_MAX_SECONDS
@@ -140,6 +144,7 @@ class OutboxWorker:
         self.slack = SlackGateway(ctx, client)
         self._bot_user: str | None = None
         self._stopping = threading.Event()
+        self._profiles_seen: dict[str, datetime] = {}
 
     def stop(self) -> None:
         """Finish the row being sent, hand the rest of the batch back, claim nothing more.
@@ -156,13 +161,23 @@ class OutboxWorker:
             return []
         with unit_of_work(self.ctx.engine) as session:
             rows = due_rows(session, now, limit)
+            session.expunge_all()  # the rows are settled below with bulk UPDATEs, not one by one
+            if not rows:
+                return []
+            until = now + LEASE
+            session.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
+                            .values(claimed_until=until, claimed_by=self.worker_id))
+            refreshes = [r.id for r in rows if r.kind in REFRESH_KINDS]
+            if refreshes:  # free the coalescing keys: changes after this claim queue a new refresh
+                session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(refreshes)).values(dedupe_key=None))
             for row in rows:
-                row.claimed_until = now + LEASE
-                row.claimed_by = self.worker_id
+                row.claimed_until, row.claimed_by = until, self.worker_id
                 if row.kind in REFRESH_KINDS:
-                    # Free the coalescing key: changes after this claim queue a new refresh.
                     row.dedupe_key = None
-                session.add(row)
+            people = {r.recipient for r in rows if r.recipient.startswith(("U", "W"))}
+            self._profiles_seen = dict(session.exec(
+                select(UserProfile.user_id, UserProfile.fetched_at).where(UserProfile.user_id.in_(people))).all()
+            ) if people else {}
             return rows
 
     def drain(self, now: datetime | None = None, limit: int = 50) -> DrainReport:
@@ -173,15 +188,20 @@ class OutboxWorker:
     def send(self, rows: list[OutboxMessage], now: datetime) -> DrainReport:
         """Send rows this worker claimed, skipping any whose lease another worker took over."""
         report = DrainReport()
+        pauses = getattr(self.client, "pauses", None)  # 429 pauses (rate_limits.py), read at the batch's time
+        with pauses.at(now) if pauses is not None else nullcontext():
+            self._send_all(rows, now, report)
+        return report
+
+    def _send_all(self, rows: list[OutboxMessage], now: datetime, report: DrainReport) -> None:
         for n, row in enumerate(rows):
             if self._stopping.is_set():
                 report.released += self._release(rows[n:])
                 break
-            if self._still_mine(row):
+            if self._still_mine(row, rows[n:]):
                 self._process(row, now, report)
             else:
                 report.skipped += 1
-        return report
 
     def drain_all(self, now: datetime | None = None, batch: int = 50, max_batches: int = 20) -> DrainReport:
         """Batches until nothing is due (or `max_batches`): a backlog drains in one scheduler run."""
@@ -204,22 +224,30 @@ class OutboxWorker:
                 .values(claimed_until=None)
             ).rowcount
 
-    def _still_mine(self, row: OutboxMessage) -> bool:
-        """Renew the lease just before sending.
+    def _still_mine(self, row: OutboxMessage, rest: list[OutboxMessage]) -> bool:
+        """Is the lease on `row` still ours, with RENEW_AHEAD to spare? Renewed for the whole rest
+        of the batch in one UPDATE when it runs short.
 
         A batch paced at one message per second in a busy channel can outlive
-        the lease it was claimed with; renewing per row means a row is only
-        sent by the worker that holds it now, so a slow batch never races a
-        second worker into a duplicate.
+        the lease it was claimed with; a row is only sent under an unexpired
+        lease of this worker (nobody else may claim it then), so a slow batch
+        never races a second worker into a duplicate.
         """
+        now = self.ctx.now()
+        if row.claimed_until is not None and now + RENEW_AHEAD < row.claimed_until:
+            return True
+        until = now + LEASE
         with unit_of_work(self.ctx.engine) as session:
-            renewed = session.execute(
+            renewed = set(session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.worker_id,
+                .where(OutboxMessage.id.in_([r.id for r in rest]), OutboxMessage.claimed_by == self.worker_id,
                        OutboxMessage.status == OutboxStatus.PENDING)
-                .values(claimed_until=self.ctx.now() + LEASE)
-            ).rowcount
-        return renewed == 1
+                .values(claimed_until=until)
+                .returning(OutboxMessage.id)
+            ).scalars())
+        for other in rest:
+            other.claimed_until = until if other.id in renewed else None
+        return row.id in renewed
 
     # -- sending ------------------------------------------------------------
     def _process(self, row: OutboxMessage, now: datetime, report: DrainReport) -> None:
@@ -328,6 +356,9 @@ class OutboxWorker:
             session.add(ref)
 
     def _cache_profile(self, user_id: str, force: bool = False) -> None:
+        seen = self._profiles_seen.get(user_id)  # read with the batch's claim: no query per row
+        if not force and seen is not None and self.ctx.now() - seen < PROFILE_TTL:
+            return
         self.slack.cache_profile(user_id, force=force)
 
     def bot_user_id(self) -> str | None:
@@ -344,8 +375,9 @@ class OutboxWorker:
         error = exc.response.get("error") or f"http {status}"
         if status == 429:
             retry_after = float(exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 1)))
+            # The client paused the method (and channel) too: the rest of the batch waits without a request.
             self._finish(row, next_at=now + timedelta(seconds=retry_after), error="ratelimited", count=False)
-            metrics.OUTBOX_RETRIED.labels("ratelimited").inc()
+            metrics.OUTBOX_RETRIED.labels("paused" if exc.response.get("paused") else "ratelimited").inc()
             report.retried += 1
         elif status >= 500 or error in TRANSIENT_ERRORS:
             self._retry(row, now, error, report, transient=True)

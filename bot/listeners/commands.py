@@ -25,7 +25,7 @@ def new_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list
         ack(ephemeral(str(exc), escape=False))
         return
     ack()
-    with rt.unit_of_work() as session:
+    with rt.read_only() as session:
         leads = directory.members(session, "readiness_lead")
     view = launch_views.launch_modal(sorted(rt.ctx.templates), leads[0] if leads else None, rt.ctx.now().date(),
                                      private_metadata=body.get("channel_id", ""))
@@ -41,7 +41,7 @@ def list_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: lis
 
 
 def status_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list[str]) -> None:
-    with rt.unit_of_work() as session:
+    with rt.read_only() as session:
         launch = launches.get_launch(session, args[0] if args else "", viewer=body["user_id"])
         blocks = launch_views.launch_status(launches.overview(session, launch))
     ack(response_type="ephemeral", text=f"{launch.key} status", blocks=[b.to_dict() for b in blocks])

@@ -123,8 +123,8 @@ def run_submission(rt: Runtime, ack, body: dict, codec: type[M], run, refused) -
         ack(response_action="update", view=notice_modal("Not saved", STALE_FORM).to_dict())
         return None
     try:
-        with rt.unit_of_work() as session:
-            run(session, actor, meta, view_state(body))
+        values = view_state(body)
+        rt.transaction(lambda session: run(session, actor, meta, values))
     except FieldErrors as exc:
         ack(response_action="errors", errors=exc.errors)
         return None

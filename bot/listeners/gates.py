@@ -91,11 +91,13 @@ def decide(ack: Ack, body: dict, client: WebClient, respond: Respond, context: B
     now = rt.ctx.now()
     if outcome == Outcome.GO:
         try:
-            with rt.unit_of_work() as session:
+            def go(session):
                 result = decisions.cast_vote(session, vote.gate, vote.round, actor, decisions.Ballot(Outcome.GO),
                                              now=now, settings=rt.ctx.settings)
-                reply = gate_views.vote_reply(result.gate, Outcome.GO, result.decision, result.go_votes,
-                                              result.needed)
+                return gate_views.vote_reply(result.gate, Outcome.GO, result.decision, result.go_votes,
+                                             result.needed)
+
+            reply = rt.transaction(go)
         except ServiceError as exc:
             _refuse_on_home(client, body, respond, exc)
             return
@@ -185,7 +187,7 @@ def register(app: App) -> None:
 def timeline_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list[str]) -> None:
     """`/launch timeline LR-12 [how many]`: the latest events, newest first (ephemeral)."""
     limit = min(int(args[1]), TIMELINE_MAX) if len(args) > 1 and args[1].isdigit() else TIMELINE_DEFAULT
-    with rt.unit_of_work() as session:
+    with rt.read_only() as session:
         launch = launches.get_launch(session, args[0] if args else "", viewer=body["user_id"])
         entries = timeline.entries(session, launch, limit=limit)
         blocks = timeline_views.timeline_blocks(launch, entries, user_tz(session, body["user_id"]),

@@ -53,8 +53,7 @@ def quick(rt: Runtime, ack: Ack, body: dict, client: WebClient, respond: Respond
     """A one-transaction change made before the ack (milliseconds), so Slack's spinner
     ends when it is saved; what talks to Slack comes after the ack."""
     try:
-        with rt.unit_of_work() as session:
-            change(session)
+        rt.transaction(change)
     except ServiceError as exc:
         ack()
         tell(client, body, respond, problem(exc))

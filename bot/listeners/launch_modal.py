@@ -48,13 +48,12 @@ def submit(ack: Ack, body: dict, context: BoltContext) -> None:
     try:
         form = launches.validate_form(parse_form(view_state(body)), rt.ctx.templates, now.date())
         template = rt.ctx.templates[form.kind]
-        with rt.unit_of_work() as session:
-            launch = launches.open_launch(
-                session, form, actor=user, template=template, now=now,
-                launches_channel=rt.ctx.settings.launches_channel,
-                reminder_policy=policy.for_template(rt.ctx.settings, template).as_dict(),
-                idempotency_key=submission_key(body), settings=rt.ctx.settings,
-            )
+        launch = rt.transaction(lambda session: launches.open_launch(
+            session, form, actor=user, template=template, now=now,
+            launches_channel=rt.ctx.settings.launches_channel,
+            reminder_policy=policy.for_template(rt.ctx.settings, template).as_dict(),
+            idempotency_key=submission_key(body), settings=rt.ctx.settings,
+        ))
     except FieldErrors as exc:
         ack(response_action="errors",
             errors={FIELD_BLOCKS.get(k, k): v for k, v in exc.errors.items()})

@@ -16,9 +16,8 @@ from bot.config import Settings
 from bot.codecs import PromptPayload
 from models import Item, ItemState, Launch
 
-from . import access, answer_values, audit, gates, policy, reminders
-from .errors import Conflict, FieldErrors, NotFound
-from .ids import db_id
+from . import access, answer_values, audit, gates, locks, policy, reminders
+from .errors import Conflict, FieldErrors
 from .outbox import (
     Kind,
     enqueue,
@@ -41,11 +40,8 @@ def snapshot(item: Item) -> dict[str, Any]:
 
 
 def load(session: Session, item_id: int | str) -> tuple[Item, Launch]:
-    found = db_id(item_id)
-    item = session.get(Item, found) if found else None
-    if item is None:
-        raise NotFound("That item no longer exists.")
-    return item, session.get(Launch, item.launch_id)
+    """The item and its launch, locked in the documented order (launch row first)."""
+    return locks.item(session, item_id)
 
 
 def owner_mention(item: Item) -> str:

@@ -18,6 +18,7 @@ class TickReport:
     """What a scheduler pass did (or, dry-run, would do): human-readable lines."""
 
     lines: list[str] = field(default_factory=list)
+    dry_run: bool = False  # steps that commit per batch (tick_batches.end_batch) leave that to the pass
 
     def add(self, line: str) -> None:
         self.lines.append(line)

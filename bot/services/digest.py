@@ -12,17 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from bot.db import is_postgres
 from models import AuditEvent, Gate, Item, ItemState, Launch, LaunchStatus
 
-from . import audit, launches
+from . import launches
+from . import tick_batches as batches
 from .context import AppContext, TickReport
-from .outbox import LAUNCH_CHANNEL, Kind, enqueue
+from .outbox import LAUNCH_CHANNEL, Kind
 from .policy import WorkingHours
-from .recipients import claim, is_working_time, zone_for
 
 NOT_CHANGES = ("nudge.", "escalation.", "digest.", "snooze.", "refused.", "launch.created",
                "launch.channel_created")
@@ -62,40 +62,73 @@ def build(session: Session, launch: Launch, since: datetime | None, now: datetim
                   changes_since(session, launch, since, now), now)
 
 
-def _has_overdue(session: Session, launch: Launch, now: datetime) -> bool:
-    return session.exec(
-        select(func.count(Item.id)).where(Item.launch_id == launch.id, Item.required.is_(True),
-                                          Item.state.in_([ItemState.OPEN, ItemState.BLOCKED]), Item.due_at < now)
-    ).one() > 0
-
-
 def send_digests(session: Session, ctx: AppContext, now: datetime, report: TickReport) -> None:
+    """Set-based (tick_batches.py): a batch of launches is one read, one zone look-up for
+    their leads, one ledger claim, two counts (changes and overdue items per launch) and bulk writes."""
     hours = WorkingHours.from_settings(ctx.settings)
-    stmt = select(Launch).where(Launch.status == LaunchStatus.OPEN, Launch.channel_id.is_not(None)).order_by(Launch.id)
+    launch_ids = session.exec(select(Launch.id).where(*_digestible()).order_by(Launch.id)).all()
+    for first, last in batches.launch_ranges(launch_ids):
+        _digest_batch(session, now, hours, first, last, report)
+        batches.end_batch(session, report)
+
+
+def _digestible():
+    return Launch.status == LaunchStatus.OPEN, Launch.channel_id.is_not(None)
+
+
+def _not_a_change():
+    return or_(*(AuditEvent.action.startswith(prefix, autoescape=True) for prefix in NOT_CHANGES))
+
+
+def _digest_batch(session: Session, now: datetime, hours: WorkingHours, first: int, last: int,
+                  report: TickReport) -> None:
+    stmt = (select(Launch.id, Launch.name, Launch.markets, Launch.readiness_lead_id, Launch.channel_id,
+                   Launch.last_digest_at)
+            .where(*_digestible(), Launch.id.between(first, last)).order_by(Launch.id))
     if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
-    for launch in session.exec(stmt).all():
-        zone = zone_for(session, launch.readiness_lead_id, now)
+    found = session.execute(stmt).all()
+    zones = batches.Zones(session, now)
+    zones.load(launch.readiness_lead_id for launch in found)
+    today = {}
+    for launch in found:
+        zone = zones[launch.readiness_lead_id]
         if zone is None:
             continue
         local = now.astimezone(zone)
-        if not is_working_time(local, hours, launch.markets):
+        if batches.in_working_time(local, hours, tuple(launch.markets or ())):
+            today[launch.id] = local.date()
+    # The first tick of the lead's working day decides, once: post, or stay quiet today.
+    won = batches.claim_many(session, [(lid, LAUNCH_CHANNEL, day, "digest") for lid, day in today.items()], now)
+    deciding = [launch for launch in found if (launch.id, LAUNCH_CHANNEL, today.get(launch.id), "digest") in won]
+    if not deciding:
+        return
+    ids = [launch.id for launch in deciding]
+    changes = dict(session.execute(
+        select(AuditEvent.launch_id, func.count(AuditEvent.id))
+        .join(Launch, Launch.id == AuditEvent.launch_id)
+        .where(AuditEvent.launch_id.in_(ids), AuditEvent.at > func.coalesce(Launch.last_digest_at, Launch.created_at),
+               AuditEvent.at <= now, ~_not_a_change())
+        .group_by(AuditEvent.launch_id)).all())
+    overdue = set(session.exec(
+        select(Item.launch_id).where(Item.launch_id.in_(ids), Item.required.is_(True),
+                                     Item.state.in_([ItemState.OPEN, ItemState.BLOCKED]), Item.due_at < now)
+        .distinct()).all())
+    posted, rows, events = [], [], []
+    for launch in deciding:
+        changed, late = changes.get(launch.id, 0), launch.id in overdue
+        if not (changed or late):
             continue
-        # The first tick of the lead's working day decides, once: post, or stay quiet today.
-        if not claim(session, launch.id, LAUNCH_CHANNEL, local.date(), "digest", now):
-            continue
-        changed = len(changes_since(session, launch, launch.last_digest_at, now))
-        overdue = _has_overdue(session, launch, now)
-        if not (changed or overdue):
-            continue
+        posted.append(launch.id)
         since = launch.last_digest_at
-        launch.last_digest_at = now
-        session.add(launch)
-        day = local.date().isoformat()
-        enqueue(session, Kind.DIGEST, LAUNCH_CHANNEL,
-                {"since": since.isoformat() if since else None, "at": now.isoformat(), "day": day},
-                launch_id=launch.id, dedupe_key=f"digest:{launch.id}:{day}", now=now)
-        audit.record(session, actor="launchgate", action="digest.sent", entity="launch", entity_id=launch.id,
-                     launch_id=launch.id, at=now, after={"changes": changed, "overdue": overdue, "day": day})
-        report.add(f"post digest {launch.key} {launch.name} in channel {launch.channel_id}: {changed} change(s)"
-                   + (", overdue items" if overdue else ""))
+        day = today[launch.id].isoformat()
+        rows.append(batches.outbox_row(Kind.DIGEST, LAUNCH_CHANNEL,
+                                       {"since": since.isoformat() if since else None, "at": now.isoformat(),
+                                        "day": day}, launch.id, f"digest:{launch.id}:{day}", now))
+        events.append({"actor": "launchgate", "action": "digest.sent", "entity": "launch", "entity_id": launch.id,
+                       "launch_id": launch.id, "at": now, "after": {"changes": changed, "overdue": late, "day": day}})
+        report.add(f"post digest LR-{launch.id} {launch.name} in channel {launch.channel_id}: {changed} change(s)"
+                   + (", overdue items" if late else ""))
+    batches.set_many(session, Launch, posted, last_digest_at=now)
+    batches.enqueue_many(session, rows)
+    batches.audit_many(session, events)

@@ -19,7 +19,6 @@ from datetime import datetime, timezone
 from sqlmodel import Session, select
 
 from bot.codecs import ReviewPayload
-from bot.db import is_postgres
 from models import (
     Gate,
     GateDecision,
@@ -31,7 +30,7 @@ from models import (
     Vote,
 )
 
-from . import access, audit, calendar, directory, outbox
+from . import access, audit, calendar, directory, locks, outbox
 from .outbox import LAUNCH_CHANNEL
 from .readable import item_snapshot
 
@@ -52,10 +51,7 @@ class GateKind:
 
 def lock_launch(session: Session, launch_id: int) -> Launch:
     """The launch row, re-read and (PostgreSQL) locked for the rest of the transaction."""
-    stmt = select(Launch).where(Launch.id == launch_id).execution_options(populate_existing=True)
-    if is_postgres(session):
-        stmt = stmt.with_for_update()
-    return session.exec(stmt).one()
+    return locks.launch(session, launch_id)
 
 
 def gates_of(session: Session, launch_id: int) -> list[Gate]:

@@ -17,8 +17,8 @@ from sqlmodel import Session
 from bot.config import Settings
 from models import Item, Launch, LaunchStatus
 
-from . import access, audit, calendar, launches, policy, reminders
-from .errors import Conflict, FieldErrors, NotFound
+from . import access, audit, calendar, launches, locks, policy, reminders
+from .errors import Conflict, FieldErrors
 from .outbox import LAUNCH_CHANNEL, Kind, enqueue, refresh_delegate, refresh_nudge, refresh_prompt, refresh_status_card
 
 REASON_MAX = 500
@@ -76,9 +76,7 @@ def _validate(launch: Launch, items: list[Item], new_date: date | None, today: d
 
 def change_date(session: Session, launch_id: int, new_date: date | None, *, actor: str, now: datetime,
                 settings: Settings, reason: str | None = None) -> DateChange:
-    launch = session.get(Launch, launch_id)
-    if launch is None:
-        raise NotFound("That launch no longer exists.")
+    launch = locks.launch(session, launch_id)
     check_can_edit(session, launch, actor, now)
     reason = (reason or "").strip() or None
     if reason and len(reason) > REASON_MAX:

@@ -15,8 +15,8 @@ from sqlmodel import Session, select
 
 from models import Item, ItemState, Launch, UserProfile
 
-from . import audit, calendar
-from .errors import NotFound, ServiceError
+from . import audit, calendar, locks
+from .errors import ServiceError
 from .outbox import refresh_nudge
 from .policy import WorkingHours
 from .recipients import UTC, day_start, window_start, zone_named
@@ -37,9 +37,7 @@ def snooze(session: Session, launch_id: int, *, actor: str, choice: str, now: da
            hours: WorkingHours) -> Snoozed:
     if choice not in CHOICES:
         raise ServiceError("Unknown snooze option.")
-    launch = session.get(Launch, launch_id)
-    if launch is None:
-        raise NotFound("That launch no longer exists.")
+    launch = locks.launch(session, launch_id)
     items = list(session.exec(
         select(Item).where(Item.launch_id == launch.id, Item.state == ItemState.OPEN,
                            (Item.owner_id == actor) | (Item.delegate_id == actor))

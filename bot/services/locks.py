@@ -1,0 +1,56 @@
+"""The one lock order every command follows: launch row → gate(s) → items → outbox.
+
+Two commands on the same launch (two owners clicking Done at the same moment)
+queue on the launch row before they touch anything else, so they serialise
+instead of taking item, gate and outbox locks in opposite orders — which
+PostgreSQL resolves by killing one of them as a deadlock. Every write path
+that changes a launch's gates or items starts with one of these helpers.
+On SQLite a writing transaction holds the database's single write lock from
+its first statement (`BEGIN IMMEDIATE`), so the helpers only re-read there.
+"""
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from bot.db import is_postgres
+from models import Gate, Item, Launch
+
+from .errors import NotFound
+from .ids import db_id
+
+
+def _locked(session: Session, stmt):
+    stmt = stmt.execution_options(populate_existing=True)
+    return session.exec(stmt.with_for_update() if is_postgres(session) else stmt).first()
+
+
+def launch(session: Session, launch_id: int) -> Launch:
+    """The launch row, re-read and (PostgreSQL) locked until the transaction ends."""
+    found = _locked(session, select(Launch).where(Launch.id == launch_id))
+    if found is None:
+        raise NotFound("That launch no longer exists.")
+    return found
+
+
+def item(session: Session, item_id: int | str) -> tuple[Item, Launch]:
+    """The item and its launch, locked in order: the launch row first, then the item."""
+    key = db_id(item_id)  # anything that cannot be an id is simply not found
+    if key is None:
+        raise NotFound("That item no longer exists.")
+    launch_id = session.exec(select(Item.launch_id).where(Item.id == key)).first()
+    if launch_id is None:
+        raise NotFound("That item no longer exists.")
+    locked_launch = launch(session, launch_id)
+    found = _locked(session, select(Item).where(Item.id == key))
+    if found is None:
+        raise NotFound("That item no longer exists.")
+    return found, locked_launch
+
+
+def gate(session: Session, gate_id: int) -> tuple[Gate, Launch]:
+    """The gate and its launch, locked in order: the launch row first, then the gate."""
+    launch_id = session.exec(select(Gate.launch_id).where(Gate.id == gate_id)).first()
+    if launch_id is None:
+        raise NotFound("That gate no longer exists.")
+    locked_launch = launch(session, launch_id)
+    return _locked(session, select(Gate).where(Gate.id == gate_id)), locked_launch

@@ -1,0 +1,153 @@
+"""Set-based building blocks of the scheduler's steps.
+
+A step reads its due rows for a bounded batch of launches in one query, looks up
+the time zones of everyone in the batch in one more, and writes the ledger, item,
+outbox and audit rows of the whole batch with a handful of bulk statements; then it
+commits the batch, so no lock is held for long and memory stays flat whatever the
+number of launches. The number of statements grows with the number of batches,
+never with the number of launches, items or people.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from models import AuditEvent, Nudge, OutboxMessage, OutboxStatus, UserProfile
+
+from . import calendar
+from .audit import _plain
+from .context import TickReport
+from .outbox import Kind, profile_key
+from .policy import WorkingHours
+from .recipients import UTC, zone_named
+
+BATCH_LAUNCHES = 500   # launches per batch: ~15,000 items read, one commit
+CHUNK = 2000           # ids per IN (…) list / rows per multi-row INSERT (well under SQLite's 32,766 variables)
+
+
+def chunks(values: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def launch_ranges(launch_ids: Sequence[int], size: int = BATCH_LAUNCHES) -> Iterator[tuple[int, int]]:
+    """Sorted launch ids → (first, last) of consecutive batches of `size` launches."""
+    for part in chunks(list(launch_ids), size):
+        yield part[0], part[-1]
+
+
+def end_batch(session: Session, report: TickReport) -> None:
+    """Commit what the batch wrote and release its row locks (a dry run keeps one transaction,
+    rolled back at the end)."""
+    if not getattr(report, "dry_run", False):
+        session.commit()
+
+
+def _insert(session: Session, model):
+    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
+
+
+@lru_cache(maxsize=4096)
+def is_business_day(day: date, markets: tuple[str, ...]) -> bool:
+    return calendar.is_business_day(day, markets)
+
+
+@lru_cache(maxsize=65536)
+def business_days_between(start: date, end: date, markets: tuple[str, ...]) -> int:
+    return calendar.business_days_between(start, end, markets)
+
+
+def in_working_time(local: datetime, hours: WorkingHours, markets: tuple[str, ...]) -> bool:
+    return is_business_day(local.date(), markets) and hours.start <= local.time() < hours.end
+
+
+class Zones:
+    """Time zones of the people a batch concerns, looked up once per person.
+
+    A person whose profile was never fetched gets one `users.info` row queued (all of
+    them in one INSERT) and waits one tick; one Slack could not tell us about is UTC.
+    """
+
+    def __init__(self, session: Session, now: datetime):
+        self.session, self.now = session, now
+        self.known: dict[str, ZoneInfo | None] = {}
+
+    def load(self, people: Iterable[str]) -> None:
+        missing = sorted({p for p in people if p} - self.known.keys())
+        found: dict[str, str | None] = {}
+        for part in chunks(missing):
+            found |= dict(self.session.exec(
+                select(UserProfile.user_id, UserProfile.tz).where(UserProfile.user_id.in_(part))).all())
+        for person in missing:
+            if person in found:
+                self.known[person] = zone_named(found[person])
+        unknown = [p for p in missing if p not in found]
+        if not unknown:
+            return
+        attempted: set[str] = set()
+        for part in chunks(unknown):
+            keys = [profile_key(p) for p in part]
+            attempted |= set(self.session.exec(
+                select(OutboxMessage.recipient).where(OutboxMessage.dedupe_key.in_(keys),
+                                                      OutboxMessage.status != OutboxStatus.PENDING)).all())
+        ask = [p for p in unknown if p not in attempted]
+        enqueue_many(self.session, [outbox_row(Kind.PROFILE, p, {}, None, profile_key(p), self.now) for p in ask])
+        for person in unknown:
+            self.known[person] = UTC if person in attempted else None
+
+    def __getitem__(self, person: str) -> ZoneInfo | None:
+        return self.known.get(person)
+
+
+def outbox_row(kind: str, recipient: str, payload: dict, launch_id: int | None, dedupe_key: str | None,
+               now: datetime) -> dict[str, Any]:
+    return {"kind": kind, "recipient": recipient, "payload": payload, "launch_id": launch_id,
+            "dedupe_key": dedupe_key, "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now,
+            "created_at": now}
+
+
+def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Queue outbox rows; a row whose dedupe key is already there is skipped (ON CONFLICT DO NOTHING)."""
+    for part in chunks(rows, CHUNK // 10):
+        session.execute(_insert(session, OutboxMessage).values(list(part))
+                        .on_conflict_do_nothing(index_elements=["dedupe_key"]))
+
+
+def claim_many(session: Session, claims: list[tuple[int, str, date, str]], now: datetime
+               ) -> set[tuple[int, str, date, str]]:
+    """Record reminders in the ledger (launch, person, local day, kind); returns those this
+    pass won — a second replica or pass the same day wins none and must not send."""
+    won: set[tuple[int, str, date, str]] = set()
+    for part in chunks(claims, CHUNK // 5):
+        stmt = (_insert(session, Nudge)
+                .values([{"launch_id": lid, "user_id": user, "day": day, "kind": kind, "at": now}
+                         for lid, user, day, kind in part])
+                .on_conflict_do_nothing(index_elements=["launch_id", "user_id", "day", "kind"])
+                .returning(Nudge.launch_id, Nudge.user_id, Nudge.day, Nudge.kind))
+        won |= {tuple(r) for r in session.execute(stmt)}
+    return won
+
+
+def audit_many(session: Session, events: list[dict[str, Any]]) -> None:
+    """Audit events of the batch, in one executemany per chunk."""
+    rows = [{"launch_id": e["launch_id"], "at": e["at"], "actor": e["actor"], "action": e["action"],
+             "entity": e["entity"], "entity_id": e.get("entity_id"), "before": _plain(e.get("before")),
+             "after": _plain(e.get("after")), "note": e.get("note")} for e in events]
+    for part in chunks(rows):
+        session.execute(insert(AuditEvent), list(part))
+
+
+def set_many(session: Session, model, ids: Iterable[int], **values) -> None:
+    """UPDATE model SET values WHERE id IN ids (chunked)."""
+    ids = sorted(set(ids))
+    for part in chunks(ids):
+        session.execute(update(model).where(model.id.in_(part)).values(**values)
+                        .execution_options(synchronize_session=False))
