@@ -298,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     from bot import cli_outbox  # issue 12: `launchgate outbox`
 
     cli_outbox.register(sub)
+    from bot import cli_portfolio
+    cli_portfolio.add_parsers(sub, sys.modules[__name__])
     return parser
 
 

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     checklists_dir: str = "checklists"
     stakeholders_file: str = "stakeholders.yaml"
     launches_channel: str | None = None
+    portfolio_channel: str | None = None  # the weekly portfolio digest goes here; unset: a DM to each readiness lead
     log_level: str = "INFO"
 
     # Reminder policy defaults (a template may override the day counts).
@@ -81,7 +82,8 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return v
 
-    @field_validator("launches_channel", "slack_app_token", "slack_bot_token", "slack_signing_secret")
+    @field_validator("launches_channel", "portfolio_channel", "slack_app_token", "slack_bot_token",
+                     "slack_signing_secret")
     @classmethod
     def _blank_is_none(cls, v: str | None) -> str | None:
         return v.strip() or None if v is not None else None

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot import metrics
-from bot.services import digest, escalations, lifecycle, outbox_retention, reminders, waivers
+from bot.services import digest, escalations, lifecycle, outbox_retention, portfolio_digest, reminders, waivers
 from bot.services.context import AppContext, TickReport
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ STEPS: tuple[TickStep, ...] = (
     waivers.expire_waivers,
     outbox_retention.prune_outbox,
     lifecycle.launch_day,
+    portfolio_digest.send_portfolio_digest,
 )
 
 

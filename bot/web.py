@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
-from bot import metrics, payload_shape
+from bot import metrics, metrics_readiness, payload_shape
 from bot.db import read_only
 from bot.health import check
 from bot.services import outbox_admin
@@ -48,7 +48,7 @@ def make_wsgi_app(bolt_app: App | None, engine: Engine, clock=utcnow):
             return [body]
         if path == "/metrics" and method == "GET":
             _refresh_gauges(engine, clock())
-            body = generate_latest()
+            body = generate_latest() + metrics_readiness.exposition(engine, clock)
             start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))])
             return [body]
         if path == "/slack/events" and slack is not None:

@@ -11,6 +11,7 @@ class Action(StrEnum):
     HOME_REFRESH = "home.refresh"
     ITEM_WAIVE = "item.waive"        # opens the waive modal for one item (readiness leads)
     OPEN_LAUNCH_MODAL = "launch.new"
+    ROSTER_ADD = "roster.add"        # "Someone's missing…" on the stakeholder-list item (value: launch id)
 
 
 class Callback(StrEnum):
@@ -23,6 +24,9 @@ class Callback(StrEnum):
     GATE_DECISION = "gate_decision"
     ITEM_WAIVE = "item_waive"
     ITEM_UNWAIVE = "item_unwaive"
+    ITEM_ADD = "item_add"            # `/launch add KEY`: an ad-hoc item
+    ITEM_REMOVE = "item_remove"      # `/launch remove KEY`: pick an open item, give a reason
+    ROSTER_ADD = "roster_add"        # add a missing person to a role of the launch
 
 
 class Field(StrEnum):
@@ -36,6 +40,14 @@ class Field(StrEnum):
     BRIEF = "brief"
     CHANNEL = "channel"
     PRIVATE = "private"
+    QUESTION = "question"
+    OWNER_ROLE = "owner_role"
+    OWNER = "owner"
+    GATE = "gate"
+    DUE = "due"
+    REQUIRED = "required"
+    ANSWER_KIND = "answer_kind"
+    ROLE = "role"
     VALUE = "value"
     REASON = "reason"
     EVIDENCE = "evidence"

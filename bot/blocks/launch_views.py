@@ -326,6 +326,7 @@ def help_blocks() -> list:
         "• `/launch hold LR-12 reason` — pause prompts and reminders (owner or readiness lead)\n"
         "• `/launch resume LR-12` — lift a hold (owner or readiness lead)\n"
         "• `/launch cancel LR-12 reason` — stop the launch for good (owner or readiness lead)\n"
+        "• `/launch add LR-12` — add an ad-hoc item; `/launch remove LR-12` — remove an open one, with a reason\n"
         "• `/launch help` — this message"
     )
     return [SectionBlock(text=MarkdownTextObject(text=text))]

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.services.stakeholders import ROSTER_ITEM
 from models import Gate, Item, ItemState, Launch, LaunchStatus
 
 from .ids import Action
@@ -99,6 +100,17 @@ def menu_options(item: Item) -> list[Option]:
     return [Option(value=ItemAction(item=item.id, op=op).encode(), text=label) for op, label in ops]
 
 
+def roster_blocks(launch: Launch, roster: list[tuple[str, list[str]]], closed: bool) -> list:
+    """Who each role resolved to for this launch, and a way to add whoever is missing."""
+    lines = [f"• {esc(role.replace('_', ' ').capitalize())}: " + ", ".join(user(u) for u in people[:10])
+             for role, people in roster]
+    out: list = [SectionBlock(text=MarkdownTextObject(text=clip("*Who is on this launch*\n" + "\n".join(lines))))]
+    if not closed:
+        out.append(ActionsBlock(block_id=f"roster-{launch.id}", elements=[ButtonElement(
+            text="Someone's missing…", action_id=f"{Action.ROSTER_ADD}", value=str(launch.id))]))
+    return out
+
+
 def item_controls(item: Item) -> ActionsBlock:
     value = ItemAction(item=item.id).button_value()
     elements: list = []
@@ -128,7 +140,9 @@ def prompt(
     intro: str,
     snooze: bool = False,
     now: datetime | None = None,
+    roster: list[tuple[str, list[str]]] | None = None,
 ) -> list:
+    """`roster`: the launch's roles and people, shown under the stakeholder-list item."""
     blocks: list = [
         HeaderBlock(text=clip(f"{launch.key} · {esc(launch.name)}", 150)),
         SectionBlock(text=MarkdownTextObject(text=clip(intro))),
@@ -153,6 +167,8 @@ def prompt(
                                        text=MarkdownTextObject(text=item_line(item, tz, now))))
             if not closed:
                 blocks.append(item_controls(item))
+            if roster is not None and item.item_key == ROSTER_ITEM:
+                blocks.extend(roster_blocks(launch, roster, closed))
         shown += min(room, len(mine))
         hidden += max(0, len(mine) - room)
     if hidden:

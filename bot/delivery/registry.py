@@ -33,6 +33,7 @@ RENDERERS: dict[str, Renderer] = {
     Kind.HANDOVER: reminder_renderers.render_handover,
     Kind.DELEGATED: delegate_renderers.render_delegated,
     Kind.DELEGATE_REFRESH: delegate_renderers.render_delegate_refresh,
+    Kind.PORTFOLIO_DIGEST: renderers.render_portfolio_digest,
 }
 
 # Sent by the worker without a renderer: they change Slack or the cache, they post no message.

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot.blocks import launch_views, prompts
+from bot.blocks import launch_views, portfolio_views, prompts
 from bot.blocks.text import esc, user
 from bot.codecs import EphemeralPayload, PromptPayload, TextPayload
-from bot.services import gates, launches, lifecycle
+from bot.services import gates, launches, lifecycle, portfolio_report, stakeholders
 from bot.services.context import AppContext
 from bot.services.outbox import Kind
 from bot.services.outbox_admin import DEPENDENCY  # dead letters `outbox retry` re-queues with their cause
@@ -99,7 +99,9 @@ def prompt_message(session: Session, launch: Launch, user_id: str, *, intro: str
     return Message(
         channel=user_id,
         text=f"{launch.key} {esc(launch.name)}: {open_count} open item(s) for you",
-        blocks=prompts.prompt(launch, gates, items, tz, intro=text, snooze=snooze, now=now),
+        blocks=prompts.prompt(launch, gates, items, tz, intro=text, snooze=snooze, now=now,
+                              roster=stakeholders.roster(session, launch.id)
+                              if any(i.item_key == stakeholders.ROSTER_ITEM for i in items) else None),
         purpose=purpose,
     )
 
@@ -156,3 +158,11 @@ def render_ephemeral(session: Session, row: OutboxMessage, ctx: AppContext) -> M
     text = payload.text
     return Message(channel=payload.channel, text=text, blocks=launch_views.notice(text),
                    ephemeral_user=row.recipient)
+
+
+def render_portfolio_digest(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
+    """Monday's portfolio: a lead sees what they may see; a channel never sees private launches."""
+    viewer = None if row.payload.get("channel") else row.recipient
+    report = portfolio_report.build(session, now=ctx.now(), viewer=viewer)
+    text, blocks = portfolio_views.portfolio_digest(report)
+    return Message(channel=row.recipient, text=text, blocks=blocks)

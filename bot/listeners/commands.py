@@ -11,7 +11,7 @@ from bot.runtime import Runtime
 from bot.services import directory, launches, permissions, portfolio
 from bot.services.errors import Forbidden, ServiceError
 
-from . import gates, launch_edit, lifecycle
+from . import adhoc, gates, launch_edit, lifecycle
 from .common import ephemeral, problem, runtime
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,8 @@ SUBCOMMANDS = {
     "hold": lifecycle.hold_command, "pause": lifecycle.hold_command,
     "resume": lifecycle.resume_command,
     "cancel": lifecycle.cancel_command,
+    "add": adhoc.add_command,
+    "remove": adhoc.remove_command, "rm": adhoc.remove_command,
     "waive": gates.waive_command,
     "unwaive": gates.unwaive_command, "revoke": gates.unwaive_command,
 }

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from models import Gate, Item, ItemState, Launch, LaunchRole, LaunchStatus, SlackMessageRef, UserProfile, Vote
+from models import (
+    Gate,
+    GateStatus,
+    Item,
+    ItemState,
+    Launch,
+    LaunchRole,
+    LaunchStatus,
+    SlackMessageRef,
+    UserProfile,
+    Vote,
+)
 
-from . import gates
+from . import directory, gates
 
 LIVE = (LaunchStatus.OPEN, LaunchStatus.ON_HOLD)
 
@@ -49,39 +61,47 @@ class Home:
 
 
 def home_for(session: Session, user_id: str) -> Home:
+    """What this person's Home shows, read for them only: their open items, the launches
+    they own or lead, and the reviews waiting for their vote — never every launch's items."""
     profile = session.get(UserProfile, user_id)
     home = Home(user_id, profile.tz if profile else None)
-    live = {launch.id: launch for launch in session.exec(select(Launch).where(Launch.status.in_(LIVE))
-                                                         .order_by(Launch.launch_date, Launch.id))}
-    if not live:
+    live = Launch.status.in_(LIVE)
+    for item, launch, gate in session.exec(
+            select(Item, Launch, Gate).join(Launch, Launch.id == Item.launch_id).join(Gate, Gate.id == Item.gate_id)
+            .where(live, Item.state.in_([ItemState.OPEN, ItemState.BLOCKED]),
+                   or_(Item.owner_id == user_id, Item.delegate_id == user_id))
+            .order_by(Item.due_at, Item.id)):
+        home.items.append(MyItem(launch, gate, item))
+
+    roles = select(LaunchRole.launch_id).where(LaunchRole.user_id == user_id)
+    mine = list(session.exec(select(Launch).where(live, or_(
+        Launch.owner_id == user_id, Launch.readiness_lead_id == user_id, Launch.id.in_(roles.where(
+            LaunchRole.role == "readiness_lead")))).order_by(Launch.launch_date, Launch.id)))
+    # Someone approves only as a role holder of the launch, its readiness lead, or (no one else
+    # being eligible) an admin: only those launches with a gate in review are looked at.
+    reviewing = select(Launch).where(Launch.status == LaunchStatus.OPEN, Launch.id.in_(
+        select(Gate.launch_id).where(Gate.status == GateStatus.IN_REVIEW)))
+    if not directory.is_admin(session, user_id):
+        reviewing = reviewing.where(or_(Launch.readiness_lead_id == user_id, Launch.id.in_(roles)))
+    candidates = list(session.exec(reviewing.order_by(Launch.launch_date, Launch.id)))
+    ids = {launch.id for launch in mine} | {launch.id for launch in candidates}
+    if not ids:
         return home
-    gate_rows = session.exec(select(Gate).where(Gate.launch_id.in_(live)).order_by(Gate.launch_id, Gate.position))
     gates_by_launch: dict[int, list[Gate]] = {}
-    for gate in gate_rows:
+    for gate in session.exec(select(Gate).where(Gate.launch_id.in_(ids)).order_by(Gate.launch_id, Gate.position)):
         gates_by_launch.setdefault(gate.launch_id, []).append(gate)
     items_by_launch: dict[int, list[Item]] = {}
-    for item in session.exec(select(Item).where(Item.launch_id.in_(live)).order_by(Item.due_at, Item.id)):
+    for item in session.exec(select(Item).where(Item.launch_id.in_(ids)).order_by(Item.due_at, Item.id)):
         items_by_launch.setdefault(item.launch_id, []).append(item)
 
-    for launch_id, launch in live.items():
-        launch_gates = {g.id: g for g in gates_by_launch.get(launch_id, [])}
-        for item in items_by_launch.get(launch_id, []):
-            if item.state in (ItemState.OPEN, ItemState.BLOCKED) and user_id in (item.owner_id, item.delegate_id):
-                home.items.append(MyItem(launch, launch_gates[item.gate_id], item))
-        if launch.status == LaunchStatus.OPEN:
-            _approval(session, home, launch, gates_by_launch.get(launch_id, []), items_by_launch.get(launch_id, []))
-    home.items.sort(key=lambda m: (m.item.due_at, m.item.id))
-
-    leads = set(session.exec(select(LaunchRole.launch_id).where(LaunchRole.user_id == user_id,
-                                                                 LaunchRole.role == "readiness_lead")))
-    for launch_id, launch in live.items():
-        role = "owner" if launch.owner_id == user_id else \
-            "lead" if launch.readiness_lead_id == user_id or launch_id in leads else None
-        if role:
-            items = items_by_launch.get(launch_id, [])
-            required = [i for i in items if i.required] or items
-            percent = round(100 * sum(i.satisfied for i in required) / len(required)) if required else 100
-            home.launches.append(MyLaunch(launch, gates_by_launch.get(launch_id, []), percent, role))
+    for launch in candidates:
+        _approval(session, home, launch, gates_by_launch.get(launch.id, []), items_by_launch.get(launch.id, []))
+    for launch in mine:
+        role = "owner" if launch.owner_id == user_id else "lead"
+        items = items_by_launch.get(launch.id, [])
+        required = [i for i in items if i.required] or items
+        percent = round(100 * sum(i.satisfied for i in required) / len(required)) if required else 100
+        home.launches.append(MyLaunch(launch, gates_by_launch.get(launch.id, []), percent, role))
     return home
 
 
