@@ -114,6 +114,7 @@ def cmd_serve(args) -> int:
     from bot.services.directory import DirectoryError
     from bot.slack_app import create_app
     from bot.web import make_wsgi_app, serve_http
+    from bot.webhooks.config import WebhookConfigError
 
     settings = _settings()
     missing = settings.missing_slack_credentials()
@@ -125,7 +126,10 @@ def cmd_serve(args) -> int:
     _setup_logging(settings)
     _load_templates_or_fail(settings)
     migrate(settings.database_url)
-    rt = build_runtime(settings)
+    try:
+        rt = build_runtime(settings)
+    except WebhookConfigError as exc:
+        raise CliError(f"webhooks file: {exc}") from None
     try:
         count = sync_stakeholders(settings, rt.ctx.engine, rt.client)
         log.info("stakeholder directory: %d assignment(s)", count)
@@ -145,7 +149,7 @@ def cmd_serve(args) -> int:
             SocketModeHandler(app, settings.slack_app_token).start()
         else:
             log.info("listening on :%d (/slack/events, /healthz, /metrics)", settings.port)
-            serve_http(make_wsgi_app(app, rt.ctx.engine), settings.port, listening=listening)
+            serve_http(make_wsgi_app(app, rt.ctx.engine, ctx=rt.ctx), settings.port, listening=listening)
     except KeyboardInterrupt:
         pass
     finally:
@@ -173,7 +177,7 @@ def _health_only_server(rt, port: int, listening) -> None:
 
     from bot.web import make_wsgi_app, serve_http
 
-    threading.Thread(target=serve_http, args=(make_wsgi_app(None, rt.ctx.engine), port),
+    threading.Thread(target=serve_http, args=(make_wsgi_app(None, rt.ctx.engine, ctx=rt.ctx), port),
                      kwargs={"listening": listening}, daemon=True).start()
 
 
@@ -213,7 +217,10 @@ def cmd_tick(args) -> int:
         return 0
     for line in report.lines:
         print(line)
+    from bot.linkcheck.runner import run_due
+    links = run_due(rt.ctx, now)
     drained = rt.worker.drain_all(now)
+    print(f"link checks: {links.checked} checked, {links.broken} broken, {links.sent_back} sent back")
     print(f"tick at {when}: {len(report.lines)} action(s); sent {drained.sent}, retrying {drained.retried}, "
           f"dead {drained.dead}")
     return 0
@@ -300,6 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_outbox.register(sub)
     from bot import cli_portfolio
     cli_portfolio.add_parsers(sub, sys.modules[__name__])
+    from bot import cli_integrations, cli_webhooks
+    cli_webhooks.register(sub)
+    cli_integrations.register(sub)
     return parser
 
 

@@ -54,6 +54,21 @@ class Settings(BaseSettings):
     launch_openers: str = "everyone"
     readiness_lead_from: str = "readiness_lead"
 
+    # Evidence link checks (docs/integrations.md). Header values are secrets: never logged.
+    linkcheck_allow_hosts: list[str] = []          # non-public hosts/CIDRs the check may fetch
+    linkcheck_host_headers: dict[str, dict[str, str]] = Field(default_factory=dict, repr=False)
+    linkcheck_login_urls: list[str] = []           # a final URL starting with one is a login page
+    linkcheck_timeout_seconds: float = Field(5.0, gt=0, le=60)
+    linkcheck_max_redirects: int = Field(5, ge=0, le=20)
+    linkcheck_max_bytes: int = Field(65_536, ge=0, le=10_000_000)
+    linkcheck_interval_hours: int = Field(24, ge=1, le=24 * 14)
+    market_languages: dict[str, str] = {}          # {lang} in URL patterns; overrides built-in defaults
+    # Outgoing webhooks (docs/integrations.md).
+    webhooks_file: str = "webhooks.yaml"
+    webhook_pause_after: int = Field(5, ge=1, le=100)      # failed attempts in a row before an endpoint pauses
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)
+    integration_requests_per_minute: int = Field(60, ge=1, le=10_000)  # answering API, per token
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, v: str) -> str:

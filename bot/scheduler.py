@@ -21,6 +21,14 @@ log = logging.getLogger(__name__)
 DRAIN_SECONDS = 2
 
 
+def _check_links(rt: Runtime, kick) -> None:
+    """Evidence links due for a check (HTTP off the request path); a broken one queues messages."""
+    from bot.linkcheck.runner import run_due
+
+    if run_due(rt.ctx).checked:
+        kick()
+
+
 def start_scheduler(rt: Runtime, first_tick_now: bool = True) -> BackgroundScheduler:
     """With `first_tick_now=False` the tick waits for `release_first_tick` (called once the
     HTTP server listens), so a long first pass never delays /healthz."""
@@ -43,6 +51,8 @@ def start_scheduler(rt: Runtime, first_tick_now: bool = True) -> BackgroundSched
 
     scheduler.add_job(tick, "interval", seconds=rt.ctx.settings.tick_seconds, id="tick",
                       next_run_time=datetime.now(timezone.utc) if first_tick_now else None)
+    scheduler.add_job(lambda: _check_links(rt, kick), "interval", seconds=rt.ctx.settings.tick_seconds,
+                      id="link-checks")
     rt.kick_hook = kick  # commands ask for prompt delivery instead of waiting for the interval
     scheduler.start()
     return scheduler

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
 from bot import metrics, metrics_readiness, payload_shape
+from bot.api import make_api
 from bot.db import read_only
 from bot.health import check
 from bot.services import outbox_admin
@@ -26,14 +27,15 @@ from models import OutboxMessage, OutboxStatus, utcnow
 log = logging.getLogger(__name__)
 
 
-def make_wsgi_app(bolt_app: App | None, engine: Engine, clock=utcnow):
-    """Without a Bolt app (Socket Mode) only /healthz and /metrics answer.
+def make_wsgi_app(bolt_app: App | None, engine: Engine, clock=utcnow, ctx=None):
+    """Without a Bolt app (Socket Mode) only /healthz, /metrics and (given `ctx`) the answering API answer.
 
     /healthz is 503 with the reason when the database cannot take a write, and
     reports the oldest undelivered outbox row's age (a Slack outage is not
     unhealthy: the outbox is doing its job).
     """
     slack = SlackRequestHandler(bolt_app, path="/slack/events") if bolt_app else None
+    api = make_api(ctx) if ctx is not None else None
     # Bolt checks signatures itself; this copy only decides 401 vs "signed but malformed".
     verifier = SignatureVerifier(bolt_app._signing_secret) if bolt_app else None  # noqa: SLF001
 
@@ -51,6 +53,8 @@ def make_wsgi_app(bolt_app: App | None, engine: Engine, clock=utcnow):
             body = generate_latest() + metrics_readiness.exposition(engine, clock)
             start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))])
             return [body]
+        if path.startswith("/api/") and api is not None:
+            return api(environ, start_response)
         if path == "/slack/events" and slack is not None:
             refused = _malformed(environ, verifier)
             if refused:

@@ -2,13 +2,17 @@
 from .audit import AuditEvent
 from .capacity import ForecastActual
 from .decision import GateDecision, ImmutableRecord, Outcome, Vote
+from .integrations import IntegrationRequest, IntegrationToken
 from .launch import Gate, GateStatus, Item, ItemState, Launch, LaunchRole, LaunchStatus
+from .links import LinkCheck, LinkStatus
 from .outbox import OutboxMessage, OutboxStatus, SlackMessageRef
 from .people import DirectoryMember, Nudge, UserProfile
 from .types import UTCDateTime, utcnow
+from .webhooks import WebhookEndpointState
 
 __all__ = [
-    "AuditEvent", "DirectoryMember", "ForecastActual", "Gate", "GateDecision", "GateStatus", "ImmutableRecord", "Item",
-    "ItemState", "Launch", "LaunchRole", "LaunchStatus", "Nudge", "Outcome", "OutboxMessage",
-    "OutboxStatus", "SlackMessageRef", "UTCDateTime", "UserProfile", "Vote", "utcnow",
+    "AuditEvent", "DirectoryMember", "ForecastActual", "Gate", "GateDecision", "GateStatus", "ImmutableRecord",
+    "IntegrationRequest", "IntegrationToken", "Item", "ItemState", "Launch", "LaunchRole", "LaunchStatus", "LinkCheck",
+    "LinkStatus", "Nudge", "Outcome", "OutboxMessage", "OutboxStatus", "SlackMessageRef", "UTCDateTime", "UserProfile",
+    "Vote", "WebhookEndpointState", "utcnow",
 ]

@@ -140,6 +140,9 @@ class Item(SQLModel, table=True):
     waiver_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     waived_by: str | None = Field(default=None, max_length=32)
     source_decision_id: int | None = Field(default=None, foreign_key="gatedecision.id")
+    # Evidence checks (template keys `url_pattern`, `updated`): see docs/integrations.md.
+    url_pattern: str | None = Field(default=None, max_length=500)
+    must_be_updated: bool = False
 
     @property
     def satisfied(self) -> bool:

@@ -210,7 +210,7 @@ def bot(rt, standin):
     from bot.slack_app import create_app
     from bot.web import make_wsgi_app
 
-    server = create_server(make_wsgi_app(create_app(rt), rt.ctx.engine), host="127.0.0.1", port=0, threads=8)
+    server = create_server(make_wsgi_app(create_app(rt), rt.ctx.engine, ctx=rt.ctx), host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield Bot(url=f"http://127.0.0.1:{server.effective_port}", rt=rt)

@@ -101,6 +101,8 @@ def item_line(snap: dict, tz: str | None) -> str:
         line += f"\n→ {answer}"
     if snap.get("evidence"):
         line += f" · {link(snap['evidence'], 'evidence')}"
+    for warning in (snap.get("link_warnings") or [])[:3]:
+        line += f"\n⚠️ {esc(clip(warning, 300))}"
     return line
 
 
@@ -351,6 +353,10 @@ def notice_text(what: str, launch: Launch, *, gate: Gate | None = None, decision
     if what == "waiver_revoked" and item is not None:
         return clip(f"↩️ {user(by)} took back the waiver on {question} ({title}): {esc(clip(reason or '', 1000))}. "
                     f"It is open again — please answer it by {day(item.due_at, tz)}.")
+    if what == "link_broken" and item is not None:
+        return clip(f"↩️ Your answer to {question} ({title}) was sent back: its evidence link no longer works — "
+                    f"{esc(clip(reason or '', 600))}. Fix the page or answer again with a working link by "
+                    f"{day(item.due_at, tz)}.")
     return f"{title}: {esc(what)}"
 
 

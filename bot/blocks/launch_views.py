@@ -177,10 +177,11 @@ def launch_heading(ov: LaunchOverview) -> list:
 
 
 def status_card(ov: LaunchOverview, decisions: dict[int, GateDecision] | None = None,
-                change: AuditEvent | None = None) -> list:
+                change: AuditEvent | None = None, link_warnings: dict[int, list[str]] | None = None) -> list:
     """The card pinned in the launch channel; updated in place after every change.
 
-    `change` is the latest hold / resume / cancel on record (from a review or a command).
+    `change` is the latest hold / resume / cancel on record (from a review or a command);
+    `link_warnings` are the ⚠ evidence links per item id.
     """
     decisions = decisions or {}
     blocks = launch_heading(ov)
@@ -201,10 +202,22 @@ def status_card(ov: LaunchOverview, decisions: dict[int, GateDecision] | None = 
                 rows.append(f"…and {len(open_items) - 15} more")
             blocks.append(SectionBlock(text=MarkdownTextObject(
                 text=clip(f"*Open in {esc(current.name)}*\n" + "\n".join(rows)))))
+    if link_warnings:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(_link_lines(ov, link_warnings)))))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
         text=f"{ov.percent_done}% of required items done · `/launch status {ov.launch.key}` for everything · "
              f"`/launch timeline {ov.launch.key}` for who did what")]))
     return blocks
+
+
+def _link_lines(ov: LaunchOverview, warnings: dict[int, list[str]]) -> str:
+    items = {i.id: i for g in ov.gates for i in ov.items_in(g)}
+    rows = [f"⚠️ {esc(clip(items[item_id].question, 120))} (`{esc(items[item_id].item_key)}`): {esc(clip(w, 300))}"
+            for item_id, lines in warnings.items() if item_id in items for w in lines]
+    more = f"\n…and {len(rows) - 10} more" if len(rows) > 10 else ""
+    hint = (f"\n_A page flagged possibly stale that is current: `/launch current {ov.launch.key} ITEM-KEY WHY`_"
+            if any("possibly stale" in w for lines in warnings.values() for w in lines) else "")
+    return "*Evidence links*\n" + "\n".join(rows[:10]) + more + hint
 
 
 def _who(decision: GateDecision) -> str:

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot.blocks import gate_views, launch_views
 from bot.codecs import ReviewPayload
-from bot.services import gates
+from bot.services import gates, links
 from bot.services.context import AppContext
 from bot.services.gates import GateKind
 from bot.services.outbox import Kind
@@ -39,6 +39,11 @@ def render_review(session: Session, row: OutboxMessage, ctx: AppContext) -> Mess
     review = gates.review(session, gate_id, round_)
     if review is None or (row.kind == Kind.REVIEW and review.state == "withdrawn"):
         return None
+    if review.state == "open":
+        warned = links.warnings(session, review.launch.id, ctx.now())
+        for part in review.gates:
+            for snap in part.items:
+                snap["link_warnings"] = warned.get(snap["id"])
     channel = launch_channel(session, row) if to == gates.CHANNEL else to
     tz = None if to == gates.CHANNEL else user_tz(session, to)
     text, blocks = gate_views.review_message(review, to, tz)

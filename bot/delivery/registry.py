@@ -37,4 +37,5 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 # Sent by the worker without a renderer: they change Slack or the cache, they post no message.
-ACTIONS = frozenset({Kind.CREATE_CHANNEL, Kind.INVITE, Kind.PROFILE, Kind.HOME_REFRESH, Kind.CHANNEL_TOPIC})
+ACTIONS = frozenset({Kind.CREATE_CHANNEL, Kind.INVITE, Kind.PROFILE, Kind.HOME_REFRESH, Kind.CHANNEL_TOPIC,
+                     Kind.WEBHOOK})

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from bot.blocks import launch_views, portfolio_views, prompts
 from bot.blocks.text import esc, user
 from bot.codecs import EphemeralPayload, PromptPayload, TextPayload
-from bot.services import gates, launches, lifecycle, portfolio_report, stakeholders
+from bot.services import gates, launches, lifecycle, links, portfolio_report, stakeholders
 from bot.services.context import AppContext
 from bot.services.outbox import Kind
 from bot.services.outbox_admin import DEPENDENCY  # dead letters `outbox retry` re-queues with their cause
@@ -128,7 +128,8 @@ def render_status_card(session: Session, row: OutboxMessage, ctx: AppContext) ->
         channel=launch_channel(session, row),
         text=launch_views.status_card_text(ov),
         blocks=launch_views.status_card(ov, gates.latest_decisions(session, launch.id),
-                                        lifecycle.last_change(session, launch.id)),
+                                        lifecycle.last_change(session, launch.id),
+                                        link_warnings=links.warnings(session, launch.id, ctx.now())),
         purpose=f"status_card:{launch.id}",
         pin=True,
     )

@@ -40,7 +40,7 @@ from bot.services.context import AppContext
 from bot.services.outbox import REFRESH_KINDS, Kind, enqueue
 from models import Launch, OutboxMessage, OutboxStatus, SlackMessageRef, UserProfile
 
-from . import channels
+from . import channels, webhook_sender
 from .gateway import PROFILE_TTL, SlackGateway
 from .home import publish_home
 from .registry import RENDERERS
@@ -291,6 +291,8 @@ class OutboxWorker:
         if row.kind == Kind.PROFILE:
             self._cache_profile(row.recipient, force=True)
             return None
+        if row.kind == Kind.WEBHOOK:
+            return webhook_sender.send(self.ctx, row)
         if row.kind == Kind.HOME_REFRESH:
             view_id = publish_home(self.ctx, self.client, row.recipient, only_if_opened=True)
             return ("home", view_id) if view_id else None

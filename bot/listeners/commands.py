@@ -11,7 +11,7 @@ from bot.runtime import Runtime
 from bot.services import directory, launches, permissions, portfolio
 from bot.services.errors import Forbidden, ServiceError
 
-from . import adhoc, gates, launch_edit, lifecycle
+from . import adhoc, gates, launch_edit, lifecycle, links
 from .common import ephemeral, problem, runtime
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ SUBCOMMANDS = {
     "remove": adhoc.remove_command, "rm": adhoc.remove_command,
     "waive": gates.waive_command,
     "unwaive": gates.unwaive_command, "revoke": gates.unwaive_command,
+    "current": links.current_command,
 }
 
 

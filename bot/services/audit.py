@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from models import AuditEvent, utcnow
 
 SYSTEM = "launchgate"  # the actor of what the bot does by itself (ticks, reviews opening, channel creation)
+PENDING = "lg_pending_audit_events"
 
 
 def _plain(value: Any) -> Any:
@@ -47,6 +48,7 @@ def record(
         note=note,
     )
     session.add(event)
+    session.info.setdefault(PENDING, []).append(event)  # bot/services/derived.py derives from these at flush
     return event
 
 

@@ -224,6 +224,8 @@ def open_launch(
             max_value=item_t.max,
             unit=item_t.unit,
             required=item_t.required,
+            url_pattern=item_t.url_pattern,
+            must_be_updated=item_t.updated,
             due_offset_business_days=offset,
             due_at=calendar.due_at(form.launch_date, offset, form.markets),
         )

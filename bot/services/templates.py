@@ -72,6 +72,20 @@ class ItemTemplate(_Strict):
     unit: str | None = Field(default=None, max_length=32)
     choices: list[Annotated[str, Field(min_length=1, max_length=75)]] | None = None
     when: Conditions | None = None
+    url_pattern: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
+    updated: bool = False
+
+    @field_validator("url_pattern")
+    @classmethod
+    def _placeholders(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if "{market}" not in v and "{lang}" not in v:
+            raise ValueError("url_pattern needs {market} or {lang}")
+        leftover = v.replace("{market}", "").replace("{lang}", "")
+        if "{" in leftover or "}" in leftover:
+            raise ValueError("url_pattern knows only {market} and {lang}")
+        return v
 
     @model_validator(mode="after")
     def _answer_specific_keys(self) -> ItemTemplate:
