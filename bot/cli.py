@@ -248,7 +248,8 @@ def cmd_report(args) -> int:
     settings = _settings()
     with unit_of_work(make_engine(settings.database_url)) as session:
         try:
-            sys.stdout.write(report.render_report(session, args.key, html=args.html, viewer=args.viewer))
+            sys.stdout.write(report.render_report(session, args.key, html=args.html, viewer=args.viewer,
+                                                  settings=settings))
         except ServiceError as exc:
             raise CliError(str(exc)) from None
     return 0
