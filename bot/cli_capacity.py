@@ -38,6 +38,16 @@ def register(sub) -> None:
     validate = actions.add_parser("validate", help="check capacity.yaml; non-zero exit on faults")
     validate.add_argument("file", nargs="?")
     validate.set_defaults(func=_run(cmd_validate))
+    actuals = sub.add_parser("actuals", help="actual contacts after launch").add_subparsers(dest="action",
+                                                                                          required=True)
+    imp = actuals.add_parser("import", help="import FILE.csv (launch,queue,week,contacts): all rows or none")
+    imp.add_argument("file")
+    imp.add_argument("--as", dest="actor", default="cli", help="who the audit trail names (default: cli)")
+    imp.add_argument("--today", help="judge which weeks have ended as of this date (default: today, UTC)")
+    imp.set_defaults(func=_run(cmd_actuals_import))
+    forecasts = sub.add_parser("forecasts", help="forecasters' track record: launches, WAPE, bias, trend")
+    forecasts.add_argument("--user", help="one forecaster's Slack id")
+    forecasts.set_defaults(func=_run(cmd_forecasts))
 
 
 def cmd_validate(args) -> int:
@@ -133,3 +143,69 @@ def cmd_capacity(args) -> int:
         cells = capacity.portfolio(session, queues, start, weeks=args.weeks, queue=args.queue)
     sys.stdout.write(render(cells, args.format))
     return 0
+
+
+def _queues(settings):
+    from bot.capacity.config import CapacityError
+    from bot.services import capacity
+
+    try:
+        return capacity.queues_from(settings.capacity_file)
+    except CapacityError as exc:
+        raise Refused("capacity.yaml is invalid:\n" + "\n".join(str(f) for f in exc.faults)) from None
+
+
+def cmd_actuals_import(args) -> int:
+    """All rows or none: every bad row is printed with its line and reason, and nothing is written."""
+    from datetime import date, datetime, timezone
+
+    from bot.db import make_engine, unit_of_work
+    from bot.services import actuals
+
+    settings = _settings()
+    try:
+        with open(args.file, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise Refused(f"{args.file}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise Refused(f"{args.file}: not UTF-8 text") from None
+    now = datetime.now(timezone.utc)
+    if args.today:
+        try:
+            now = datetime.combine(date.fromisoformat(args.today), now.timetz())
+        except ValueError:
+            raise Refused(f"--today: '{args.today}' is not a date like 2027-12-27") from None
+    try:
+        with unit_of_work(make_engine(settings.database_url)) as session:
+            rows = actuals.parse_csv(session, text, _queues(settings), now.date())
+            changed = actuals.record_many(session, rows, source="csv", actor=args.actor[:32], now=now)
+    except actuals.ActualsError as exc:
+        for problem in exc.problems:
+            print(f"{args.file}: {problem}", file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s); nothing was imported", file=sys.stderr)
+        return 1
+    print(f"{args.file}: {len(rows)} row(s) read, {changed} actual(s) new or changed")
+    return 0
+
+
+def cmd_forecasts(args) -> int:
+    from bot.db import make_engine, unit_of_work
+    from bot.services import actuals
+
+    settings = _settings()
+    with unit_of_work(make_engine(settings.database_url)) as session:
+        records = actuals.track_records(session, _queues(settings), args.user)
+        lines = ["forecaster  launches  measured  WAPE    bias     trend"]
+        for r in records:
+            lines.append(f"{r.forecaster:<10}  {len(r.launches):>8}  {len(r.measured):>8}  "
+                         f"{_pct(r.wape):>6}  {_signed(r.bias):>7}  {r.trend}")
+            for a in r.launches:
+                lines.append(f"  {a.launch.key:<8} {a.launch.launch_date}  WAPE {_pct(a.total.wape)}  "
+                             f"bias {_signed(a.total.bias)}  {a.total.direction}")
+    sys.stdout.write("\n".join(lines) + "\n" if records else "No answered forecasts yet.\n")
+    return 0
+
+
+def _signed(v) -> str:
+    return "–" if v is None else f"{v:+.1%}"

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     # Capacity (issue 13): queues file, and the shortfall (% of required FTE) that marks a plan "gap".
     capacity_file: str = "capacity.yaml"
     capacity_gap_tolerance_percent: float = Field(5, ge=0, le=100)
+    # Optional pull of actual contacts from a reporting endpoint (JSON), once a day by the tick.
+    actuals_url: str | None = None
+    actuals_auth_header: str | None = None          # e.g. "Authorization: Bearer …"
+    actuals_timeout_seconds: float = Field(10, gt=0, le=120)
+    actuals_retries: int = Field(3, ge=1, le=10)
 
     # Delivery: transient Slack failures are retried for a time budget, not a count.
     outbox_retry_hours: float = Field(24.0, gt=0, le=24 * 30)
@@ -96,6 +101,11 @@ class Settings(BaseSettings):
         if v not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return v
+
+    @field_validator("actuals_url", "actuals_auth_header")
+    @classmethod
+    def _blank_is_none_too(cls, v: str | None) -> str | None:
+        return v.strip() or None if v is not None else None
 
     @field_validator("launches_channel", "portfolio_channel", "slack_app_token", "slack_bot_token",
                      "slack_signing_secret")

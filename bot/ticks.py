@@ -19,7 +19,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot import metrics
-from bot.services import digest, escalations, lifecycle, outbox_retention, portfolio_digest, reminders, waivers
+from bot.services import (actuals_pull, capacity_ticks, digest, escalations, lifecycle, outbox_retention,
+                          portfolio_digest, reminders, waivers)
 from bot.services.context import AppContext, TickReport
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,9 @@ STEPS: tuple[TickStep, ...] = (
     outbox_retention.prune_outbox,
     lifecycle.launch_day,
     portfolio_digest.send_portfolio_digest,
+    actuals_pull.pull_actuals,
+    capacity_ticks.send_actuals_prompts,
+    capacity_ticks.send_capacity_digest,
 )
 
 

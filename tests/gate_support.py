@@ -83,6 +83,9 @@ def valid_values(item: Item) -> dict:
     if kind == "forecast":
         return {**{f"week{n}": str(100 * n) for n in range(1, 7)}, "aht": "6", "sl_percent": "80",
                 "sl_seconds": "30", "shrinkage": "30"}
+    if kind == "capacity_plan":   # plenty of FTE on the default queue of every market the tests use: no gap
+        return {f"fp.{m}-default": "1000, 1000, 1000, 1000, 1000, 1000" for m in ("fr", "de", "gb", "jp", "us")} | {
+            "evidence": evidence}
     if kind == "link":
         return {"value": f"https://docs.example.com/{item.item_key}"}
     if kind == "choice":
@@ -91,6 +94,8 @@ def valid_values(item: Item) -> dict:
 
 
 def answer(rt, clock, item: Item, actor: str | None = None) -> None:
+    if item.answer_kind == "accuracy":   # computed from actuals: WFM enters week 1's first
+        enter_actuals(rt, clock, item.launch_id)
     with unit_of_work(rt.ctx.engine) as session:
         answers.answer(session, item.id, valid_values(item), actor=actor or item.owner_id, now=clock(),
                        settings=rt.ctx.settings)
@@ -170,3 +175,14 @@ def form_values(view: dict, entries: dict) -> dict:
 def review_message(standin, user: str) -> dict:
     """The latest review message in the person's DM."""
     return [m for m in standin.messages(standin.dm_channel_for(user)) if "Review:" in json.dumps(m)][-1]
+
+
+def enter_actuals(rt, clock, launch_id: int, contacts: float = 100) -> None:
+    """WFM's actuals for week 1 on every queue of the launch's forecast (as the Monday modal would save)."""
+    from bot.capacity.config import Queues
+    from bot.services import actuals
+
+    with unit_of_work(rt.ctx.engine) as session:
+        queues = actuals.forecast_queues(session, [launch_id], Queues({}, configured=False)).get(launch_id, {})
+        actuals.record_many(session, [actuals.Actual(launch_id, q, 1, contacts) for q in queues], source="slack",
+                            actor="UWFM", now=clock())

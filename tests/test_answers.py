@@ -215,31 +215,48 @@ def test_choice_outside_the_list_is_refused():
     assert "value" in err.value.errors
 
 
-def test_forecast_is_stored_structured(standin, bot, launch):
+def test_forecast_is_stored_structured_one_row_per_queue(standin, bot, launch):
+    # No capacity.yaml in the tests' settings: each market of the launch (FR, DE) gets a default queue.
     engine = bot.rt.ctx.engine
     target = first(engine, launch, answer_kind="forecast")
     owner = target.owner_id
     click(standin, bot, owner, prompt_for(standin, bot, launch.id, owner), "item.answer", str(target.id))
-    weeks = {f"week{n}": str(v) for n, v in enumerate([1200, 900, 600, 400, 300, 250], start=1)}
+    modal = open_modal(standin, owner, "item_answer")
+    assert {"fq.fr-default", "fa.fr-default", "fq.de-default", "fa.de-default"} <= {
+        b["block_id"] for b in modal["blocks"] if b["type"] == "input"}
+    assert "Markets: *FR, DE*" in json.dumps(modal["blocks"])
     resp = submit(standin, bot, owner, "item_answer",
-                  weeks | {"week3": "-5", "aht": "6.5", "sl_percent": "150", "sl_seconds": "60",
-                           "shrinkage": "30"}).json()
-    assert set(resp["errors"]) == {"week3", "sl_percent"}
+                  {"fq.fr-default": "1200, 900, -5, 400, 300, 250", "fa.fr-default": "6.5",
+                   "fq.de-default": "600, 500", "fa.de-default": "4", "sl_percent": "150"}).json()
+    assert set(resp["errors"]) == {"fq.fr-default", "fq.de-default", "sl_percent"}
+    assert "six whole numbers" in resp["errors"]["fq.de-default"]
     submit(standin, bot, owner, "item_answer",
-           weeks | {"aht": "6.5", "sl_percent": "80", "sl_seconds": "60", "shrinkage": "30",
-                    "note": "Based on the 2026 card launch"})
+           {"fq.fr-default": "1200, 900, 600, 400, 300, 250", "fa.fr-default": "6.5",
+            "fq.de-default": "600 500 400 300 200 100", "fa.de-default": "4", "sl_percent": "80",
+            "sl_seconds": "60", "shrinkage": "30", "note": "Based on the 2026 card launch"})
     deliver(bot)
     saved = item(engine, target.id)
     assert saved.state == ItemState.DONE
-    assert saved.answer == {"weekly_contacts": [1200, 900, 600, 400, 300, 250], "aht_minutes": 6.5,
-                            "sl_percent": 80, "sl_seconds": 60, "shrinkage_percent": 30}
+    assert saved.answer["weekly_contacts"] == [1800, 1400, 1000, 700, 500, 350]   # totals for older readers
+    assert saved.answer["queues"] == [
+        {"queue": "fr-default", "weekly_contacts": [1200, 900, 600, 400, 300, 250], "aht_minutes": 6.5},
+        {"queue": "de-default", "weekly_contacts": [600, 500, 400, 300, 200, 100], "aht_minutes": 4}]
+    assert (saved.answer["sl_percent"], saved.answer["sl_seconds"], saved.answer["shrinkage_percent"]) == (80, 60, 30)
     assert saved.note == "Based on the 2026 card launch"
-    assert "80% in 60s" in text_of(prompt_for(standin, bot, launch.id, owner))
-    # Editing starts from the stored forecast.
+    assert "SL 80% in 60 s" in text_of(prompt_for(standin, bot, launch.id, owner))
+    # Editing starts from the stored forecast, queue by queue.
     click(standin, bot, owner, prompt_for(standin, bot, launch.id, owner), "item.answer", str(target.id))
     modal = open_modal(standin, owner, "item_answer")
     initial = {b["block_id"]: b["element"].get("initial_value") for b in modal["blocks"] if b["type"] == "input"}
-    assert initial["week1"] == "1200" and initial["aht"] == "6.5" and initial["shrinkage"] == "30"
+    assert initial["fq.fr-default"] == "1200, 900, 600, 400, 300, 250" and initial["fa.fr-default"] == "6.5"
+    assert initial["shrinkage"] == "30"
+
+
+def test_single_number_forecast_still_parses():
+    forecast = Item(answer_kind="forecast", question="q", owner_role="marketing")
+    values = {**{f"week{n}": str(100 * n) for n in range(1, 7)}, "aht": "6", "sl_percent": "80", "sl_seconds": "30",
+              "shrinkage": "30"}
+    assert answer_values.parse(forecast, values).value["weekly_contacts"] == [100, 200, 300, 400, 500, 600]
 
 
 @pytest.mark.parametrize("raw,expected", [("1,200", 1200), ("1 200", 1200), ("12,5", 12.5), ("80%", 80),

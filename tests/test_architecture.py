@@ -87,6 +87,7 @@ def test_tick_steps_and_subcommands_are_written_out():
     from bot.ticks import STEPS
 
     assert [s.__name__ for s in STEPS] == ["send_nudges", "send_escalations", "send_digests", "expire_waivers",
-                                           "prune_outbox", "launch_day", "send_portfolio_digest"]
+                                           "prune_outbox", "launch_day", "send_portfolio_digest", "pull_actuals",
+                                           "send_actuals_prompts", "send_capacity_digest"]
     assert {"", "new", "list", "status", "help", "edit", "timeline", "resume", "waive", "unwaive",
-            "hold", "cancel"} <= set(SUBCOMMANDS)
+            "hold", "cancel", "capacity", "forecasts"} <= set(SUBCOMMANDS)

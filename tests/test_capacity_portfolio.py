@@ -90,3 +90,27 @@ def test_cli_table_csv_and_json(rt, clock, monkeypatch, capsys, settings):
     assert capsys.readouterr().out.startswith("queue,week,launches,contacts,required_fte")
     assert main(["capacity", "--queue", "nope"]) == 2
     assert "no queue 'nope'" in capsys.readouterr().err
+
+
+def test_monday_capacity_steps_cost_the_same_statements_for_2_or_6_launches(rt, clock):
+    from datetime import datetime, timedelta, timezone
+
+    from bot.services import capacity_ticks
+    from bot.services.context import TickReport
+
+    def monday_statements(count: int) -> int:
+        for n in range(count):
+            forecast(rt, clock, open_launch(rt, clock, markets=("FR",), name=f"Launch {count}-{n}"), [1000] * 6)
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(rt.ctx.engine, "before_cursor_execute", listener)
+        try:
+            with unit_of_work(rt.ctx.engine) as session:
+                monday = datetime(2027, 11, 29, 9, 0, tzinfo=timezone.utc) + timedelta(days=7 * (count > 2))
+                for step in (capacity_ticks.send_actuals_prompts, capacity_ticks.send_capacity_digest):
+                    step(session, rt.ctx, monday, TickReport())
+        finally:
+            event.remove(rt.ctx.engine, "before_cursor_execute", listener)
+        return len([s for s in statements if s.lstrip().upper().startswith("SELECT")])
+
+    assert monday_statements(2) == monday_statements(6)

@@ -119,8 +119,60 @@ def _forecast_inputs(item: Item) -> list:
     return blocks
 
 
-def answer_modal(item: Item, launch: Launch, tz: str | None, *, private_metadata: str) -> View:
-    """The answer (or edit) modal for the item's answer kind."""
+QUEUE_WEEKS, QUEUE_AHT, QUEUE_PLAN = "fq.", "fa.", "fp."   # + queue id (services/answer_values parses them)
+MAX_QUEUE_ROWS = 30
+
+
+def _queue_forecast_inputs(item: Item, capacity) -> list:
+    """One row per queue the launch touches: six weeks in one field (phone-friendly) and the handle time."""
+    current = item.answer if isinstance(item.answer, dict) else {}
+    blocks: list = [ContextBlock(elements=[MarkdownTextObject(text=clip(
+        f"Markets: *{esc(', '.join(capacity.markets))}* (from the launch). Extra contacts you expect *because of "
+        "this launch* on each queue, weeks 1–6 after launch, as six numbers. Leave a queue empty if the launch "
+        "sends it nothing."))])]
+    for row in capacity.rows[:MAX_QUEUE_ROWS]:
+        blocks.append(InputBlock(block_id=QUEUE_WEEKS + row.queue_id, optional=True,
+                                 label=clip(f"{row.label}: contacts, weeks 1–6", 2000),
+                                 element=PlainTextInputElement(action_id=QUEUE_WEEKS + row.queue_id,
+                                                               initial_value=row.weeks or None,
+                                                               placeholder="8000, 8000, 8000, 6000, 5000, 4000")))
+        blocks.append(InputBlock(block_id=QUEUE_AHT + row.queue_id, optional=True,
+                                 label=clip(f"{row.label}: average handle time (minutes)", 2000),
+                                 element=NumberInputElement(action_id=QUEUE_AHT + row.queue_id,
+                                                            is_decimal_allowed=True,
+                                                            initial_value=row.aht or None)))
+
+    def number(field: Field, label: str, key: str, decimal: bool = True, hint: str | None = None) -> InputBlock:
+        return InputBlock(block_id=field, label=label, hint=hint, optional=True,
+                          element=NumberInputElement(action_id=field, is_decimal_allowed=decimal,
+                                                     initial_value=_num(current.get(key))))
+
+    blocks += [
+        number(Field.SL_PERCENT, "Service level: % answered… (optional)", "sl_percent", hint=capacity.defaults or None),
+        number(Field.SL_SECONDS, "…within this many seconds (optional)", "sl_seconds", decimal=False),
+        number(Field.SHRINKAGE, "Shrinkage % (optional)", "shrinkage_percent",
+               hint="Time agents are paid but not on contacts: breaks, training, absence."),
+    ]
+    return blocks
+
+
+def _plan_inputs(capacity) -> list:
+    """WFM's planned extra FTE per queue and week, with what the forecast needs right above each field."""
+    blocks: list = [ContextBlock(elements=[MarkdownTextObject(text=(
+        "Planned *extra* FTE per queue for weeks 1–6 after launch (paid FTE, after shrinkage), six numbers. "
+        "launchgate compares them with what the forecast needs."))])]
+    for row in capacity.rows[:MAX_QUEUE_ROWS]:
+        need = f"Forecast needs: {row.required}" if row.required else "No forecast for this queue yet."
+        blocks.append(InputBlock(block_id=QUEUE_PLAN + row.queue_id, label=clip(f"{row.label}: planned FTE", 2000),
+                                 hint=clip(need, 2000),
+                                 element=PlainTextInputElement(action_id=QUEUE_PLAN + row.queue_id,
+                                                               initial_value=row.planned or None,
+                                                               placeholder="20, 20, 20, 15, 12, 10")))
+    return blocks
+
+
+def answer_modal(item: Item, launch: Launch, tz: str | None, *, private_metadata: str, capacity=None) -> View:
+    """The answer (or edit) modal for the item's answer kind (`capacity`: rows from services.capacity)."""
     blocks = _intro(item, launch, tz)
     if item.answer_kind == "confirm":
         options = [Option(value=v, text=t) for v, t in STATUS_OPTIONS]
@@ -130,6 +182,19 @@ def answer_modal(item: Item, launch: Launch, tz: str | None, *, private_metadata
                                                              initial_option=next(o for o in options
                                                                                  if o.value == current))))
         blocks.append(_note(item, "Reason or comment", hint="Required for Not applicable and Blocked."))
+    elif item.answer_kind == "forecast" and capacity is not None and capacity.rows:
+        blocks += _queue_forecast_inputs(item, capacity)
+        blocks.append(_note(item, "Comment", hint="E.g. the past launch this forecast is based on."))
+    elif item.answer_kind == "capacity_plan" and capacity is not None:
+        blocks += _plan_inputs(capacity)
+        blocks.append(_note(item, "Comment", hint="How a gap is closed: overtime, hiring, partner hours."))
+    elif item.answer_kind == "accuracy":
+        summary = capacity.summary if capacity is not None else ""
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(
+            f"*Computed from the actuals so far:* {esc(summary)}" if summary else
+            "No actual contacts yet: WFM enters them each Monday after a launch week. Saving is possible "
+            "once they are in."))))
+        blocks.append(_note(item, "Comment", hint="Optional. The variance explanation has its own item."))
     elif item.answer_kind == "forecast":
         blocks += _forecast_inputs(item)
         blocks.append(_note(item, "Comment", hint="E.g. the past launch this forecast is based on."))

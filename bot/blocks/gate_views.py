@@ -162,8 +162,9 @@ def _tally(review: Review) -> str:
     return clip(f"{quorum}." + (f" Votes so far: {votes}" if votes else ""), 3000)
 
 
-def review_message(review: Review, viewer: str, tz: str | None) -> tuple[str, list]:
-    """`viewer` is an approver's user id, or "channel" for the launch channel's copy."""
+def review_message(review: Review, viewer: str, tz: str | None, capacity: str | None = None) -> tuple[str, list]:
+    """`viewer` is an approver's user id, or "channel" for the launch channel's copy; `capacity` the one-line
+    capacity verdict (services.capacity.verdict_for)."""
     launch, lead = review.launch, review.lead
     blocks: list = [
         HeaderBlock(text=clip(f"Review: {lead.name}", 150)),
@@ -171,6 +172,8 @@ def review_message(review: Review, viewer: str, tz: str | None) -> tuple[str, li
             f"*{launch.key} · {esc(launch.name)}* · round {review.round} · gate due {day(lead.due_at, tz)} · "
             f"launch {day(launch.launch_date)} · owner {user(launch.owner_id)}"))]),
     ]
+    if capacity:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(esc(capacity)))))
     if len(review.gates) > 1:
         others = ", ".join(f"*{esc(p.gate.name)}*" for p in review.gates[1:])
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(

@@ -177,17 +177,21 @@ def launch_heading(ov: LaunchOverview) -> list:
 
 
 def status_card(ov: LaunchOverview, decisions: dict[int, GateDecision] | None = None,
-                change: AuditEvent | None = None, link_warnings: dict[int, list[str]] | None = None) -> list:
+                change: AuditEvent | None = None, link_warnings: dict[int, list[str]] | None = None,
+                capacity: str | None = None) -> list:
     """The card pinned in the launch channel; updated in place after every change.
 
     `change` is the latest hold / resume / cancel on record (from a review or a command);
-    `link_warnings` are the ⚠ evidence links per item id.
+    `link_warnings` are the ⚠ evidence links per item id; `capacity` the one-line capacity
+    verdict (services.capacity.verdict_for).
     """
     decisions = decisions or {}
     blocks = launch_heading(ov)
     banner = _status_banner(ov, decisions, change)
     if banner:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(banner))))
+    if capacity:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(esc(capacity)))))
     if ov.launch.brief:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(esc(ov.launch.brief), 600))))
     lines = [_gate_line(g, ov.items_in(g)) + _decided(g, decisions.get(g.id)) for g in ov.gates]
@@ -340,6 +344,8 @@ def help_blocks() -> list:
         "• `/launch resume LR-12` — lift a hold (owner or readiness lead)\n"
         "• `/launch cancel LR-12 reason` — stop the launch for good (owner or readiness lead)\n"
         "• `/launch add LR-12` — add an ad-hoc item; `/launch remove LR-12` — remove an open one, with a reason\n"
+        "• `/launch capacity [queue] [weeks]` — all launches' staffing need per queue and week, and plan gaps\n"
+        "• `/launch forecasts [@person]` — forecasters' track record: WAPE, bias, trend\n"
         "• `/launch help` — this message"
     )
     return [SectionBlock(text=MarkdownTextObject(text=text))]

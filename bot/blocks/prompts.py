@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.services.readable import forecast_text, plan_text
 from bot.services.stakeholders import ROSTER_ITEM
 from models import Gate, Item, ItemState, Launch, LaunchStatus
 
@@ -36,9 +37,11 @@ def answer_summary(item: Item) -> str:
         return ""
     answer = item.answer
     if item.answer_kind == "forecast" and isinstance(answer, dict):
-        weeks = answer.get("weekly_contacts") or []
-        return (f"forecast {', '.join(str(w) for w in weeks)} extra contacts/week · AHT {answer.get('aht_minutes')} min · "
-                f"SL {answer.get('sl_percent')}% in {answer.get('sl_seconds')}s · shrinkage {answer.get('shrinkage_percent')}%")
+        return esc(clip("forecast " + forecast_text(answer), 600))
+    if item.answer_kind == "capacity_plan" and isinstance(answer, dict):
+        return esc(clip("plan " + plan_text(answer), 600))
+    if item.answer_kind == "accuracy" and isinstance(answer, dict) and answer.get("wape") is not None:
+        return f"accuracy: WAPE {answer['wape']:.1%} · bias {answer['bias']:+.1%}"
     if item.answer_kind == "link" and isinstance(answer, str):
         return link(answer, answer)
     if answer in (None, True, ""):

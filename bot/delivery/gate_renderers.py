@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot.blocks import gate_views, launch_views
 from bot.codecs import ReviewPayload
-from bot.services import gates, links
+from bot.services import capacity, gates, links
 from bot.services.context import AppContext
 from bot.services.gates import GateKind
 from bot.services.outbox import Kind
@@ -46,7 +46,7 @@ def render_review(session: Session, row: OutboxMessage, ctx: AppContext) -> Mess
                 snap["link_warnings"] = warned.get(snap["id"])
     channel = launch_channel(session, row) if to == gates.CHANNEL else to
     tz = None if to == gates.CHANNEL else user_tz(session, to)
-    text, blocks = gate_views.review_message(review, to, tz)
+    text, blocks = gate_views.review_message(review, to, tz, capacity.verdict_for(session, review.launch, ctx.settings))
     return Message(channel=channel, text=text, blocks=blocks, purpose=purpose)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.services.gates import GateKind
 from bot.services.outbox import Kind
 
-from . import delegate_renderers, gate_renderers, reminder_renderers, renderers
+from . import capacity_renderers, delegate_renderers, gate_renderers, reminder_renderers, renderers
 from .renderers import Renderer
 
 RENDERERS: dict[str, Renderer] = {
@@ -34,6 +34,7 @@ RENDERERS: dict[str, Renderer] = {
     Kind.DELEGATED: delegate_renderers.render_delegated,
     Kind.DELEGATE_REFRESH: delegate_renderers.render_delegate_refresh,
     Kind.PORTFOLIO_DIGEST: renderers.render_portfolio_digest,
+    Kind.ACTUALS_PROMPT: capacity_renderers.render_actuals_prompt,
 }
 
 # Sent by the worker without a renderer: they change Slack or the cache, they post no message.

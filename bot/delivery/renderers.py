@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from bot.blocks import launch_views, portfolio_views, prompts
 from bot.blocks.text import esc, user
 from bot.codecs import EphemeralPayload, PromptPayload, TextPayload
-from bot.services import gates, launches, lifecycle, links, portfolio_report, stakeholders
+from bot.services import capacity, gates, launches, lifecycle, links, portfolio_report, stakeholders
 from bot.services.context import AppContext
 from bot.services.outbox import Kind
 from bot.services.outbox_admin import DEPENDENCY  # dead letters `outbox retry` re-queues with their cause
@@ -84,7 +84,8 @@ def target(session: Session, row: OutboxMessage) -> str:
 
 
 def prompt_message(session: Session, launch: Launch, user_id: str, *, intro: str | None = None,
-                   snooze: bool = False, purpose: str | None = None, now: datetime | None = None) -> Message | None:
+                   snooze: bool = False, purpose: str | None = None, now: datetime | None = None,
+                   note: str | None = None) -> Message | None:
     items = list(session.exec(
         select(Item).where(Item.launch_id == launch.id, Item.owner_id == user_id).order_by(Item.due_at, Item.id)
     ))
@@ -96,6 +97,8 @@ def prompt_message(session: Session, launch: Launch, user_id: str, *, intro: str
     text = intro or prompts.intro_text(launch, len(items))
     if open_count == 0 and intro is None:
         text = f"All your items for *{esc(launch.name)}* are answered — thank you. You can still edit them here."
+    if note:
+        text = f"{text}\n\n{note}"
     return Message(
         channel=user_id,
         text=f"{launch.key} {esc(launch.name)}: {open_count} open item(s) for you",
@@ -118,7 +121,7 @@ def render_prompt(session: Session, row: OutboxMessage, ctx: AppContext) -> Mess
     if row.kind == Kind.INTRO_DM and payload.handed_by:
         intro = prompts.handover_intro(launch, payload.handed_by)
     return prompt_message(session, launch, user_id, intro=intro, purpose=prompt_purpose(launch.id, user_id),
-                          now=ctx.now())
+                          now=ctx.now(), note=capacity.plan_note(session, launch, user_id, ctx.settings))
 
 
 def render_status_card(session: Session, row: OutboxMessage, ctx: AppContext) -> Message:
@@ -129,7 +132,8 @@ def render_status_card(session: Session, row: OutboxMessage, ctx: AppContext) ->
         text=launch_views.status_card_text(ov),
         blocks=launch_views.status_card(ov, gates.latest_decisions(session, launch.id),
                                         lifecycle.last_change(session, launch.id),
-                                        link_warnings=links.warnings(session, launch.id, ctx.now())),
+                                        link_warnings=links.warnings(session, launch.id, ctx.now()),
+                                        capacity=capacity.verdict_for(session, launch, ctx.settings)),
         purpose=f"status_card:{launch.id}",
         pin=True,
     )

@@ -11,7 +11,7 @@ from bot.runtime import Runtime
 from bot.services import directory, launches, permissions, portfolio
 from bot.services.errors import Forbidden, ServiceError
 
-from . import adhoc, gates, launch_edit, lifecycle, links
+from . import adhoc, capacity, gates, launch_edit, lifecycle, links
 from .common import ephemeral, problem, runtime
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,8 @@ SUBCOMMANDS = {
     "waive": gates.waive_command,
     "unwaive": gates.unwaive_command, "revoke": gates.unwaive_command,
     "current": links.current_command,
+    "capacity": capacity.capacity_command,
+    "forecasts": capacity.forecasts_command,
 }
 
 

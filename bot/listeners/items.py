@@ -16,7 +16,7 @@ from bot.blocks.ids import Action, Callback, Field
 from bot.codecs import ItemAction, ItemModal, PayloadError, SnoozeValue
 from bot.delivery.gateway import SlackGateway
 from bot.runtime import Runtime
-from bot.services import answers, delegates, item_forms, snooze
+from bot.services import answers, capacity, delegates, item_forms, snooze
 from bot.services.errors import ServiceError
 from bot.services.policy import WorkingHours
 from bot.services.recipients import user_tz
@@ -72,7 +72,11 @@ def open_item_modal(rt: Runtime, client: WebClient, body: dict, respond: Respond
             item, launch = item_forms.check_form(session, ref.item, ref.op, actor, rt.ctx.now())
             meta = answer_modals.metadata(item.id, op=ref.op, home=1 if from_home(body) else None)
             tz = user_tz(session, actor)
-            if op in MODALS:
+            if op == "answer":       # forecast, plan and accuracy forms carry the capacity figures
+                view = answer_modals.answer_modal(item, launch, tz, private_metadata=meta,
+                                                  capacity=capacity.modal_context(session, item, launch,
+                                                                                  rt.ctx.settings))
+            elif op in MODALS:
                 view = MODALS[op](item, launch, tz, private_metadata=meta)
             else:
                 view = answer_modals.reason_modal(item, launch, tz, op, private_metadata=meta)

@@ -167,6 +167,8 @@ def _value(item: Item, values: dict, errors: dict) -> Any:
         return forecast(values, errors)
     if kind == "capacity_plan":
         return capacity_plan(values, errors)
+    if kind == "accuracy":       # computed by services.capacity from the actuals
+        return None
     if kind == "number":
         return _bounded(raw, VALUE, errors, low=item.min_value, high=item.max_value, unit=item.unit)
     text = (raw or "").strip()

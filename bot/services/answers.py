@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.codecs import PromptPayload
 from models import Item, ItemState, Launch
 
-from . import access, answer_values, audit, gates, locks, policy, reminders
+from . import access, answer_values, audit, capacity, gates, locks, policy, reminders
 from .errors import Conflict, FieldErrors
 from .outbox import (
     Kind,
@@ -75,6 +75,7 @@ def _changed(session: Session, item: Item, launch: Launch, *, actor: str, action
     refresh_status_card(session, launch.id, now=now)
     session.flush()
     gates.items_changed(session, launch, [item.gate_id], actor=actor, now=now)
+    capacity.item_changed(session, item, launch, actor=actor, action=action, now=now, settings=settings)
 
 
 def _apply(session: Session, item: Item, launch: Launch, answer: answer_values.Answer, *, actor: str, now: datetime,
@@ -112,7 +113,8 @@ def answer(session: Session, item_id: int | str, values: dict, *, actor: str, no
     """An answer modal was submitted: validate, then save (or FieldErrors)."""
     item, launch = load(session, item_id)
     check_can_answer(session, item, launch, actor, now)
-    _apply(session, item, launch, answer_values.parse(item, values), actor=actor, now=now, settings=settings)
+    parsed = capacity.computed_answer(session, item, launch, answer_values.parse(item, values), settings)
+    _apply(session, item, launch, parsed, actor=actor, now=now, settings=settings)
     return item
 
 

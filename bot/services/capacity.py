@@ -20,6 +20,8 @@ from bot.capacity.forecast import WEEKS, Demand, demands, iso_week, requirement,
 from bot.capacity.staffing import QueueModel, WeekRequirement, weekly_requirement
 from models import Item, ItemState, Launch, LaunchStatus
 
+from .readable import safe
+
 
 def queues_from(path: str) -> Queues:
     """capacity.yaml, re-read when the file changes (a missing file gives default queues)."""
@@ -82,19 +84,29 @@ class ForecastRow:
     launch_date: date
     markets: list[str]
     answer: dict
+    plan: dict | None = None        # WFM's capacity-plan answer, when given
 
 
 def live_forecasts(session: Session, today: date) -> list[ForecastRow]:
-    """Answered forecasts of launches that are not cancelled and whose week 6 has not ended: one query."""
+    """Answered forecasts (with WFM's plans) of launches that are not cancelled and whose week 6 has
+    not ended: one query."""
     since = today - timedelta(days=7 * WEEKS)
     rows = session.exec(
-        select(Launch.id, Launch.name, Launch.launch_date, Launch.markets, Item.answer)
+        select(Launch.id, Launch.name, Launch.launch_date, Launch.markets, Item.answer_kind, Item.answer)
         .join(Item, Item.launch_id == Launch.id)
-        .where(Item.answer_kind == "forecast", Item.state == ItemState.DONE,
+        .where(Item.answer_kind.in_(["forecast", "capacity_plan"]), Item.state == ItemState.DONE,
                Launch.status != LaunchStatus.CANCELLED, Launch.launch_date > since)
-        .order_by(Launch.launch_date, Launch.id)).all()
-    return [ForecastRow(lid, f"LR-{lid}", name, day, list(markets or []), answer)
-            for lid, name, day, markets, answer in rows if isinstance(answer, dict)]
+        .order_by(Launch.launch_date, Launch.id, Item.id)).all()
+    forecasts: dict[int, ForecastRow] = {}
+    plans: dict[int, dict] = {}
+    for lid, name, day, markets, kind, answer in rows:
+        if not isinstance(answer, dict):
+            continue
+        if kind == "forecast":
+            forecasts.setdefault(lid, ForecastRow(lid, f"LR-{lid}", name, day, list(markets or []), answer))
+        else:
+            plans.setdefault(lid, answer)
+    return [ForecastRow(**{**f.__dict__, "plan": plans.get(f.launch_id)}) for f in forecasts.values()]
 
 
 def portfolio(session: Session, queues: Queues, today: date, *, weeks: int = 8,
@@ -104,6 +116,8 @@ def portfolio(session: Session, queues: Queues, today: date, *, weeks: int = 8,
     wanted = set(horizon)
     cells: dict[tuple[str, str], Cell] = {}
     for row in live_forecasts(session, today):
+        planned = {r.get("queue"): r.get("planned_fte") for r in (row.plan or {}).get("queues") or []
+                   if isinstance(r, dict) and r.get("planned_fte")}
         for d in demands(row.answer, row.markets, queues):
             if queue and d.queue.id != queue:
                 continue
@@ -115,6 +129,8 @@ def portfolio(session: Session, queues: Queues, today: date, *, weeks: int = 8,
                 cell = cells.setdefault((d.queue.id, week), Cell(d.queue, week))
                 _add(cell, d, contacts)
                 cell.contributions.append(Contribution(row.launch_key, row.launch_name, n, contacts))
+                if d.queue.id in planned:
+                    cell.planned_fte = (cell.planned_fte or 0.0) + float(planned[d.queue.id][n - 1])
     for cell in cells.values():
         _compute(cell)
     order = {w: i for i, w in enumerate(horizon)}
@@ -173,8 +189,11 @@ class LaunchCapacity:
     forecast_answered: bool
     plan_answered: bool
     tolerance: float
+    plan_waived: str | None = None     # the waiver's reason: a waived plan holds no gate
 
     def gaps(self) -> list[dict]:
+        if self.plan_waived is not None:
+            return []
         return [{"queue": q.queue.id, "week": w, "short_fte": round(s, 1)}
                 for q in self.queues for w, s in q.short(self.tolerance)]
 
@@ -184,6 +203,8 @@ class LaunchCapacity:
             return "Capacity: no forecast yet"
         if not self.queues:
             return "Capacity: the forecast has no contacts to staff"
+        if self.plan_waived is not None:
+            return f"Capacity: WFM plan waived ({self.plan_waived[:120]})"
         if not self.plan_answered:
             peak = max(((r.fte, q.queue.id) for q in self.queues for r in q.required if r), default=(0.0, ""))
             return f"Capacity: forecast in, WFM plan pending (needs up to {peak[0]:.1f} FTE, {peak[1]})"
@@ -248,5 +269,239 @@ def for_launch(launch: Launch, items: dict[str, Item], queues: Queues, tolerance
                 problems.append(str(exc))
         out.append(QueueWeeks(d.queue, d.weekly_contacts, required, problems,
                               planned.get(d.queue.id, [0.0] * WEEKS) if plan_done else None))
-    return LaunchCapacity(out, answered, plan_done, tolerance)
+    waived = (plan.waiver_reason or "waived") if plan is not None and plan.state == ItemState.WAIVED else None
+    return LaunchCapacity(out, answered, plan_done, tolerance, waived)
 
+
+
+# --- the answer modals' rows ------------------------------------------------------------------------
+
+@dataclass
+class ModalRow:
+    queue_id: str
+    label: str
+    weeks: str = ""                    # the forecast's contacts, as typed ("8000, 8000, …")
+    aht: str = ""
+    planned: str = ""                  # WFM's planned FTE, as typed
+    required: str = ""                 # "22.9, 22.9, … FTE" from the forecast (plan modal)
+
+
+@dataclass
+class ModalContext:
+    markets: list[str]
+    rows: list[ModalRow]
+    defaults: str                      # what blank target / shrinkage fields fall back to
+    summary: str = ""                  # accuracy items: the computed figures
+
+
+def safe_queues(path: str) -> Queues:
+    """capacity.yaml for the bot at run time: an invalid file is logged and default queues are used."""
+    import logging
+
+    from bot.capacity.config import CapacityError
+
+    try:
+        return queues_from(path)
+    except CapacityError as exc:
+        logging.getLogger(__name__).error("capacity file %s is invalid, using default queues: %s", path, exc)
+        return Queues({}, configured=False)
+
+
+def _fmt(values) -> str:
+    return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+
+
+def modal_context(session: Session, item: Item, launch: Launch, settings) -> ModalContext | None:
+    """Rows for the per-queue forecast modal or WFM's plan modal (None for other items)."""
+    if item.answer_kind == "accuracy":
+        fig = accuracy_figures(session, launch, settings)
+        return ModalContext(list(launch.markets), [], "", accuracy_text(fig) if fig else "")
+    if item.answer_kind not in (FORECAST, PLAN):
+        return None
+    queues = safe_queues(settings.capacity_file)
+    items = launch_items(session, [launch.id]).get(launch.id, {})
+    cap = for_launch(launch, items, queues, settings.capacity_gap_tolerance_percent / 100)
+    forecast = items.get(FORECAST)
+    by_queue = {d.queue.id: d for d in (demands(forecast.answer, list(launch.markets), queues)
+                                        if forecast is not None and isinstance(forecast.answer, dict) else [])}
+    plan = items.get(PLAN)
+    plan_rows = (plan.answer.get("queues") or []) if plan is not None and isinstance(plan.answer, dict) else []
+    planned = {r.get("queue"): r.get("planned_fte") for r in plan_rows}
+    required = {q.queue.id: q for q in cap.queues}
+    shown = queues.for_markets(list(launch.markets))
+    if item.answer_kind == PLAN:     # plan only where the forecast sends contacts (or every queue before it)
+        shown = [q for q in shown if q.id in required] or shown
+    rows = []
+    for q in shown:
+        d = by_queue.get(q.id)
+        req = required.get(q.id)
+        rows.append(ModalRow(
+            q.id, f"{q.id} ({'/'.join(q.markets[:3])} {q.channel})",
+            weeks=_fmt(int(w) if float(w).is_integer() else w for w in d.weekly_contacts) if d else "",
+            aht=f"{d.aht_seconds / 60:g}" if d else "",
+            planned=_fmt(planned[q.id]) if planned.get(q.id) else "",
+            required=(_fmt(round(r.fte, 1) if r else "?" for r in req.required) + " FTE") if req else ""))
+    sample = shown[0] if shown else None
+    defaults = (f"Leave empty for each queue's own: e.g. {sample.id} {sample.sl_target:.0%} in {sample.sl_seconds:g} s, "
+                f"shrinkage {sample.shrinkage:.0%}." if sample else "")
+    return ModalContext(list(launch.markets), rows, defaults)
+
+
+# --- what a forecast or plan change does, and the Go rule ------------------------------------------
+
+def launch_capacity(session: Session, launch: Launch, settings) -> LaunchCapacity:
+    items = launch_items(session, [launch.id]).get(launch.id, {})
+    return for_launch(launch, items, safe_queues(settings.capacity_file),
+                      settings.capacity_gap_tolerance_percent / 100)
+
+
+def requirement_lines(cap: LaunchCapacity) -> list[str]:
+    """Per queue: required FTE weeks 1–6, peak agents, service level (and Erlang A abandonment)."""
+    lines = []
+    for q in cap.queues:
+        fte = ", ".join(f"{r.fte:.1f}" if r else "–" for r in q.required)
+        live = [r for r in q.required if r and r.service_level is not None]
+        extra = ""
+        if live:
+            extra = (f" · peak {max(r.peak_agents for r in live)} agents · SL ≥ "
+                     f"{min(r.service_level for r in live):.0%}")
+            abandon = [r.abandonment for r in live if r.abandonment is not None]
+            if abandon:
+                extra += f" · Erlang A abandonment ≤ {max(abandon):.1%}"
+        elif any(q.required):
+            extra = " · workload model (async)"
+        problem = next((p for p in q.problems if p), None)
+        lines.append(f"• {_queue_label(q.queue)} (`{q.queue.id}`): {fte} FTE{extra}"
+                     + (f" · ⚠️ {problem}" if problem else ""))
+    return lines
+
+
+def item_changed(session: Session, item: Item, launch: Launch, *, actor: str, action: str, now, settings) -> None:
+    """After a forecast or capacity-plan answer changes: the gap is re-checked and audited, and
+    WFM hears about a new or changed forecast with the staff it needs."""
+    if item.answer_kind not in (FORECAST, PLAN):
+        return
+    from . import access, audit, outbox
+
+    cap = launch_capacity(session, launch, settings)
+    if cap.plan_answered or cap.plan_waived:
+        gaps = cap.gaps()
+        audit.record(session, actor=actor, action="capacity.gap" if gaps else "capacity.covered", entity="launch",
+                     entity_id=launch.id, launch_id=launch.id, after={"gaps": gaps, "verdict": cap.verdict()},
+                     at=now)
+    if item.answer_kind != FORECAST or item.state != ItemState.DONE:
+        return
+    forecaster_owns(session, launch, actor, now=now)
+    plan = launch_items(session, [launch.id]).get(launch.id, {}).get(PLAN)
+    recipients = [plan.owner_id] if plan is not None and plan.owner_id else access.role_holders(session, launch.id,
+                                                                                               "wfm")
+    due = f", due {plan.due_at.date().isoformat()}" if plan is not None and plan.is_open else ""
+    text = (f"📈 *{launch.key} · {safe(launch.name)}*: the contact forecast was "
+            f"{'changed' if action == 'item.edited' else 'entered'} by <@{actor}>. "
+            f"Extra FTE it needs, weeks 1–6:\n" + "\n".join(requirement_lines(cap))
+            + f"\n{cap.verdict()}."
+            + (f" Enter the planned FTE per queue in your capacity-plan item{due}." if plan is not None else ""))
+    for person in dict.fromkeys(r for r in recipients if r and r != actor):
+        outbox.enqueue(session, outbox.Kind.TEXT, person, {"text": text[:3000]}, launch_id=launch.id, now=now)
+    if plan is not None and plan.owner_id:      # the prompt shows the requirement next to the plan owed
+        outbox.refresh_prompt(session, launch.id, plan.owner_id, now=now)
+
+
+GO_REFUSED = ("{verdict}. While WFM's plan falls short, this gate can be decided *Go with conditions* "
+              "(say how the gap is closed) or after a readiness lead waives the capacity-plan item — not plain Go.")
+
+
+def check_go(session: Session, launch: Launch, gate, outcome: str, settings) -> None:
+    """Plain Go is refused on a pre-launch gate at or after the capacity plan's gate while the plan falls short."""
+    from models import Outcome
+
+    from .errors import FieldErrors
+
+    if outcome != Outcome.GO or gate.offset_business_days > 0:
+        return
+    cap = launch_capacity(session, launch, settings)
+    plan = launch_items(session, [launch.id]).get(launch.id, {}).get(PLAN)
+    if plan is None or not cap.gaps():
+        return
+    from models import Gate
+
+    plan_gate = session.get(Gate, plan.gate_id)
+    if plan_gate is not None and gate.position >= plan_gate.position:
+        raise FieldErrors({"reason": GO_REFUSED.format(verdict=cap.verdict())})
+
+
+def verdict_for(session: Session, launch: Launch, settings) -> str | None:
+    """The status card's and gate review's one line; None for a launch without forecast or plan items."""
+    items = launch_items(session, [launch.id]).get(launch.id, {})
+    if not items:
+        return None
+    cap = for_launch(launch, items, safe_queues(settings.capacity_file), settings.capacity_gap_tolerance_percent / 100)
+    line = cap.verdict()
+    return ("⚠️ " if cap.gaps() else "") + line
+
+
+# --- forecast accuracy: computed, and owned by the forecaster ---------------------------------------
+
+ACCURACY = "accuracy"
+FORECASTER_ITEMS = ("forecast-variance",)     # item keys that also follow the forecaster
+
+
+def accuracy_figures(session: Session, launch: Launch, settings) -> dict | None:
+    """The launch's accuracy so far as stored JSON: None until there are actuals."""
+    from .actuals import accuracies
+
+    acc = accuracies(session, [launch.id], safe_queues(settings.capacity_file)).get(launch.id)
+    if acc is None or acc.total.wape is None:
+        return None
+    return {"wape": round(acc.total.wape, 4), "bias": round(acc.total.bias, 4),
+            "weeks": [{"week": w.week, "forecast": w.forecast, "actual": w.actual,
+                       "error": None if w.error is None else round(w.error, 4)} for w in acc.total.weeks]}
+
+
+def accuracy_text(fig: dict) -> str:
+    weeks = ", ".join(f"w{w['week']} {w['error']:+.0%}" if w["error"] is not None else f"w{w['week']} n/a"
+                      for w in fig["weeks"])
+    bias = fig["bias"]
+    direction = "unbiased" if abs(bias) < 0.02 else "over-forecast" if bias > 0 else "under-forecast"
+    return f"WAPE {fig['wape']:.1%} · bias {bias:+.1%} ({direction}) · {weeks}"
+
+
+def computed_answer(session: Session, item: Item, launch: Launch, parsed, settings):
+    """An accuracy item stores what launchgate computed, never a typed figure; none before actuals exist."""
+    if item.answer_kind != ACCURACY or parsed.state != ItemState.DONE:
+        return parsed
+    from .errors import Conflict
+
+    fig = accuracy_figures(session, launch, settings)
+    if fig is None:
+        raise Conflict(f"{launch.key} has no actual contacts yet: WFM enters them each Monday after a launch week "
+                       "(or `launchgate actuals import`), and the accuracy is computed from them.")
+    parsed.value = fig
+    return parsed
+
+
+def forecaster_owns(session: Session, launch: Launch, forecaster: str, *, now) -> None:
+    """The person who answered the forecast owns its accuracy review and the variance explanation."""
+    from . import audit
+
+    for item in session.exec(select(Item).where(Item.launch_id == launch.id)
+                             .where((Item.answer_kind == ACCURACY) | Item.item_key.in_(FORECASTER_ITEMS))):
+        if item.is_open and item.owner_id != forecaster:
+            before = item.owner_id
+            item.owner_id = forecaster
+            session.add(item)
+            audit.record(session, actor=forecaster, action="item.owner_forecaster", entity="item", entity_id=item.id,
+                         launch_id=launch.id, before={"owner": before}, after={"owner": forecaster}, at=now)
+
+
+def plan_note(session: Session, launch: Launch, user_id: str, settings) -> str | None:
+    """For WFM's prompt: what the forecast needs, next to the plan they owe (None when not theirs or no forecast)."""
+    items = launch_items(session, [launch.id]).get(launch.id, {})
+    plan = items.get(PLAN)
+    if plan is None or plan.owner_id != user_id:
+        return None
+    cap = for_launch(launch, items, safe_queues(settings.capacity_file), settings.capacity_gap_tolerance_percent / 100)
+    if not cap.forecast_answered:
+        return None
+    return "📈 *The forecast needs* (extra FTE, weeks 1–6):\n" + "\n".join(requirement_lines(cap)) + \
+        f"\n{'⚠️ ' if cap.gaps() else ''}{cap.verdict()}"

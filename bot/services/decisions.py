@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.db import is_postgres
 from models import Gate, GateDecision, GateStatus, Item, Launch, LaunchRole, LaunchStatus, Outcome, Vote
 
-from . import access, audit, calendar, gates, outbox, policy, reminders
+from . import access, audit, calendar, capacity, gates, outbox, policy, reminders
 from .errors import Conflict, FieldErrors, NotFound
 from .ids import db_id
 from .readable import item_snapshot, outcome_label, safe, utc_time
@@ -199,6 +199,7 @@ def cast_vote(session: Session, gate_id: int, round_: int, actor: str, ballot: B
     if problem:
         raise problem
     ballot = clean(ballot, review_items(session, gate), now.date())
+    capacity.check_go(session, launch, gate, ballot.outcome, settings)
     vote = Vote(gate_id=gate.id, round=round_, voter_id=actor, outcome=ballot.outcome, reason=ballot.reason or None,
                 conditions=[_condition_json(c) for c in ballot.conditions] or None,
                 reopen_item_ids=ballot.reopen or None, at=now)

@@ -46,6 +46,7 @@ class Kind:
     CHANNEL_TOPIC = "channel_topic"      # conversations.setTopic of the launch channel (status in a line)
     PORTFOLIO_DIGEST = "portfolio_digest"  # Monday: every launch by next gate, risks, decisions (leads or channel)
     WEBHOOK = "webhook"                  # a signed HTTP POST to a webhooks.yaml endpoint (recipient = endpoint id)
+    ACTUALS_PROMPT = "actuals_prompt"    # Monday DM to WFM: enter last weeks' actual contacts (issue 13)
 
 
 REFRESH_KINDS = {Kind.STATUS_CARD, Kind.PROMPT_REFRESH, Kind.REVIEW_REFRESH, Kind.NUDGE_REFRESH,

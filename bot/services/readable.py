@@ -51,9 +51,21 @@ def forecast_text(answer: dict) -> str:
         parts.append(sl)
     if answer.get("shrinkage_percent") is not None:
         parts.append(f"shrinkage {_num(answer['shrinkage_percent'])}%")
-    known = {"weekly_contacts", "aht_minutes", "sl_percent", "sl_seconds", "shrinkage_percent"}
+    known = {"weekly_contacts", "aht_minutes", "sl_percent", "sl_seconds", "shrinkage_percent", "queues"}
     parts += [f"{k.replace('_', ' ')} {_num(v)}" for k, v in answer.items() if k not in known and v not in (None, "")]
+    rows = [r for r in answer.get("queues") or [] if isinstance(r, dict) and r.get("weekly_contacts")]
+    if rows:
+        parts.append("; ".join(f"{r.get('queue') or r.get('market')}: {', '.join(_num(w) for w in r['weekly_contacts'])}"
+                               + (f" (AHT {_num(r['aht_minutes'])} min)" if r.get("aht_minutes") is not None else "")
+                               for r in rows))
     return " · ".join(parts)
+
+
+def plan_text(answer: dict) -> str:
+    """WFM's capacity plan: `fr-phone 20, 20, 20, 15, 12, 10 FTE; de-phone …`."""
+    rows = [r for r in answer.get("queues") or [] if isinstance(r, dict) and r.get("planned_fte")]
+    return "; ".join(f"{r['queue']} {', '.join(_num(v) for v in r['planned_fte'])} FTE" for r in rows) or \
+        "no extra FTE planned"
 
 
 def answer_text(snap: dict) -> str:
@@ -70,6 +82,10 @@ def answer_text(snap: dict) -> str:
     kind = snap.get("answer_kind")
     if kind == "forecast" and isinstance(answer, dict):
         return forecast_text(answer)
+    if kind == "capacity_plan" and isinstance(answer, dict):
+        return plan_text(answer)
+    if kind == "accuracy" and isinstance(answer, dict) and answer.get("wape") is not None:
+        return f"WAPE {answer['wape']:.1%} · bias {answer['bias']:+.1%}"
     if isinstance(answer, dict):
         return " · ".join(f"{k.replace('_', ' ')} {_num(v)}" for k, v in answer.items())
     if isinstance(answer, list):

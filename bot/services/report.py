@@ -17,7 +17,9 @@ from sqlmodel import Session, select
 
 from models import GateDecision, ItemState, Launch, UserProfile, utcnow
 
-from . import gates, launches, timeline
+from bot.config import load_settings
+
+from . import capacity_report, gates, launches, timeline
 from .readable import OUTCOME_ICONS, STATE_LABELS, answer_text, item_snapshot, outcome_label
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"
@@ -96,6 +98,7 @@ class Report:
     waivers: list[Waiver]
     blocked: list[tuple[str, Row]]
     highlights: list[tuple[str, str]]
+    capacity: object = None            # capacity_report.CapacitySection, for launches with a forecast
 
 
 class People:
@@ -137,7 +140,7 @@ def _row(snap: dict, who: People) -> Row:
                condition=snap.get("condition_of") is not None)
 
 
-def build(session: Session, launch: Launch) -> Report:
+def build(session: Session, launch: Launch, settings=None) -> Report:
     who = People(session)
     ov = launches.overview(session, launch)
     decisions = timeline.decisions_by_gate(session, launch)
@@ -160,7 +163,8 @@ def build(session: Session, launch: Launch) -> Report:
     return Report(launch=launch, kind=KIND_LABELS.get(launch.kind, launch.kind),
                   status=STATUS_LABELS.get(launch.status, launch.status), owner=who(launch.owner_id),
                   lead=who(launch.readiness_lead_id), percent=ov.percent_done, generated=_when(utcnow()),
-                  gates=gate_reports, waivers=waivers, blocked=blocked, highlights=highlights)
+                  gates=gate_reports, waivers=waivers, blocked=blocked, highlights=highlights,
+                  capacity=capacity_report.build(session, launch, settings or load_settings(), who))
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
@@ -189,8 +193,9 @@ def _env(html: bool) -> Environment:
     return env
 
 
-def render_report(session: Session, key: str, *, html: bool = False, viewer: str | None = None) -> str:
+def render_report(session: Session, key: str, *, html: bool = False, viewer: str | None = None,
+                  settings=None) -> str:
     launch = launches.get_launch(session, key, viewer=viewer)
-    report = build(session, launch)
+    report = build(session, launch, settings)
     template = _env(html).get_template("report.html.j2" if html else "report.md.j2")
     return template.render(r=report)
