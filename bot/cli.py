@@ -1,4 +1,4 @@
-"""`launchgate` command line: serve, migrate, checklists, stakeholders, tick, export, report."""
+"""`launchgate` command line: serve, sandbox, migrate, checklists, stakeholders, tick, export, report."""
 from __future__ import annotations
 
 import argparse
@@ -255,11 +255,27 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_sandbox(args) -> int:
+    from bot.sandbox.app import SandboxError, run_sandbox  # the only way in: `serve` never loads it
+
+    try:
+        return run_sandbox(args)
+    except SandboxError as exc:
+        raise CliError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="launchgate", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the bot (HTTP, or Socket Mode when SLACK_APP_TOKEN is set)").set_defaults(
         func=cmd_serve)
+    sandbox = sub.add_parser("sandbox", help="try launchgate without Slack: the bot in a local Slack-like page")
+    sandbox.add_argument("--port", type=int, help="the page's port on 127.0.0.1 (default: PORT, 3000)")
+    sandbox.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
+    sandbox.add_argument("--db", default="launchgate-sandbox.db", help="SQLite file (default launchgate-sandbox.db)")
+    sandbox.add_argument("--reset", action="store_true", help="start over with an empty sandbox")
+    sandbox.add_argument("--scenario", choices=["demo"], help="demo: a launch part-way through, to look at first")
+    sandbox.set_defaults(func=cmd_sandbox)
     sub.add_parser("migrate", help="apply pending database migrations").set_defaults(func=cmd_migrate)
     checklists = sub.add_parser("checklists", help="checklist templates").add_subparsers(dest="action", required=True)
     validate = checklists.add_parser("validate", help="check every template; non-zero exit on faults")

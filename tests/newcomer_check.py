@@ -1,18 +1,18 @@
-"""Run the README's "run the bot" command as written and wait for /healthz.
+"""Run the README's "try it" command as written: the sandbox comes up with no Slack account
+and no credentials, its page answers, and `/launch new` typed there opens the New launch
+modal within a minute.
 
-Used by .ci/run (not collected by pytest): Slack credentials are fake and
-SLACK_API_URL points nowhere, so this proves the newcomer path up to a serving
-bot, including migrations and a stakeholder sync that cannot reach Slack.
+Used by .ci/run (not collected by pytest).
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -26,15 +26,38 @@ def run_command() -> str:
     return re.findall(r"```sh\n(.*?)```", section, re.S)[0].strip()
 
 
+def _get(url: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        return resp.status, resp.read()
+
+
+def _post(url: str, body: dict) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=15) as resp:
+        return json.loads(resp.read())
+
+
+def opens_a_launch_modal(base: str) -> bool:
+    state = json.loads(_get(f"{base}/ui/state?user=&conv=")[1])
+    _post(f"{base}/ui/command", {"user": state["me"], "channel": state["conv"], "text": "/launch new"})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        state = json.loads(_get(f"{base}/ui/state?user={state['me']}&conv=")[1])
+        if any(m.get("title", {}).get("text") == "New launch" for m in state["modals"]):
+            return True
+        time.sleep(0.5)
+    return False
+
+
 def main() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    data = tempfile.mkdtemp()
-    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-ci", "SLACK_SIGNING_SECRET": "ci-secret", "SLACK_APP_TOKEN": "",
-           "SLACK_API_URL": "http://127.0.0.1:9/api/", "PORT": str(port),
-           "DATABASE_URL": f"sqlite:///{data}/newcomer.db"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env["PORT"] = str(port)
     proc = subprocess.Popen(["bash", "-c", run_command()], cwd=ROOT, env=env, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
@@ -42,14 +65,22 @@ def main() -> int:
                 print(f"the run command exited with {proc.returncode} before serving", file=sys.stderr)
                 return 1
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
-                    if resp.status == 200:
-                        print(f"newcomer path ok: /healthz answered 200 on port {port}")
-                        return 0
+                if _get(f"{base}/healthz")[0] == 200:
+                    break
             except OSError:
                 time.sleep(0.5)
-        print("the bot never answered /healthz", file=sys.stderr)
-        return 1
+        else:
+            print("the sandbox never answered /healthz", file=sys.stderr)
+            return 1
+        status, page = _get(f"{base}/")
+        if status != 200 or b"You are:" not in page:
+            print("the sandbox page did not load", file=sys.stderr)
+            return 1
+        if not opens_a_launch_modal(base):
+            print("/launch new typed on the page never opened the New launch modal", file=sys.stderr)
+            return 1
+        print(f"newcomer path ok: the sandbox page on port {port} opened the New launch modal")
+        return 0
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -64,7 +64,13 @@ def _setup_commands() -> list[str]:
 
 def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one():
     run_bot, run_tests = _setup_commands()
-    assert "launchgate serve" in run_bot and "launchgate migrate" in run_bot
+    assert "launchgate sandbox" in run_bot and "launchgate serve" not in run_bot  # nothing but Python needed
     assert "pytest" in run_tests
     ci = (ROOT / ".ci" / "run").read_text()
     assert run_tests + ' "$@"' in ci
+
+
+def test_readme_shows_how_to_serve_a_real_workspace_where_the_slack_app_is_created():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Create the Slack app", 1)[1].split("\n## ", 1)[0]
+    assert "launchgate serve" in section and "launchgate migrate" in section

@@ -1,13 +1,15 @@
-"""A strict stand-in for Slack's Web API, and Slack's side of requests to the bot.
+"""The Slack stand-in now lives in the product (`bot.sandbox.workspace`): the sandbox and the
+tests use one emulator. This package keeps `tests.slack_standin` and its submodules importable
+(`tests.slack_standin.webapi` is the very same module object, so monkeypatching it works)."""
+import importlib
+import sys
 
-See `standin.py` for the object tests use and the module docstrings for the
-rules each part enforces.
-"""
-from .ids import BOT_USER
-from .mentions import mentions_broadcast
-from .signing import signature
-from .socket_mode import SOCKET_MODE
-from .standin import SlackStandIn
-from .state import Call, ResponsePost
+from bot.sandbox.workspace import *  # noqa: F401,F403
+from bot.sandbox.workspace import __all__  # noqa: F401
 
-__all__ = ["BOT_USER", "SOCKET_MODE", "Call", "ResponsePost", "SlackStandIn", "mentions_broadcast", "signature"]
+_SUBMODULES = ("ids", "mentions", "payloads", "responses", "server", "signing", "socket_mode", "spec", "standin",
+               "state", "to_bot", "validation", "webapi")
+for _name in _SUBMODULES:
+    _module = importlib.import_module(f"bot.sandbox.workspace.{_name}")
+    sys.modules[f"{__name__}.{_name}"] = _module
+    globals()[_name] = _module

@@ -4,7 +4,7 @@ The stand-in reads `web_api_index.json`, a compact index derived from Slack's
 published OpenAPI spec (slackapi/slack-api-specs, MIT licence) so the tests
 do not depend on files outside the repository. Regenerate it with:
 
-    .venv/bin/python -m tests.slack_standin.spec /work/shared/slack
+    .venv/bin/python -m bot.sandbox.workspace.spec /work/shared/slack
 """
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def build_index(spec_dir: Path) -> dict:
         "_source": "Derived from slackapi/slack-api-specs (MIT licence, (c) 2017 SlackAPI) at commit "
                    "bc08db49625630e3585bf2f1322128ea04f2a7f3: web-api/slack_web_openapi_v2.json and "
                    "events-api/slack_common_event_wrapper_schema.json. Regenerate with "
-                   "`python -m tests.slack_standin.spec <dir>`.",
+                   "`python -m bot.sandbox.workspace.spec <dir>`.",
         "methods": methods,
         "event_wrapper": _strip_docs(wrapper),
     }

@@ -22,23 +22,28 @@ class SlackStandIn(SendsToBot):
     TEAM_ID = ids.TEAM_ID
 
     def __init__(self, token: str = "xoxb-test-token", signing_secret: str = "test-signing-secret",
-                 app_token: str = "xapp-1-A0STANDIN-1-standin"):
+                 app_token: str = "xapp-1-A0STANDIN-1-standin", *, socket_mode: bool = True, **server_options):
+        """`socket_mode=False`: no Socket Mode server (the sandbox talks signed HTTP only);
+        `server_options` go to `StandInServer` (host, port, pages, after_call)."""
         self.token = token
         self.signing_secret = signing_secret
         self.app_token = app_token
         self.state = State()
-        self.socket = SocketModeServer()
-        self.state.issue_socket_url = self.socket.issue_url
-        self._server = StandInServer(self.state, token, app_token)
+        self.socket = SocketModeServer() if socket_mode else None
+        if self.socket is not None:
+            self.state.issue_socket_url = self.socket.issue_url
+        self._server = StandInServer(self.state, token, app_token, **server_options)
 
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> "SlackStandIn":
         self._server.start()
-        self.socket.start()
+        if self.socket is not None:
+            self.socket.start()
         return self
 
     def stop(self) -> None:
-        self.socket.stop()
+        if self.socket is not None:
+            self.socket.stop()
         self._server.stop()
 
     def reset(self) -> None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import itertools
 import secrets
 import threading
 import time
@@ -28,21 +27,33 @@ class IdMaker:
 
     def __init__(self):
         self._lock = threading.Lock()
+        self.clock = None  # the sandbox sets a callable returning epoch seconds: ts follow its virtual time
         self.reset()
 
     def reset(self) -> None:
         with self._lock:
-            self._counter = itertools.count(1)
+            self._next = 1
             self._ts = self.TS_START
 
     def new(self, prefix: str) -> str:
         with self._lock:
-            return f"{prefix}{next(self._counter):08X}"
+            value, self._next = self._next, self._next + 1
+            return f"{prefix}{value:08X}"
 
     def ts(self) -> str:
         with self._lock:
             self._ts += 100
+            if self.clock is not None:
+                self._ts = max(self._ts, int(self.clock() * 1_000_000))
             return f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
+
+    def dump(self) -> dict:
+        with self._lock:
+            return {"next": self._next, "ts": self._ts}
+
+    def load(self, saved: dict) -> None:
+        with self._lock:
+            self._next, self._ts = int(saved["next"]), int(saved["ts"])
 
 
 def dm_id(user_id: str) -> str:

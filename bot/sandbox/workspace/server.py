@@ -38,16 +38,23 @@ APP_TOKEN_METHODS = {"apps.connections.open"}
 
 
 class StandInServer:
-    def __init__(self, state: State, token: str, app_token: str):
+    """`host`/`port`: where to listen (tests: a free loopback port). `pages`, when given, answers
+    every other path (the sandbox's page and its /ui calls): (method, path, query, headers, raw) →
+    Reply. `after_call` runs after each Web API request (the sandbox saves the workspace then)."""
+
+    def __init__(self, state: State, token: str, app_token: str, host: str = "127.0.0.1", port: int = 0,
+                 pages=None, after_call=None):
         self.state = state
         self.token = token
         self.app_token = app_token
+        self.host, self.port = host, port
+        self.pages, self.after_call = pages, after_call
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ----------------------------------------------------------------
     def start(self) -> str:
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        httpd = ThreadingHTTPServer((self.host, self.port), _make_handler(self))
         httpd.daemon_threads = True
         self._httpd = httpd
         self._thread = threading.Thread(target=httpd.serve_forever, name="slack-standin", daemon=True)
@@ -82,6 +89,8 @@ class StandInServer:
             response = reply.body if isinstance(reply.body, dict) else {"ok": False, "error": reply.body}
             self.state.calls.append(Call(name, params, response, reply.status, arrived,
                                          request_mentions_broadcast(params), injected=reply.injected))
+        if self.after_call is not None:
+            self.after_call(name)
         return reply
 
     def _answer(self, name: str, params: dict, token: str | None) -> Reply:
@@ -181,6 +190,10 @@ def _make_handler(server: StandInServer):
                 reply = server.web_api(parts.path[len("/api/"):], parts.query, self.headers, raw)
             elif parts.path.startswith("/response/") and self.command == "POST":
                 reply = server.response_url(parts.path[len("/response/"):], self.headers, raw)
+                if server.after_call is not None:
+                    server.after_call("response_url")
+            elif server.pages is not None:
+                reply = server.pages(self.command, parts.path, parts.query, self.headers, raw)
             else:
                 reply = Reply(404, "not found")
             body, content_type = reply.encode()
@@ -194,5 +207,11 @@ def _make_handler(server: StandInServer):
 
         def log_message(self, format, *args):  # keep test output clean
             pass
+
+        def handle_one_request(self):
+            try:
+                super().handle_one_request()
+            except (BrokenPipeError, ConnectionResetError):  # a browser tab closed mid-answer
+                self.close_connection = True
 
     return Handler
