@@ -190,6 +190,7 @@ MAX_ROUNDS = 5  # a derived effect may itself record changes; they are derived i
 def flush(session: Session) -> None:
     """Write this transaction's outbox rows and derived effects (called at commit)."""
     for _ in range(MAX_ROUNDS):
+        session.flush()  # effects derived from audit events at flush (services/derived.py) buffer rows here too
         cs = changes.take(session)
         if not cs:
             return
