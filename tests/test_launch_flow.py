@@ -208,3 +208,23 @@ def test_healthz_answers_when_the_database_does(bot):
     resp = httpx.get(f"{bot.url}/healthz")
     assert resp.status_code == 200 and resp.json()["status"] == "ok" and resp.json()["database"] == "writable"
     assert httpx.get(f"{bot.url}/metrics").status_code == 200
+
+
+def test_a_trigger_slack_no_longer_accepts_is_answered_not_an_error(standin, bot):
+    """On a slow day the 3 s trigger can lapse before the modal opens: the person is told to retry."""
+    from bot import metrics
+
+    def unhandled():
+        return sum(s.value for m in metrics.UNHANDLED_ERRORS.collect() for s in m.samples if s.name.endswith("_total"))
+
+    before, ttl = unhandled(), standin.trigger_ttl
+    standin.trigger_ttl = -1.0  # every trigger has lapsed by the time the bot uses it
+    try:
+        resp = standin.send_slash_command(bot.url, command="/launch", text="", user_id="UPM", channel_id="C0GENERAL")
+        assert standin.wait_for(lambda: standin.calls_to("views.open"))  # the modal is opened after the ack
+    finally:
+        standin.trigger_ttl = ttl
+    assert resp.status_code == 200
+    assert standin.wait_for(lambda: any("took too long" in str(r.body.get("text")) for r in standin.responses))
+    assert [c.ok for c in standin.calls_to("views.open")] == [False]
+    assert unhandled() == before

@@ -18,7 +18,7 @@ from bot.runtime import Runtime
 from bot.services import adhoc, gates, stakeholders
 from bot.services.errors import FieldErrors, ServiceError
 
-from .common import ephemeral, parse_date, problem, run_submission, runtime, tell
+from .common import ephemeral, parse_date, problem, run_submission, runtime, tell, open_modal
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def add_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list
                                           current=open_gates[0] if open_gates else None,
                                           private_metadata=LaunchModal(launch=launch.id).encode())
     ack()
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_modal(client, body, view)
 
 
 def remove_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list[str]) -> None:
@@ -49,7 +49,7 @@ def remove_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: l
         ack(ephemeral(f"{launch.key} has no open items to remove.", escape=False))
         return
     ack()
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_modal(client, body, view)
 
 
 def _form(values: dict) -> adhoc.ItemForm:
@@ -112,7 +112,7 @@ def roster_clicked(ack: Ack, body: dict, client: WebClient, respond: Respond, co
         tell(client, body, respond, problem(exc))
         return
     try:
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        open_modal(client, body, view)
     except SlackApiError as exc:  # e.g. the trigger expired: say so rather than fail silently
         log.warning("could not open the stakeholder modal for %s: %s", actor, exc.response.get("error"))
         tell(client, body, respond, ephemeral("Slack took too long to open that form. Please click again."))

@@ -5,7 +5,7 @@ from bot.blocks import capacity_views
 from bot.runtime import Runtime
 from bot.services import capacity
 
-from .common import ephemeral
+from .common import ephemeral, open_modal
 
 
 def capacity_command(rt: Runtime, ack, client, body, args: list[str]):
@@ -50,7 +50,7 @@ def actuals_clicked(ack, body: dict, client, context, respond) -> None:
     except ServiceError as exc:
         tell(client, body, respond, problem(exc))
         return
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_modal(client, body, view)
 
 
 def actuals_submitted(ack, body: dict, context) -> None:

@@ -12,7 +12,7 @@ from bot.services import directory, launches, permissions, portfolio
 from bot.services.errors import Forbidden, ServiceError
 
 from . import adhoc, capacity, gates, launch_edit, lifecycle, links
-from .common import ephemeral, problem, runtime
+from .common import ephemeral, problem, runtime, open_modal
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def new_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list
         leads = directory.members(session, "readiness_lead")
     view = launch_views.launch_modal(sorted(rt.ctx.templates), leads[0] if leads else None, rt.ctx.now().date(),
                                      private_metadata=body.get("channel_id", ""))
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_modal(client, body, view)
 
 
 def list_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list[str]) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_bolt import BoltContext
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
 from bot.blocks.gate_views import notice_modal
 from bot.blocks.launch_views import notice
@@ -72,6 +73,31 @@ def tell(client, body: dict, respond, reply: dict) -> None:
             client.chat_postEphemeral(channel=user, user=user, text=reply["text"], blocks=reply["blocks"])
     except (SlackApiError, OSError) as exc:
         log.warning("could not tell %s: %s", user, exc)
+
+
+EXPIRED_TRIGGER = "Slack took too long to open that form. Please try again."
+
+
+def open_modal(client, body: dict, view) -> bool:
+    """views.open with this request's trigger. A trigger Slack no longer accepts (it lives 3 s)
+    is the person's to retry, so they are told so instead of the request failing."""
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+        return True
+    except SlackApiError as exc:
+        if exc.response.get("error") not in ("expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"):
+            raise
+        user = body.get("user_id") or (body.get("user") or {}).get("id")
+        log.warning("could not open a modal for %s: %s", user, exc.response.get("error"))
+        try:
+            if body.get("response_url"):
+                WebhookClient(body["response_url"]).send(text=EXPIRED_TRIGGER, response_type="ephemeral",
+                                                         replace_original=False)
+            elif user:
+                client.chat_postEphemeral(channel=user, user=user, text=EXPIRED_TRIGGER)
+        except (SlackApiError, OSError) as err:
+            log.warning("could not tell %s: %s", user, err)
+        return False
 
 
 def parse_date(raw: str | None) -> date | None:

@@ -23,7 +23,7 @@ from bot.services.errors import FieldErrors, ServiceError
 from bot.services.recipients import user_tz
 from models import Outcome
 
-from .common import STALE, ephemeral, from_home, parse_date, problem, run_submission, runtime, tell
+from .common import STALE, ephemeral, from_home, parse_date, problem, run_submission, runtime, tell, open_modal
 from .home import publish_home
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def open_waive_modal(rt: Runtime, client: WebClient, body: dict, respond: Respon
         _refuse_on_home(client, body, respond, exc)
         return
     SlackGateway(rt.ctx, client).ensure_tz(actor)  # "waived until" is a day in the lead's time zone
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_modal(client, body, view)
 
 
 def _ballot(meta: DecisionModal, values: dict) -> decisions.Ballot:
@@ -118,7 +118,7 @@ def decide(ack: Ack, body: dict, client: WebClient, respond: Respond, context: B
     except ServiceError as exc:
         _refuse_on_home(client, body, respond, exc)
         return
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_modal(client, body, view)
 
 
 def waive_clicked(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
@@ -212,7 +212,7 @@ def _item_picker(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: lis
     ack()
     if needs_tz:
         SlackGateway(rt.ctx, client).ensure_tz(actor)  # "waived until" is a day in the lead's time zone
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_modal(client, body, view)
 
 
 def waive_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list[str]) -> None:

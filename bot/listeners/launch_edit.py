@@ -12,7 +12,7 @@ from bot.codecs import LaunchModal
 from bot.runtime import Runtime
 from bot.services import launch_edit
 
-from .common import ephemeral, parse_date, run_submission, runtime
+from .common import ephemeral, parse_date, run_submission, runtime, open_modal
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def edit_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: lis
         launch = launch_edit.open_for_edit(session, args[0], actor=body["user_id"], now=rt.ctx.now())
     ack()
     view = answer_modals.launch_edit_modal(launch, private_metadata=LaunchModal(launch=launch.id).encode())
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_modal(client, body, view)
 
 
 def submitted(ack: Ack, body: dict, context: BoltContext) -> None:
