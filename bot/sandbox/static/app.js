@@ -421,9 +421,13 @@
     if (inflight) { again = again || force; return; }
     inflight = true;
     const since = force ? -1 : app.version;
-    fetch("/ui/state?user=" + encodeURIComponent(app.user) + "&conv=" + encodeURIComponent(app.conv) + "&since=" + since)
+    const askedUser = app.user, askedConv = app.conv;
+    fetch("/ui/state?user=" + encodeURIComponent(askedUser) + "&conv=" + encodeURIComponent(askedConv) + "&since=" + since)
       .then(function (r) { return r.json(); })
       .then(function (d) {
+        // The person switched persona or conversation while this was on its way: an answer for the old
+        // one must not take them back there; ask again for where they are now.
+        if (app.user !== askedUser || app.conv !== askedConv) { again = true; return; }
         if (d.unchanged) return;
         app.data = d;
         app.version = d.version;
