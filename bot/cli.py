@@ -124,10 +124,10 @@ def cmd_serve(args) -> int:
             "Create the Slack app from slack-manifest.yml (README, 'Create the Slack app') to get them."
         )
     _setup_logging(settings)
-    _load_templates_or_fail(settings)
+    templates = _load_templates_or_fail(settings)
     migrate(settings.database_url)
     try:
-        rt = build_runtime(settings)
+        rt = build_runtime(settings, templates=templates)
     except WebhookConfigError as exc:
         raise CliError(f"webhooks file: {exc}") from None
     try:
