@@ -91,3 +91,12 @@ def test_tick_steps_and_subcommands_are_written_out():
                                            "send_actuals_prompts", "send_capacity_digest"]
     assert {"", "new", "list", "status", "help", "edit", "timeline", "resume", "waive", "unwaive",
             "hold", "cancel", "capacity", "forecasts"} <= set(SUBCOMMANDS)
+
+
+def test_home_is_published_only_by_the_outbox_worker():
+    """Listeners queue a HOME_REFRESH row (bot.services.home.show); only the worker calls views.publish."""
+    callers = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "bot").rglob("*.py")
+                     if "views_publish(" in p.read_text() and "sandbox" not in p.parts)
+    assert callers == ["bot/delivery/home.py"]
+    from_listeners = set().union(*(_imports(p) for p in (ROOT / "bot" / "listeners").glob("*.py")))
+    assert "bot.delivery.home" not in from_listeners and "bot.delivery.worker" not in from_listeners
