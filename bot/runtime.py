@@ -63,7 +63,7 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow,
     effects.configure(engine, settings)  # market languages and webhook endpoints for derived effects
     templates = load_templates(settings.checklists_dir)
     ctx = AppContext(engine=engine, settings=settings, templates=templates, clock=clock)
-    client = make_client(settings.slack_bot_token or "", settings.slack_api_url, clock=clock)
+    client = make_client(settings.slack_bot_token or "", settings.slack_api_url, clock=clock, pace_clock=pacer_clock)
     listener_client = make_client(settings.slack_bot_token or "", settings.slack_api_url, wait_on_rate_limit=True)
     worker = OutboxWorker(ctx, client, pacer=ChannelPacer(clock=pacer_clock))
     return Runtime(ctx=ctx, client=client, worker=worker, listener_client=listener_client)
