@@ -231,7 +231,8 @@ def open_launch(
             unit=item_t.unit,
             required=item_t.required,
             url_pattern=item_t.url_pattern,
-            must_be_updated=item_t.updated,
+            must_be_updated=item_t.updated or item_t.updated_date is not None,
+            updated_date=item_t.updated_date.rule() if item_t.updated_date else None,
             due_offset_business_days=offset,
             due_at=calendar.due_at(form.launch_date, offset, form.markets),
         )
