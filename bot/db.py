@@ -55,6 +55,10 @@ def _sqlite_serialised_writes(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         if engine.url.database not in (None, "", ":memory:"):
             cur.execute("PRAGMA journal_mode=WAL")
+            # WAL's recommended level: commits append to the WAL without an fsync each (a
+            # Done click no longer waits for the disk); still never corrupt, and an app crash
+            # loses nothing — only a power cut or OS crash may undo the last commits.
+            cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
     @event.listens_for(engine, "begin")
