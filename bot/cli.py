@@ -111,7 +111,7 @@ def cmd_serve(args) -> int:
     from bot.db import migrate
     from bot.runtime import build_runtime
     from bot.scheduler import release_first_tick, start_scheduler
-    from bot.services.directory import DirectoryError
+    from bot.services.directory import DirectoryError, sync_failure_line
     from bot.slack_app import create_app
     from bot.web import make_wsgi_app, serve_http
     from bot.webhooks.config import WebhookConfigError
@@ -124,17 +124,17 @@ def cmd_serve(args) -> int:
             "Create the Slack app from slack-manifest.yml (README, 'Create the Slack app') to get them."
         )
     _setup_logging(settings)
-    _load_templates_or_fail(settings)
+    templates = _load_templates_or_fail(settings)
     migrate(settings.database_url)
     try:
-        rt = build_runtime(settings)
+        rt = build_runtime(settings, templates=templates)
     except WebhookConfigError as exc:
         raise CliError(f"webhooks file: {exc}") from None
     try:
         count = sync_stakeholders(settings, rt.ctx.engine, rt.client)
         log.info("stakeholder directory: %d assignment(s)", count)
     except DirectoryError as exc:
-        log.warning("stakeholder directory not synced (%s); using the stored one", "; ".join(exc.problems))
+        log.warning("%s", sync_failure_line(rt.ctx.engine, settings, exc.problems))
     queue_profile_lookups(rt.ctx.engine)
     app = create_app(rt)
     scheduler = start_scheduler(rt, first_tick_now=False)

@@ -130,6 +130,12 @@ def refresh(session: Session, kind: str, recipient: str, launch_id: int, key: st
                        now=now)
 
 
+def refresh_home(session: Session, user_id: str, *, now: datetime | None = None) -> bool:
+    """Queue one publish of this person's Home tab (coalesced with one already waiting)."""
+    return enqueue_now(session, Kind.HOME_REFRESH, user_id, {}, dedupe_key=f"refresh:{Kind.HOME_REFRESH}:{user_id}",
+                       now=now)
+
+
 def profile_key(user_id: str) -> str:
     return f"profile:{user_id}"
 
