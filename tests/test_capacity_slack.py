@@ -17,6 +17,10 @@ def test_forecast_then_plan_through_slack(standin, bot):
     forecast = items(engine, launch.id, answer_kind="forecast")[0]
     plan = items(engine, launch.id, answer_kind="capacity_plan")[0]
     click(standin, bot, "UMKT", prompt_for(standin, bot, launch.id, "UMKT"), "item.answer", str(forecast.id))
+    forecast_modal = open_modal(standin, "UMKT", "item_answer")
+    optional = [b["label"]["text"] for b in forecast_modal["blocks"] if b["type"] == "input" and b.get("optional")]
+    assert len(optional) >= 5  # per-queue rows, service level, shrinkage…: Slack itself adds "(optional)" to these
+    assert not [label for label in optional if "optional" in label.lower()], optional
     submit(standin, bot, "UMKT", "item_answer", {"fq.fr-default": "8000, 8000, 8000, 6000, 5000, 4000",
                                                  "fa.fr-default": "3"})
     deliver(bot)

@@ -167,6 +167,34 @@ def test_the_page_is_served_locally_with_nothing_fetched_from_elsewhere(sandbox)
     assert {c["name"] for c in state["channels"]} >= {"general", "launches"}
 
 
+def listening_sockets(pid: int) -> list[tuple[str, int]]:
+    """(address, port) of every TCP socket process `pid` listens on, read from /proc (Linux)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = os.readlink(fd) if fd.is_symlink() else ""
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:["):-1])
+    found = []
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                address, port = fields[1].split(":")
+                raw = bytes.fromhex(address)
+                words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))  # /proc prints host order
+                found.append((socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6, words),
+                              int(port, 16)))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads listening sockets from Linux's /proc")
+def test_the_sandbox_listens_on_the_loopback_interface_only(sandbox):
+    listening = listening_sockets(sandbox.proc.pid)
+    assert (("127.0.0.1", sandbox.port)) in listening
+    assert len(listening) >= 2  # the page and Slack's side, and the bot's own /slack/events
+    assert {address for address, _ in listening} == {"127.0.0.1"}, listening
+
+
 def test_a_launch_opened_on_the_page_runs_through_the_real_bot_and_survives_a_restart(tmp_path):
     sb = Sandbox(tmp_path)
     try:

@@ -14,7 +14,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from bot.cli import main
 from bot.db import unit_of_work
-from bot.services import derived, launches, policy
+from bot.services import effects, launches, policy
 from bot.webhooks.config import WebhookConfigError, load_endpoints
 from models import AuditEvent, OutboxMessage, OutboxStatus, WebhookEndpointState
 from tests.conftest import ROOT
@@ -61,7 +61,7 @@ def configure(rt, tmp_path, endpoints, **settings):
     path = tmp_path / "webhooks.yaml"
     path.write_text(yaml.safe_dump({"endpoints": endpoints}))
     rt.ctx.settings = rt.ctx.settings.model_copy(update={"webhooks_file": str(path), **settings})
-    derived.configure(rt.ctx.engine, rt.ctx.settings)
+    effects.configure(rt.ctx.engine, rt.ctx.settings)
     return path
 
 

@@ -148,9 +148,9 @@ def _queue_forecast_inputs(item: Item, capacity) -> list:
                                                      initial_value=_num(current.get(key))))
 
     blocks += [
-        number(Field.SL_PERCENT, "Service level: % answered… (optional)", "sl_percent", hint=capacity.defaults or None),
-        number(Field.SL_SECONDS, "…within this many seconds (optional)", "sl_seconds", decimal=False),
-        number(Field.SHRINKAGE, "Shrinkage % (optional)", "shrinkage_percent",
+        number(Field.SL_PERCENT, "Service level: % answered…", "sl_percent", hint=capacity.defaults or None),
+        number(Field.SL_SECONDS, "…within this many seconds", "sl_seconds", decimal=False),
+        number(Field.SHRINKAGE, "Shrinkage %", "shrinkage_percent",
                hint="Time agents are paid but not on contacts: breaks, training, absence."),
     ]
     return blocks

@@ -21,10 +21,8 @@ import os
 import random
 import socket
 import threading
-import time
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Protocol
 from datetime import datetime, timedelta
 from urllib.error import URLError
 
@@ -43,6 +41,7 @@ from models import Launch, OutboxMessage, OutboxStatus, SlackMessageRef, UserPro
 
 from . import channels, webhook_sender
 from .auth_pause import AUTH_ERRORS, AuthPause
+from .clocks import PacerClock, RealClock, VirtualClock  # noqa: F401  (VirtualClock: re-exported for tests)
 from .gateway import PROFILE_TTL, SlackGateway
 from .home import publish_home
 from .registry import RENDERERS
@@ -75,35 +74,6 @@ class DrainReport:
     deferred: int = 0
     skipped: int = 0
     released: int = 0     # claimed, then handed back unsent because the process is stopping
-
-
-class PacerClock(Protocol):
-    def monotonic(self) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...
-
-
-class RealClock:
-    """Wall time: the pacer really waits (production)."""
-
-    monotonic = staticmethod(time.monotonic)
-    sleep = staticmethod(time.sleep)
-
-
-class VirtualClock:
-    """Waiting without waiting: `sleep` moves this clock on, so pacing keeps its arithmetic
-    (who waits how long) while tests and benches spend no real seconds in it."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept = 0.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        self.slept += seconds
 
 
 class ChannelPacer:

@@ -57,6 +57,24 @@ class Conditions(_Strict):
         return self.min_markets is None or len(chosen) >= self.min_markets
 
 
+class PageDate(_Strict):
+    """Where an evidence page says when it was last updated (read from the first LINKCHECK_MAX_BYTES)."""
+
+    meta: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9_:.-]+$")  # <meta> name/property
+    json_key: str | None = Field(default=None, alias="json", max_length=100,
+                                 pattern=r"^[A-Za-z0-9_.-]+$")   # a JSON key, e.g. updated_at
+
+    @model_validator(mode="after")
+    def _one(self) -> PageDate:
+        if (self.meta is None) == (self.json_key is None):
+            raise ValueError("give exactly one of meta (a <meta> tag's name) or json (a JSON key)")
+        return self
+
+    def rule(self) -> str:
+        """Stored on the item: `meta:article:modified_time` or `json:updated_at`."""
+        return f"meta:{self.meta}" if self.meta else f"json:{self.json_key}"
+
+
 class ItemTemplate(_Strict):
     id: Slug
     question: str = Field(min_length=3, max_length=200)
@@ -74,6 +92,7 @@ class ItemTemplate(_Strict):
     when: Conditions | None = None
     url_pattern: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
     updated: bool = False
+    updated_date: PageDate | None = None   # implies `updated`
 
     @field_validator("url_pattern")
     @classmethod

@@ -1,4 +1,4 @@
-"""Webhook events, derived from audit events (called from bot/services/derived.py only).
+"""Webhook events, derived from audit events (the `webhooks` effect of bot/services/effects.py DERIVED).
 
 A payload is built once, when the change commits, and frozen in the outbox row:
 an event is a fact about that moment, so a retry or a replay sends the same body
