@@ -116,7 +116,7 @@ def cmd_serve(args) -> int:
     from bot.db import migrate
     from bot.runtime import build_runtime
     from bot.scheduler import release_first_tick, start_scheduler
-    from bot.services.directory import DirectoryError
+    from bot.services.directory import DirectoryError, sync_failure_line
     from bot.slack_app import create_app
     from bot.web import make_wsgi_app, serve_http
     from bot.webhooks.config import WebhookConfigError
@@ -125,10 +125,10 @@ def cmd_serve(args) -> int:
     preflight.require_credentials(settings, "serve")
     _setup_logging(settings)
     log.info("starting in %s", preflight.slack_mode(settings))
-    _load_templates_or_fail(settings)
+    templates = _load_templates_or_fail(settings)
     migrate(settings.database_url)
     try:
-        rt = build_runtime(settings)
+        rt = build_runtime(settings, templates=templates)
     except WebhookConfigError as exc:
         raise CliError(f"webhooks file: {exc}") from None
     preflight.check_bot_token(rt.client)
@@ -137,7 +137,7 @@ def cmd_serve(args) -> int:
         count = sync_stakeholders(settings, rt.ctx.engine, rt.client)
         log.info("stakeholder directory: %d assignment(s)", count)
     except DirectoryError as exc:
-        log.warning("stakeholder directory not synced (%s); using the stored one", "; ".join(exc.problems))
+        log.warning("%s", sync_failure_line(rt.ctx.engine, settings, exc.problems))
     queue_profile_lookups(rt.ctx.engine)
     app = create_app(rt)
     scheduler = start_scheduler(rt, first_tick_now=False)

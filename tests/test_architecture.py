@@ -112,3 +112,12 @@ def test_side_effects_are_derived_in_one_place():
     from bot.services import effects
 
     assert {"refreshes", "link_checks", "webhooks"} <= {f.__name__ for f in effects.DERIVED}
+
+
+def test_home_is_published_only_by_the_outbox_worker():
+    """Listeners queue a HOME_REFRESH row (bot.services.home.show); only the worker calls views.publish."""
+    callers = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "bot").rglob("*.py")
+                     if "views_publish(" in p.read_text() and "sandbox" not in p.parts)
+    assert callers == ["bot/delivery/home.py"]
+    from_listeners = set().union(*(_imports(p) for p in (ROOT / "bot" / "listeners").glob("*.py")))
+    assert "bot.delivery.home" not in from_listeners and "bot.delivery.worker" not in from_listeners

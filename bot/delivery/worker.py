@@ -268,7 +268,8 @@ class OutboxWorker:
         if row.kind == Kind.WEBHOOK:
             return webhook_sender.send(self.ctx, row)
         if row.kind == Kind.HOME_REFRESH:
-            view_id = publish_home(self.ctx, self.client, row.recipient, only_if_opened=True)
+            self._cache_profile(row.recipient)  # due dates show in the person's own time zone
+            view_id = publish_home(self.ctx, self.client, row.recipient)
             return ("home", view_id) if view_id else None
         render = RENDERERS.get(row.kind)
         if render is None:

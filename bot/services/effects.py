@@ -168,8 +168,7 @@ def refreshes(session: Session, cs: ChangeSet) -> None:
     opened = _opened_home(session, out.homes)
     for user_id in out.homes:
         if user_id in opened:
-            outbox.enqueue_now(session, Kind.HOME_REFRESH, user_id, {},
-                               dedupe_key=f"refresh:{Kind.HOME_REFRESH}:{user_id}", now=now)
+            outbox.refresh_home(session, user_id, now=now)
 
 
 def _review_copies(session: Session, launch_id: int, gate_id: int, round_: int, out: Refreshes, now) -> None:
