@@ -40,6 +40,9 @@ def urls_for(item: Item, launch: Launch, languages: dict[str, str] | None = None
     found: list[tuple[str | None, str]] = []
     if item.answer_kind == "link" and isinstance(item.answer, str):
         found.append((None, item.answer.strip()))
+    if item.answer_kind == "market_links" and isinstance(item.answer, dict):   # one link per market
+        found.extend((market, item.answer[market].strip()) for market in launch.markets
+                     if isinstance(item.answer.get(market), str))
     if item.evidence:
         found.append((None, item.evidence.strip()))
     if item.url_pattern:
@@ -52,7 +55,7 @@ def urls_for(item: Item, launch: Launch, languages: dict[str, str] | None = None
 
 def links_relevant(item: Item) -> bool:
     """Cheap test (no query) whether an item can have links at all."""
-    return item.answer_kind == "link" or bool(item.evidence) or bool(item.url_pattern)
+    return item.answer_kind in ("link", "market_links") or bool(item.evidence) or bool(item.url_pattern)
 
 
 def item_changed(session: Session, item: Item, now: datetime, languages: dict[str, str] | None = None) -> None:
