@@ -24,7 +24,8 @@ ROLES = (
     "product_manager", "readiness_lead", "wfm", "marketing", "content", "knowledge", "training",
     "vendor_management",
 )
-ANSWER_KINDS = ("confirm", "number", "forecast", "capacity_plan", "accuracy", "link", "text", "choice")
+ANSWER_KINDS = ("confirm", "number", "forecast", "capacity_plan", "accuracy", "link", "market_links", "text",
+                "choice")
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
 Role = Literal[ROLES]  # type: ignore[valid-type]
