@@ -39,7 +39,8 @@ def test_away_sends_the_reminders_to_the_roles_backup_who_may_answer(standin, bo
     assert reminders(standin, "UMKT") == []                      # away: not nudged
     (covering,) = reminders(standin, "UTRAIN")                   # …their role's backup is
     assert "Covering for <@UMKT>" in text_of(covering)
-    mine = [i for i in _items(bot, launch_id) if i.owner_id == "UMKT" and i.state == "open"]
+    mine = [i for i in _items(bot, launch_id) if i.owner_id == "UMKT" and i.state == "open"
+            and f'"q-{i.id}"' in text_of(covering)]
     assert mine and f"q-{mine[0].id}" in text_of(covering)
     # The backup may answer it straight from there (the service checks it, not only the button).
     standin.click(bot.url, "UTRAIN", covering, "item.menu", value=menu_value(mine[0].id, "na"))
@@ -124,4 +125,4 @@ def test_a_weekly_summary_keeps_far_items_for_monday(standin, bot, clock):
 
 def _items(bot, launch_id: int) -> list[Item]:
     with unit_of_work(bot.rt.ctx.engine) as session:
-        return list(session.exec(select(Item).where(Item.launch_id == launch_id)))
+        return list(session.exec(select(Item).where(Item.launch_id == launch_id).order_by(Item.id)))
