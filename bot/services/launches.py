@@ -347,6 +347,7 @@ class LaunchOverview:
     launch: Launch
     gates: list[Gate]
     items: list[Item]
+    unstaffed: list[str] = field(default_factory=list)  # roles nobody held: their items sit with the lead
 
     @property
     def current_gate(self) -> Gate | None:
@@ -364,5 +365,31 @@ class LaunchOverview:
 
 
 def overview(session: Session, launch: Launch) -> LaunchOverview:
-    return LaunchOverview(launch, gates_of(session, launch.id), items_of(session, launch.id))
+    items = items_of(session, launch.id)
+    return LaunchOverview(launch, gates_of(session, launch.id), items, unstaffed_roles(session, launch, items))
+
+
+LEAD_ROLES = ("product_manager", "readiness_lead")
+
+
+def unstaffed_roles(session: Session, launch: Launch, items: list[Item]) -> list[str]:
+    """Roles nobody held for the launch's markets when it opened (and nobody was added to since)
+    whose open items therefore fell back to the readiness lead. Empty once each is staffed
+    (*Someone's missing…*) or its items are reassigned."""
+    held = set(session.exec(select(LaunchRole.role).where(LaunchRole.launch_id == launch.id).distinct()))
+    return sorted({i.owner_role for i in items if i.is_open and i.owner_role not in LEAD_ROLES
+                   and i.owner_role not in held and i.owner_id == launch.readiness_lead_id})
+
+
+@dataclass
+class OpeningNotes:
+    """What the opener of a launch should know at once (the modal's confirmation)."""
+    launch: Launch
+    unstaffed: list[str]
+    sync_problems: list[str]
+
+
+def opening_notes(session: Session, launch: Launch) -> OpeningNotes:
+    unstaffed = unstaffed_roles(session, launch, items_of(session, launch.id))
+    return OpeningNotes(launch, unstaffed, directory.last_sync_problems(session) if unstaffed else [])
 
