@@ -147,6 +147,7 @@ def alembic_config(url: str):
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["configure_logger"] = False  # the app's logging stays as it is (alembic.ini is the CLI's)
     return cfg
 
 
