@@ -92,6 +92,7 @@ class ChangeSet:
     intros: set[tuple[int, str]] = field(default_factory=set)    # (launch, user) whose prompt an intro DM posts
     now: datetime | None = None                                  # the use case's clock (tick --at, tests)
     events: list[Any] = field(default_factory=list)              # audit events recorded (webhooks, link checks)
+    written_events: list[Any] = field(default_factory=list)      # …and those inserted in bulk (plain records)
 
     def add(self, change: Change, now: datetime | None = None) -> None:
         self.changes.append(change)
@@ -99,7 +100,7 @@ class ChangeSet:
             self.now = now
 
     def __bool__(self) -> bool:
-        return bool(self.changes or self.outbox or self.events)
+        return bool(self.changes or self.outbox or self.events or self.written_events)
 
 
 def of(session: Session) -> ChangeSet:

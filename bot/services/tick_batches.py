@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ from sqlmodel import Session, select
 
 from models import AuditEvent, Nudge, OutboxMessage, OutboxStatus, UserProfile
 
-from . import calendar
+from . import calendar, changes
 from .audit import _plain
 from .context import TickReport
 from .outbox import Kind, profile_key
@@ -158,6 +159,8 @@ def audit_many(session: Session, events: list[dict[str, Any]]) -> None:
              "after": _plain(e.get("after")), "note": e.get("note")} for e in events]
     for part in chunks(rows):
         session.execute(insert(AuditEvent), list(part))
+    # Written without the ORM: hand them to the derived effects as plain records (webhooks such as item.overdue).
+    changes.of(session).written_events.extend(SimpleNamespace(id=None, **row) for row in rows)
 
 
 def set_many(session: Session, model, ids: Iterable[int], **values) -> None:
