@@ -141,14 +141,18 @@ class Page:
     def tab_to(self, matches, limit: int = 120):
         """Press Tab until the focused element matches (keyboard-only navigation)."""
         for _ in range(limit):
-            element = self.active()
-            if matches(element):
-                return element
+            try:
+                element = self.active()
+                if matches(element):
+                    return element
+            except StaleElementReferenceException:
+                continue  # the page re-drew what had focus (and moved focus to its new copy): look again
             self.keys(Keys.TAB)
+        self.shot("tab-never-reached")
         raise AssertionError("Tab never reached the element")
 
     def item_button(self, question: str, label: str):
-        """The button (Answer… / Done) under the item whose question contains `question`."""
+        """The button (Answer… / Done / ⋯) under the item whose question contains `question`."""
         def find():
             for section in self.css("#messages .bk-section"):
                 if question.lower() in section.text.lower():
@@ -302,6 +306,26 @@ def test_a_launch_from_the_modal_to_a_go_decision_in_the_browser(page):
     p.shot("wfm-answered")
     p.be("vendor")
     p.open("launchgate · Messages")
+    # The item's overflow menu, by keyboard: Delegate… opens a modal with a people picker; Escape cancels it.
+    p.item_button("outsourcing partners", "⋯").send_keys(Keys.ENTER)
+    p.wait(lambda: p.active().get_attribute("role") == "menuitem", what="the overflow menu")
+    assert "Reassign…" in p.text(".bk-menu-list:not([hidden])")
+    for _ in range(6):
+        if p.active().text == "Delegate…":
+            break
+        p.keys(Keys.ARROW_DOWN)
+    # News arrives while the menu is open (here: a message in this DM); the page redraws the conversation
+    # but the menu stays open on the same entry.
+    dm = p.sandbox.state(user=PEOPLE["vendor"])["dm"]["id"]
+    p.sandbox.do("command", user=PEOPLE["vendor"], channel=dm, text="Checking with the partner team")
+    p.wait(lambda: p.message_with("Checking with the partner team"), what="the new message")
+    assert p.active().text == "Delegate…" and p.css(".bk-menu-list:not([hidden])")
+    p.keys(Keys.ENTER)
+    p.modal_titled("Delegate item")
+    assert "Malik Johnson" in p.text(".modal select")  # the people picker lists the workspace's people
+    p.shot("overflow-delegate")
+    p.keys(Keys.ESCAPE)
+    p.no_modal()
     p.click(lambda: p.item_button("outsourcing partners", "Answer…"), "Answer… on partner scope")
     p.modal_titled("")
     p.fill_modal()
@@ -395,7 +419,8 @@ def test_a_launch_from_the_modal_to_a_go_decision_in_the_browser(page):
     p.no_modal()
     assert p.active().get_attribute("id") == "message-box"
 
-    problems = [e for e in p.console if e.get("level") == "SEVERE"]
+    p.console += p.d.get_log("browser")
+    problems = [e for e in p.console if e.get("level") == "SEVERE"]  # script errors, failed requests, CSP
     assert problems == [], problems
 
 

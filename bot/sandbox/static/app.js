@@ -251,13 +251,26 @@
     return row;
   }
 
+  /* Redraw `container` without taking away what the person was doing: the focused control keeps
+   * focus, and an open menu (overflow, select) stays open on the same entry, when a poll brings news. */
   function withFocusKept(container, draw) {
     const active = document.activeElement;
-    const key = active && container.contains(active) ? active.dataset.focusKey : null;
+    const inside = active && container.contains(active);
+    const menu = inside ? active.closest(".bk-menu") : null;
+    const open = menu && !menu.querySelector(".bk-menu-list").hidden;
+    const key = open ? menu.querySelector(".bk-menu-button").dataset.focusKey : inside ? active.dataset.focusKey : null;
+    const entry = open && active.classList.contains("bk-menu-item") ? active.dataset.value : null;
     draw();
-    if (key) {
-      const again = container.querySelector('[data-focus-key="' + CSS.escape(key) + '"]');
-      if (again) again.focus();
+    const again = key ? container.querySelector('[data-focus-key="' + CSS.escape(key) + '"]') : null;
+    if (!again) return;
+    if (open) {
+      const list = again.closest(".bk-menu").querySelector(".bk-menu-list");
+      list.hidden = false;
+      again.setAttribute("aria-expanded", "true");
+      const item = entry !== null ? list.querySelector('[data-value="' + CSS.escape(entry) + '"]') : null;
+      (item || again).focus();
+    } else {
+      again.focus();
     }
   }
 
