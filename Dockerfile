@@ -1,31 +1,34 @@
 # syntax=docker/dockerfile:1
-# Build stage: wheels for the app and its dependencies.
+# Build stage: the app and its pinned dependencies (constraints.txt) in a virtualenv.
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+RUN python -m venv /opt/launchgate
+COPY pyproject.toml README.md constraints.txt ./
 COPY bot ./bot
 COPY models ./models
 COPY migrations ./migrations
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN /opt/launchgate/bin/pip install --no-cache-dir -c constraints.txt .
 
-# Runtime stage: no compilers, non-root user, data under /data.
+# Runtime stage: only the finished virtualenv is copied over (no wheels, no compilers, no pip
+# cache). Everything under /opt/launchgate and /app belongs to root and is read-only for the
+# runtime user; it writes only to /data.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    PATH=/opt/launchgate/bin:$PATH \
     DATABASE_URL=sqlite:////data/launchgate.db \
     CHECKLISTS_DIR=/app/checklists \
     STAKEHOLDERS_FILE=/app/stakeholders.yaml \
     PORT=3000
 RUN groupadd --system --gid 10001 launchgate \
-    && useradd --system --uid 10001 --gid 10001 --home-dir /app --shell /usr/sbin/nologin launchgate \
-    && mkdir -p /data /app \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /data --shell /usr/sbin/nologin launchgate \
+    && mkdir -p /data \
     && chown 10001:10001 /data
-COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+COPY --from=build /opt/launchgate /opt/launchgate
 WORKDIR /app
-COPY --chown=10001:10001 alembic.ini ./
-COPY --chown=10001:10001 checklists ./checklists
-COPY --chown=10001:10001 stakeholders.example.yaml ./stakeholders.yaml
+COPY alembic.ini ./
+COPY checklists ./checklists
+COPY stakeholders.example.yaml ./stakeholders.yaml
 USER 10001:10001
 VOLUME ["/data"]
 EXPOSE 3000

@@ -150,10 +150,31 @@ def alembic_config(url: str):
     return cfg
 
 
-def migrate(url: str, revision: str = "head") -> None:
+def migrate(url: str, revision: str = "head") -> bool:
+    """Upgrade to `revision`; returns whether anything ran. A database already at head is only
+    looked at (no Alembic run, so no Alembic log lines on every start)."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    cfg = alembic_config(url)
+    if revision == "head" and _at_head(cfg, url):
+        return False
+    command.upgrade(cfg, revision)
+    return True
+
+
+def _at_head(cfg, url: str) -> bool:
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine as sa_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = sa_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+    return current == set(ScriptDirectory.from_config(cfg).get_heads())
 
 
 def downgrade(url: str, revision: str = "base") -> None:

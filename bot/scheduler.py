@@ -8,6 +8,7 @@ unique key makes a second replica's nudge a no-op.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime, timezone
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -38,9 +39,21 @@ def start_scheduler(rt: Runtime, first_tick_now: bool = True) -> BackgroundSched
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
         timezone=timezone.utc,
     )
-    drain = scheduler.add_job(lambda: rt.worker.drain_all(), "interval", seconds=DRAIN_SECONDS, id="outbox-drain")
+    again = threading.Event()
+
+    def drain_until_quiet() -> None:
+        """Drain; once more if a command was committed and kicked meanwhile (a kick while a drain
+        runs would otherwise be skipped as "already running" and wait for the next interval)."""
+        while True:
+            again.clear()
+            rt.worker.drain_all()
+            if not again.is_set():
+                return
+
+    drain = scheduler.add_job(drain_until_quiet, "interval", seconds=DRAIN_SECONDS, id="outbox-drain")
 
     def kick() -> None:
+        again.set()
         drain.modify(next_run_time=datetime.now(timezone.utc))
 
     def tick() -> None:

@@ -143,6 +143,7 @@ class Item(SQLModel, table=True):
     # Evidence checks (template keys `url_pattern`, `updated`): see docs/integrations.md.
     url_pattern: str | None = Field(default=None, max_length=500)
     must_be_updated: bool = False
+    updated_date: str | None = Field(default=None, max_length=120)   # where the page says its date: meta:… / json:…
 
     @property
     def satisfied(self) -> bool:

@@ -37,6 +37,7 @@ class LinkCheck(SQLModel, table=True):
     checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_modified: datetime | None = Field(default=None, sa_type=UTCDateTime)
     etag: str | None = Field(default=None, max_length=200)
+    page_date: datetime | None = Field(default=None, sa_type=UTCDateTime)   # the date the page itself gives
     broken_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     failures: int = 0
     next_check_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

@@ -11,6 +11,9 @@ from bot.services import answer_values
 from bot.services.errors import FieldErrors
 from models import Item, ItemState, Launch, LaunchStatus
 from tests.flows import (
+    home_publishes,
+    open_home,
+    published_home,
     deliver,
     dms,
     events,
@@ -375,20 +378,18 @@ def test_items_answered_from_the_home_tab_refresh_it(standin, bot, launch):
     engine = bot.rt.ctx.engine
     confirm = first(engine, launch, owner_id="UWFM", answer_kind="confirm")
     number = first(engine, launch, owner_id="UWFM", answer_kind="number")
-    standin.open_app_home(bot.url, "UWFM")
-    home = standin.wait_for(lambda: standin.home_view("UWFM"))
+    home = open_home(standin, bot, "UWFM")
     assert f"home-q-{confirm.id}" in json.dumps(home["blocks"])
-    publishes = len(standin.ok_calls("views.publish"))
+    publishes = home_publishes(standin, "UWFM")
     click(standin, bot, "UWFM", home, "item.done", str(confirm.id))
     assert item(engine, confirm.id).state == ItemState.DONE
-    standin.wait_for(lambda: len(standin.ok_calls("views.publish")) > publishes)
+    published_home(standin, bot, "UWFM", after=publishes)
 
-    publishes = len(standin.ok_calls("views.publish"))
+    publishes = home_publishes(standin, "UWFM")
     click(standin, bot, "UWFM", standin.home_view("UWFM"), "item.answer", str(number.id))
     submit(standin, bot, "UWFM", "item_answer", {"value": "3"})  # a modal opened from Home
     assert item(engine, number.id).answer == 3
-    standin.wait_for(lambda: len(standin.ok_calls("views.publish")) > publishes)
-    home_now = json.dumps(standin.home_view("UWFM")["blocks"])
+    home_now = json.dumps(published_home(standin, bot, "UWFM", after=publishes)["blocks"])
     assert f"home-q-{number.id}" not in home_now and f"home-q-{confirm.id}" not in home_now  # no longer open
 
 
@@ -396,8 +397,7 @@ def test_a_stale_home_tab_click_is_refused_in_the_app_dm(standin, bot, launch):
     """Home has no response_url: the refusal arrives as an ephemeral in the app's DM."""
     engine = bot.rt.ctx.engine
     target = first(engine, launch, owner_id="UWFM", answer_kind="confirm")
-    standin.open_app_home(bot.url, "UWFM")
-    home = standin.wait_for(lambda: standin.home_view("UWFM"))
+    home = open_home(standin, bot, "UWFM")
     with unit_of_work(engine) as session:  # meanwhile the lead handed the item to someone else
         row = session.get(Item, target.id)
         row.owner_id = "UTRAIN"

@@ -91,3 +91,33 @@ def test_tick_steps_and_subcommands_are_written_out():
                                            "send_actuals_prompts", "send_capacity_digest"]
     assert {"", "new", "list", "status", "help", "edit", "timeline", "resume", "waive", "unwaive",
             "hold", "cancel", "capacity", "forecasts"} <= set(SUBCOMMANDS)
+
+
+def _session_hooks(path: Path) -> list[str]:
+    """`listens_for(<a Session class>, "<event>")` calls in a file: hooks on every session."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "listens_for":
+            target = node.args[0] if node.args else None
+            name = getattr(target, "id", getattr(target, "attr", ""))
+            if name.endswith("Session") or name == "sessionmaker":
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_side_effects_are_derived_in_one_place():
+    """Only bot/services/effects.py hooks into sessions: its DERIVED tuple is where side effects come from."""
+    hooks = [h for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py")) for h in _session_hooks(p)]
+    assert hooks and all(h.startswith("bot/services/effects.py:") for h in hooks), hooks
+    from bot.services import effects
+
+    assert {"refreshes", "link_checks", "webhooks"} <= {f.__name__ for f in effects.DERIVED}
+
+
+def test_home_is_published_only_by_the_outbox_worker():
+    """Listeners queue a HOME_REFRESH row (bot.services.home.show); only the worker calls views.publish."""
+    callers = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "bot").rglob("*.py")
+                     if "views_publish(" in p.read_text() and "sandbox" not in p.parts)
+    assert callers == ["bot/delivery/home.py"]
+    from_listeners = set().union(*(_imports(p) for p in (ROOT / "bot" / "listeners").glob("*.py")))
+    assert "bot.delivery.home" not in from_listeners and "bot.delivery.worker" not in from_listeners

@@ -102,3 +102,10 @@ def test_a_bot_channel_the_bot_has_left_is_joined_before_inviting(standin, bot):
     assert standin.ok_calls("conversations.join")[0].params["channel"] == ours
     assert standin.ok_calls("conversations.create") == []
     assert_launch_lives_in(standin, launch, ours)
+
+
+def test_accented_names_are_transliterated_not_dropped(standin, bot):
+    """Issue 11: `Été à Paris` makes `#lr-1-ete-a-paris`, not `#lr-1-t-paris`."""
+    launch = open_launch_via_slack(standin, bot, name="Été à Paris — Straße")
+    deliver(bot)
+    assert channel_named(standin, "lr-1-ete-a-paris-strasse") == launch.channel_id

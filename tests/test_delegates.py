@@ -14,6 +14,9 @@ from bot.services.errors import FieldErrors, Forbidden
 from bot.ticks import run_tick
 from models import Item, ItemState
 from tests.flows import (
+    home_publishes,
+    open_home,
+    published_home,
     deliver,
     dms,
     events,
@@ -161,15 +164,13 @@ def test_the_delegate_answers_from_their_home_tab(standin, bot, launch):
     engine = bot.rt.ctx.engine
     target = wfm_item(engine, launch)
     delegate_via_menu(standin, bot, "UWFM", target, DELEGATE, launch)
-    standin.open_app_home(bot.url, DELEGATE)
-    home = standin.wait_for(lambda: standin.home_view(DELEGATE))
+    home = open_home(standin, bot, DELEGATE)
     assert "Your open items (1)" in text_of(home) and "Delegated to you by <@UWFM>" in text_of(home)
 
-    publishes = len(standin.ok_calls("views.publish"))
+    publishes = home_publishes(standin, DELEGATE)
     standin.click(bot.url, DELEGATE, home, "item.done", value=str(target.id))
     assert item(engine, target.id).state == ItemState.DONE and item(engine, target.id).answered_by == DELEGATE
-    standin.wait_for(lambda: len(standin.ok_calls("views.publish")) > publishes)
-    assert "Your open items (0)" in text_of(standin.home_view(DELEGATE))
+    assert "Your open items (0)" in text_of(published_home(standin, bot, DELEGATE, after=publishes))
 
 
 def test_removing_the_delegate_takes_away_their_right_to_answer(standin, bot, launch):
@@ -177,8 +178,7 @@ def test_removing_the_delegate_takes_away_their_right_to_answer(standin, bot, la
     target = wfm_item(engine, launch)
     delegate_via_menu(standin, bot, "UWFM", target, DELEGATE, launch)
     stale_dm = delegate_dm(standin, bot, target)
-    standin.open_app_home(bot.url, DELEGATE)
-    stale_home = standin.wait_for(lambda: standin.home_view(DELEGATE))  # opened before the removal
+    stale_home = open_home(standin, bot, DELEGATE)  # opened before the removal
     # Removed; the Home refresh has not gone out yet when the old delegate clicks Done there.
     assert delegate_via_menu(standin, bot, "UWFM", target, None, launch, then_deliver=False) == {}
     standin.click(bot.url, DELEGATE, stale_home, "item.done", value=str(target.id))

@@ -83,6 +83,33 @@ def test_rate_limit_pauses_the_method_for_exactly_retry_after(rt, standin, clock
     assert posted(standin) == Counter({"msg 0": 1, "msg 1": 1})
 
 
+def test_a_sustained_rate_limit_is_learned_and_the_backlog_drains_under_it(settings, standin):
+    """Slack limits chat.postMessage to 30/min: after two 429s the worker knows the pace and
+    spaces its posts below it, instead of earning a 429 every Retry-After window. Virtual
+    time throughout (worker, pacing, Slack's limit): no real seconds pass."""
+    from bot.delivery.worker import VirtualClock
+    from bot.runtime import build_runtime
+
+    vc = VirtualClock()
+    rt = build_runtime(settings, clock=vc, pacer_clock=vc)
+    channels = [standin.add_channel(name=f"team-{n}") for n in range(10)]
+    with unit_of_work(rt.ctx.engine) as session:
+        for i in range(80):
+            enqueue(session, Kind.TEXT, channels[i % 10], {"text": f"msg {i}"})
+    standin.rate_limit("chat.postMessage", per_minute=30, burst=3, clock=vc.monotonic)
+    while statuses(rt.ctx.engine)[OutboxStatus.PENDING] and vc.now < 3600:
+        rt.worker.drain_all()
+        vc.sleep(2)  # the scheduler's drain interval
+    posts = standin.calls_to("chat.postMessage")
+    limited = [c for c in posts if c.status == 429]
+    assert statuses(rt.ctx.engine) == Counter({OutboxStatus.SENT: 80})
+    assert sum((posted(standin, c) for c in channels), Counter()) == Counter({f"msg {i}": 1 for i in range(80)})
+    assert len(limited) == 2  # the two that taught it the pace; without it: one per window, ~40
+    assert 2.0 < rt.client.pace.interval("chat.postMessage") < 2.3  # 30/min is one post per 2 s
+    assert vc.now < 80 * 2 / 0.9  # and it drained at ≥ 90 % of the limit
+    rt.ctx.engine.dispose()
+
+
 class Killed(BaseException):
     """The process dies (SIGKILL, OOM): nothing after this line of the worker runs."""
 

@@ -7,7 +7,7 @@ from sqlmodel import select
 from bot.db import unit_of_work
 from bot.services import answers, changes, effects
 from models import OutboxMessage
-from tests.flows import deliver, items, open_launch_via_slack
+from tests.flows import deliver, items, open_home, open_launch_via_slack
 
 
 def _new_rows(engine, after: int) -> list[OutboxMessage]:
@@ -43,8 +43,7 @@ def test_a_home_once_opened_is_refreshed_and_changes_coalesce(standin, bot):
     owner = next(o for o in dict.fromkeys(i.owner_id for i in confirms)
                  if sum(i.owner_id == o for i in confirms) >= 2 and o not in (launch.owner_id, "ULEAD"))
     first, second = [i for i in confirms if i.owner_id == owner][:2]
-    standin.open_app_home(bot.url, owner)
-    standin.wait_for(lambda: standin.home_view(owner))
+    open_home(standin, bot, owner)
     deliver(bot)
     last = _last_id(bot.rt.ctx.engine)
     with unit_of_work(bot.rt.ctx.engine) as session:  # two answers, one transaction

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from bot import metrics
-from tests.flows import deliver, modal_values, open_launch_via_slack
+from tests.flows import deliver, modal_values, open_home, open_launch_via_slack
 from tests.gate_support import satisfy
 from tests.slack_standin import payloads
 
@@ -210,7 +210,7 @@ def seeded(standin, bot):
     satisfy(bot.rt, bot.rt.ctx.now, launch.id, 0)
     deliver(bot)
     for user in ("UPM", "ULEAD", "UWFM"):
-        standin.open_app_home(bot.url, user)
+        open_home(standin, bot, user)
         standin.send_slash_command(bot.url, text="new", user_id=user)
     # Open every modal a button in a message leads to (a real click each).
     with standin.state.lock:

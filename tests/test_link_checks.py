@@ -183,6 +183,54 @@ def test_stale_page_is_flagged_not_failed_and_owner_can_confirm(lrt, clock, site
     assert "link.stale_confirmed" in actions(lrt, launch_id)
 
 
+def test_the_date_a_page_gives_itself_decides_staleness(lrt, clock, site, tmp_path):
+    """`updated_date: {meta: …}`: the article's own date counts, not a Last-Modified that changes on every request."""
+    article = (b'<html><head><title>Payouts</title><meta content="2027-06-01T09:00:00Z" '
+               b'property="article:modified_time"></head><body>Instant payouts...</body></html>')
+    site.routes["/kb"] = page(body=article, Last_Modified="Mon, 02 Aug 2027 07:59:00 GMT")  # "fresh" header
+    template_with(lrt, tmp_path, updated_date={"meta": "article:modified_time"})
+    launch_id = open_launch(lrt, clock)
+    item = link_item(lrt, launch_id)
+    assert item.must_be_updated and item.updated_date == "meta:article:modified_time"
+    answer_link(lrt, clock, item, site.url("/kb"))
+    run_due(lrt.ctx, clock())
+    (row,) = checks(lrt)
+    assert site.paths("GET") == ["/kb"] and site.paths("HEAD") == []   # the body is needed: GET, read a prefix
+    assert row.status == LinkStatus.STALE and row.page_date.isoformat() == "2027-06-01T09:00:00+00:00"
+    assert get_item(lrt, item.id).state == ItemState.DONE                # flagged, not sent back
+    with unit_of_work(lrt.ctx.engine) as session:
+        (warning,) = links.warnings(session, launch_id, clock())[item.id]
+        assert "the page says updated 1 Jun 2027" in warning and "possibly stale" in warning
+        links.confirm_stale(session, item.id, "Rewritten 1 Aug; the CMS keeps the first publish date",
+                            actor=item.owner_id, now=clock())
+    with unit_of_work(lrt.ctx.engine) as session:
+        assert links.warnings(session, launch_id, clock()) == {}
+        (event,) = session.exec(select(AuditEvent).where(AuditEvent.action == "link.stale_confirmed")).all()
+    assert event.actor == item.owner_id and event.note.startswith("Rewritten 1 Aug")
+
+
+def test_a_json_date_after_the_opening_is_current_whatever_last_modified_says(lrt, clock, site, tmp_path):
+    api = b'{"article": {"id": 360, "title": "Instant payouts", "updated_at": "2027-08-02T10:05:00+02:00", "body": "'
+    site.routes["/api/articles/360.json"] = page(body=api + b"x" * 200_000,   # cut off at LINKCHECK_MAX_BYTES
+                                                 Last_Modified="Tue, 01 Jun 2027 09:00:00 GMT")
+    template_with(lrt, tmp_path, updated_date={"json": "updated_at"})
+    launch_id = open_launch(lrt, clock)
+    item = link_item(lrt, launch_id)
+    answer_link(lrt, clock, item, site.url("/api/articles/360.json"))
+    run_due(lrt.ctx, clock())
+    (row,) = checks(lrt)
+    assert row.status == LinkStatus.OK and row.page_date.isoformat() == "2027-08-02T08:05:00+00:00"
+    # a page without the date falls back to Last-Modified
+    site.routes["/api/articles/360.json"] = page(body=b'{"article": {"id": 360}}',
+                                                 Last_Modified="Tue, 01 Jun 2027 09:00:00 GMT")
+    answer_link(lrt, clock, item, site.url("/api/articles/360.json") + "?v=2")
+    run_due(lrt.ctx, clock())
+    (row,) = checks(lrt)
+    assert row.status == LinkStatus.STALE and row.page_date is None
+    with unit_of_work(lrt.ctx.engine) as session:
+        assert "last modified 1 Jun 2027" in links.warnings(session, launch_id, clock())[item.id][0]
+
+
 def test_url_pattern_checks_every_market_and_one_broken_market_sends_back(lrt, clock, site, tmp_path):
     site.routes["/brief"] = page()
     site.routes["/fr/help/fr"] = page()
@@ -248,10 +296,13 @@ def test_template_keys_are_validated(tmp_path):
     data = yaml.safe_load((target / "product.yaml").read_text())
     item = data["gates"][0]["items"][0]
     item.update(url_pattern="https://help.example.com/{country}/a", updated="sometimes")
+    second = data["gates"][0]["items"][1]
+    second.update(updated_date={"meta": "article:modified_time", "json": "updated_at"})
     (target / "product.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     faults = [str(f) for f in validate_directory(target)]
     assert any(f"item {item['id']}: url_pattern" in f and "{market} or {lang}" in f for f in faults), faults
     assert any(f"item {item['id']}: updated" in f for f in faults), faults
+    assert any(f"item {second['id']}: updated_date" in f and "exactly one of meta" in f for f in faults), faults
 
 
 def test_two_replicas_never_check_the_same_link_twice(lrt, clock, site):

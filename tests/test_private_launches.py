@@ -10,7 +10,7 @@ from bot.db import unit_of_work
 from bot.services import export, report
 from bot.services.errors import NotFound
 from models import Launch
-from tests.flows import deliver, launch_form, open_launch_via_slack, text_of
+from tests.flows import deliver, launch_form, open_home, open_launch_via_slack, text_of
 
 SECRET = "Project Nightjar"
 
@@ -75,8 +75,7 @@ def test_every_read_path_hides_it_from_an_outsider(standin, bot, announcements):
             export.export_launch(session, key, "json", viewer="UOUTSIDER")
         with pytest.raises(NotFound, match=missing):
             report.render_report(session, key, viewer="UOUTSIDER")
-    standin.open_app_home(bot.url, "UOUTSIDER")
-    home = standin.wait_for(lambda: standin.home_view("UOUTSIDER"))
+    home = open_home(standin, bot, "UOUTSIDER")
     assert SECRET not in json.dumps(home) and key not in json.dumps(home)
     assert not [m for m in standin.messages(announcements) if SECRET in text_of(m)]
     # Nothing refused was even recorded against the launch as "someone tried": it simply is not there.

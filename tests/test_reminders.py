@@ -410,3 +410,38 @@ def test_the_in_process_scheduler_ticks_and_delivers(rt, standin):
         assert [m["text"] for m in standin.messages(channel)] == ["hello from the outbox"]
     finally:
         scheduler.shutdown(wait=True)
+
+
+def test_a_kick_while_the_worker_is_draining_is_delivered_at_once(rt, standin, monkeypatch):
+    """A command committed while a drain runs (a Home opened, a Done click) is sent by that same
+    job right after it, not skipped as "already running" until the next interval."""
+    import threading
+
+    from bot import scheduler as scheduling
+    from bot.services.outbox import enqueue
+
+    monkeypatch.setattr(scheduling, "DRAIN_SECONDS", 3600)  # the interval alone would never deliver it
+    channel = standin.add_channel(name="team")
+    drained, release = threading.Event(), threading.Event()
+    real = rt.worker.drain_all
+
+    def held(*args, **kw):
+        report = real(*args, **kw)
+        if not drained.is_set():  # the first drain found nothing and is still finishing up
+            drained.set()
+            release.wait(5)
+        return report
+
+    monkeypatch.setattr(rt.worker, "drain_all", held)
+    scheduler = scheduling.start_scheduler(rt, first_tick_now=False)
+    try:
+        rt.kick()
+        assert drained.wait(5)
+        with unit_of_work(rt.ctx.engine) as session:
+            enqueue(session, Kind.TEXT, channel, {"text": "queued during a drain"})
+        rt.kick()
+        release.set()
+        standin.wait_for(lambda: standin.messages(channel), timeout=5)
+    finally:
+        release.set()
+        scheduler.shutdown(wait=True)

@@ -501,6 +501,32 @@ def test_rate_limit_has_retry_after_and_then_recovers(slack, client):
     assert [m["text"] for m in slack.messages(channel)] == ["y"]
 
 
+def test_a_sustained_rate_limit_refills_at_its_rate(slack, client):
+    """Slack's tiers: a burst goes through, then one call per refill; the rest get 429 with
+    the whole seconds until a call would pass, and post nothing."""
+    channel = slack.add_channel(name="team")
+    now = [0.0]
+    slack.rate_limit("chat.postMessage", per_minute=30, burst=2, clock=lambda: now[0])
+
+    def post(text):
+        try:
+            return client.chat_postMessage(channel=channel, text=text).status_code
+        except SlackApiError as exc:
+            assert exc.response["error"] == "ratelimited"
+            return exc.response.status_code, exc.response.headers["Retry-After"]
+
+    assert [post("a"), post("b"), post("c")] == [200, 200, (429, "2")]
+    assert client.auth_test()["ok"]  # other methods keep their own limits
+    now[0] = 1.0
+    assert post("d") == (429, "1")
+    now[0] = 2.0
+    assert [post("e"), post("f")] == [200, (429, "2")]
+    slack.rate_limit("chat.postMessage", None)
+    assert post("g") == 200
+    assert [m["text"] for m in slack.messages(channel)] == ["a", "b", "e", "g"]
+    assert [c.status for c in slack.calls_to("chat.postMessage")] == [200, 200, 429, 429, 200, 429, 200]
+
+
 def test_server_errors_then_recovery(slack, client):
     channel = slack.add_channel(name="team")
     slack.fail_next(2, status=500)

@@ -14,7 +14,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from bot.cli import main
 from bot.db import unit_of_work
-from bot.services import derived, launches, policy
+from bot.services import effects, launches, policy
 from bot.webhooks.config import WebhookConfigError, load_endpoints
 from models import AuditEvent, OutboxMessage, OutboxStatus, WebhookEndpointState
 from tests.conftest import ROOT
@@ -61,7 +61,7 @@ def configure(rt, tmp_path, endpoints, **settings):
     path = tmp_path / "webhooks.yaml"
     path.write_text(yaml.safe_dump({"endpoints": endpoints}))
     rt.ctx.settings = rt.ctx.settings.model_copy(update={"webhooks_file": str(path), **settings})
-    derived.configure(rt.ctx.engine, rt.ctx.settings)
+    effects.configure(rt.ctx.engine, rt.ctx.settings)
     return path
 
 
@@ -217,3 +217,34 @@ def test_webhooks_file_faults_are_one_clear_line(tmp_path, monkeypatch):
     with pytest.raises(WebhookConfigError, match="unknown event.*gate.decidde"):
         load_endpoints(path)
     assert load_endpoints(tmp_path / "missing.yaml") == []
+
+
+def test_a_capacity_gap_is_an_event_when_it_appears_changes_or_closes(rt, clock, tmp_path, site):
+    from bot.services import capacity
+    from models import Launch
+    from tests.test_capacity_gate import FORECAST, _answer, _item
+
+    receiver = Receiver(site)
+    configure(rt, tmp_path, [endpoint(site, events=["capacity.gap", "capacity.gap_closed"])])
+    launch_id = open_launch(rt, clock, markets=("FR",))
+    forecast, plan = _item(rt, launch_id, "forecast"), _item(rt, launch_id, "capacity_plan")
+    _answer(rt, clock, forecast, FORECAST)                              # no plan yet: nothing to compare
+    _answer(rt, clock, plan, {"fp.fr-default": "5, 5, 5, 5, 5, 5"})     # WFM plans 5 FTE: a gap
+    _answer(rt, clock, forecast, FORECAST | {"shrinkage": "30"}, actor="UMKT")   # re-checked, the same gap
+    _answer(rt, clock, plan, {"fp.fr-default": "9, 9, 9, 9, 9, 9"})     # smaller, but still a gap
+    with unit_of_work(rt.ctx.engine) as session:
+        need = [r.fte for r in capacity.launch_capacity(session, session.get(Launch, launch_id),
+                                                        rt.ctx.settings).queues[0].required]
+    _answer(rt, clock, plan, {"fp.fr-default": ", ".join(f"{x + 1:.1f}" for x in need)})   # covered
+    deliver_all(rt, clock)
+    assert receiver.rejected == 0
+    assert receiver.types() == ["capacity.gap", "capacity.gap", "capacity.gap_closed"]
+    first, second, closed = receiver.events.values()
+    assert [g["week"] for g in first["data"]["gaps"]] == [1, 2, 3, 4, 5, 6]
+    assert first["data"]["gaps"][0]["queue"] == "fr-default" and first["data"]["verdict"].startswith("Capacity: short")
+    assert first["data"]["gaps"][0]["short_fte"] > second["data"]["gaps"][0]["short_fte"] > 0
+    assert first["actor"] == {"type": "user", "id": plan.owner_id} and first["launch"]["key"] == f"LR-{launch_id}"
+    assert closed["data"]["gaps"] == [] and "covers" in closed["data"]["verdict"]
+    schema = json.loads((ROOT / "docs" / "webhook-event.schema.json").read_text())
+    for event in receiver.events.values():
+        jsonschema.validate(event, schema)

@@ -25,7 +25,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.block_elements import ConversationSelectElement
 from slack_sdk.models.views import View
 
-from bot.services.launches import BRIEF_MAX, NAME_MAX, LaunchOverview
+from bot.services.launches import BRIEF_MAX, NAME_MAX, LaunchOverview, OpeningNotes
 from bot.services.portfolio import PAGE_SIZE, USAGE, ListPage, describe
 from bot.services.readable import outcome_label
 from models import AuditEvent, Gate, GateDecision, GateStatus, Item, ItemState, Launch, LaunchStatus
@@ -192,6 +192,8 @@ def status_card(ov: LaunchOverview, decisions: dict[int, GateDecision] | None = 
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(banner))))
     if capacity:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(esc(capacity)))))
+    if ov.unstaffed and ov.launch.status in (LaunchStatus.OPEN, LaunchStatus.ON_HOLD):
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(unstaffed_warning(ov.launch, ov.unstaffed)))))
     if ov.launch.brief:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(esc(ov.launch.brief), 600))))
     lines = [_gate_line(g, ov.items_in(g)) + _decided(g, decisions.get(g.id)) for g in ov.gates]
@@ -212,6 +214,30 @@ def status_card(ov: LaunchOverview, decisions: dict[int, GateDecision] | None = 
         text=f"{ov.percent_done}% of required items done · `/launch status {ov.launch.key}` for everything · "
              f"`/launch timeline {ov.launch.key}` for who did what")]))
     return blocks
+
+
+def role_names(roles: list[str]) -> str:
+    return ", ".join(r.replace("_", " ") for r in roles)
+
+
+def unstaffed_warning(launch: Launch, roles: list[str], sync_problems: list[str] = ()) -> str:
+    """Roles whose items fell back to the readiness lead because nobody holds them."""
+    why = (f" The stakeholders file did not sync: {esc(clip('; '.join(sync_problems), 600))}."
+           if sync_problems else "")
+    return (f"⚠️ *Nobody holds {esc(role_names(roles))}* for {esc(', '.join(launch.markets) or 'this launch')} "
+            f"in the stakeholder directory, so their items went to the readiness lead "
+            f"{user(launch.readiness_lead_id)}.{why} Add the right people with *Someone's missing…* on the "
+            "stakeholder list, reassign the items, or fix the stakeholders file and run "
+            "`launchgate stakeholders sync`.")
+
+
+def opened_modal(notes: OpeningNotes) -> View:
+    """The New launch modal's confirmation when the opener must know something at once."""
+    launch = notes.launch
+    text = (f"*{launch.key} · {esc(launch.name)}* is open; its channel and the stakeholders' DMs follow.\n\n"
+            + unstaffed_warning(launch, notes.unstaffed, notes.sync_problems))
+    return View(type="modal", title="Launch opened", close="OK",
+                blocks=[SectionBlock(text=MarkdownTextObject(text=clip(text)))])
 
 
 def _link_lines(ov: LaunchOverview, warnings: dict[int, list[str]]) -> str:

@@ -19,7 +19,7 @@ from sqlmodel import select
 from standardwebhooks import Webhook
 
 from bot.db import is_postgres, unit_of_work
-from bot.services import audit, derived, directory
+from bot.services import audit, directory, effects
 from bot.services.context import AppContext
 from bot.services.outbox import Kind, enqueue
 from models import OutboxMessage, WebhookEndpointState
@@ -64,7 +64,7 @@ def _state(session, endpoint_id: str) -> WebhookEndpointState:
 
 
 def send(ctx: AppContext, row: OutboxMessage) -> tuple[str, str]:
-    endpoint = next((e for e in derived.endpoints(ctx.engine) if e.id == row.recipient), None)
+    endpoint = next((e for e in effects.endpoints(ctx.engine) if e.id == row.recipient), None)
     if endpoint is None:
         raise WebhookFailed(f"endpoint {row.recipient} is not in the webhooks file any more")
     now = ctx.now()

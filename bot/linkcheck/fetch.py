@@ -16,6 +16,7 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 
+from . import page_date
 from .guard import AddressPolicy, Refused
 
 USER_AGENT = "launchgate-linkcheck/1.0 (evidence link check; see docs/integrations.md)"
@@ -38,6 +39,7 @@ class LinkResult:
     final_url: str | None = None
     last_modified: datetime | None = None
     etag: str | None = None
+    page_date: datetime | None = None   # the date the page gives itself (items with `updated_date`)
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,10 @@ class LinkFetcher:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def check(self, url: str) -> LinkResult:
+    def check(self, url: str, date_rule: str | None = None) -> LinkResult:
+        """`date_rule` (`meta:NAME` / `json:KEY`): also read the page's own date, so ask with GET."""
         try:
-            return self._check(url)
+            return self._check(url, date_rule)
         except Refused as exc:
             return LinkResult(Outcome.BROKEN, str(exc), final_url=url)
         except LookupError as exc:
@@ -88,18 +91,20 @@ class LinkFetcher:
         except (httpx.HTTPError, OSError, ValueError) as exc:
             return LinkResult(Outcome.FAILING, f"could not connect ({type(exc).__name__})", final_url=url)
 
-    def _check(self, url: str) -> LinkResult:
+    def _check(self, url: str, date_rule: str | None = None) -> LinkResult:
         current = httpx.URL(url)
         for _hop in range(self.policy.max_redirects + 1):
             if current.scheme not in ("http", "https") or not current.host:
                 return LinkResult(Outcome.BROKEN, f"not an http(s) link: {current}", final_url=str(current))
-            response = self._request("HEAD", current)
-            if response.status_code >= 400:  # HEAD refused or not supported: ask with GET
+            response = self._request("GET" if date_rule else "HEAD", current)
+            if response.status_code >= 400 and not date_rule:  # HEAD refused or not supported: ask with GET
                 response = self._request("GET", current)
             if response.status_code in REDIRECTS and response.headers.get("location"):
                 current = current.join(response.headers["location"])
                 continue
-            return self._result(current, response)
+            result = self._result(current, response)
+            result.page_date = page_date.read(date_rule, response.extensions.get("lg_head", b""))
+            return result
         return LinkResult(Outcome.BROKEN, f"more than {self.policy.max_redirects} redirects", final_url=str(current))
 
     def _request(self, method: str, url: httpx.URL) -> httpx.Response:

@@ -47,8 +47,8 @@ def run_due(ctx: AppContext, now: datetime | None = None, limit: int = 20, resol
         for _ in range(max_batches):
             with unit_of_work(ctx.engine) as session:
                 due = links.claim_due(session, now, limit)
-            for check_id, url in due:
-                result = fetcher.check(url)
+            for check_id, url, date_rule in due:
+                result = fetcher.check(url, date_rule)
                 log.info("link check %s: %s (%s)", check_id, result.outcome, result.reason)
                 with unit_of_work(ctx.engine) as session:
                     applied = links.apply_result(session, check_id, result, now, ctx.settings)

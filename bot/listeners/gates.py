@@ -24,7 +24,7 @@ from bot.services.recipients import user_tz
 from models import Outcome
 
 from .common import STALE, ephemeral, from_home, parse_date, problem, run_submission, runtime, tell, open_modal
-from .home import publish_home
+from .home import settled
 
 log = logging.getLogger(__name__)
 TIMELINE_DEFAULT = 30
@@ -68,12 +68,6 @@ def _ballot(meta: DecisionModal, values: dict) -> decisions.Ballot:
                             conditions=conditions, reopen=list(values.get(Field.REOPEN) or []))
 
 
-def _settled(rt: Runtime, client: WebClient, user_id: str, home: bool) -> None:
-    if home:
-        publish_home(rt, client, user_id)
-    rt.kick()
-
-
 # -- buttons -------------------------------------------------------------------------------
 
 def decide(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
@@ -103,7 +97,7 @@ def decide(ack: Ack, body: dict, client: WebClient, respond: Respond, context: B
             return
         if not home:
             tell(client, body, respond, ephemeral(reply, escape=False))
-        _settled(rt, client, actor, home)
+        settled(rt, actor, home)
         return
     if outcome not in gate_views.MODAL_TITLES:
         tell(client, body, respond, ephemeral("That option is not available any more."))
@@ -141,7 +135,7 @@ def _submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext, co
         rt, session, actor, meta, values), lambda exc: {
         "response_action": "update", "view": gate_views.notice_modal(refused, str(exc)).to_dict()})
     if meta is not None:
-        _settled(rt, client, body["user"]["id"], bool(meta.home))
+        settled(rt, body["user"]["id"], bool(meta.home))
 
 
 def decision_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:

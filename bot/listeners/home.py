@@ -1,43 +1,42 @@
-"""The App Home tab: published when opened, after an action taken from it, or on Refresh."""
+"""The App Home tab: shown when opened, on Refresh, and after an action taken from it.
+
+Home is published only through the outbox (a HOME_REFRESH row, bot.services.home.show):
+the listener queues it and kicks the worker, which sends it at once — with the worker's
+retries, rate limits and profile cache, like every other message.
+"""
 from __future__ import annotations
 
-import logging
-
 from slack_bolt import Ack, App, BoltContext
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.blocks.ids import Action
-from bot.delivery import home as delivery_home
-from bot.delivery.gateway import SlackGateway
+from bot.runtime import Runtime
+from bot.services import home
 
 from .common import runtime
 
-log = logging.getLogger(__name__)
+
+def show_home(rt: Runtime, user_id: str) -> None:
+    """Queue `user_id`'s Home publish and ask the worker to deliver now."""
+    rt.transaction(lambda session: home.show(session, user_id, rt.ctx.now()))
+    rt.kick()
 
 
-def ensure_tz(rt, client, user_id: str) -> str | None:
-    """The person's time zone, asking Slack once if no DM has cached it yet."""
-    return SlackGateway(rt.ctx, client).ensure_tz(user_id)
+def settled(rt: Runtime, user_id: str, home_tab: bool) -> None:
+    """After a change: the Home tab is re-rendered when the action came from it; deliver now."""
+    if home_tab:
+        show_home(rt, user_id)
+    else:
+        rt.kick()
 
 
-def publish_home(rt, client, user_id: str) -> None:
-    """Re-render and publish `user_id`'s Home tab (opened, Refresh, or an action taken from it)."""
-    tz = ensure_tz(rt, client, user_id)
-    try:
-        delivery_home.publish_home(rt.ctx, client, user_id, tz=tz)
-    except SlackApiError as exc:
-        log.warning("could not publish Home for %s: %s", user_id, exc.response.get("error"))
-
-
-def opened(event: dict, client: WebClient, context: BoltContext) -> None:
+def opened(event: dict, context: BoltContext) -> None:
     if event.get("tab", "home") == "home":
-        publish_home(runtime(context), client, event["user"])
+        show_home(runtime(context), event["user"])
 
 
-def refresh(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+def refresh(ack: Ack, body: dict, context: BoltContext) -> None:
     ack()
-    publish_home(runtime(context), client, body["user"]["id"])
+    show_home(runtime(context), body["user"]["id"])
 
 
 def register(app: App) -> None:

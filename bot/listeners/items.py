@@ -23,18 +23,11 @@ from bot.services.recipients import user_tz
 
 from .common import STALE, ephemeral, from_home, problem, run_submission, runtime, tell, view_state
 from .gates import open_waive_modal
-from .home import publish_home
+from .home import settled
 
 log = logging.getLogger(__name__)
 MODALS = {"answer": answer_modals.answer_modal, "reassign": answer_modals.reassign_modal,
           "delegate": answer_modals.delegate_modal}
-
-
-def settled(rt: Runtime, client: WebClient, body: dict, home: bool | None = None) -> None:
-    """After a change: re-render the Home tab when the action came from it, and deliver now."""
-    if from_home(body) if home is None else home:
-        publish_home(rt, client, body["user"]["id"])
-    rt.kick()
 
 
 def _first_input(body: dict) -> str:
@@ -102,7 +95,7 @@ def done(ack: Ack, body: dict, client: WebClient, respond: Respond, context: Bol
         return
     if quick(rt, ack, body, client, respond, lambda session: answers.mark_done(
             session, ref.item, actor=body["user"]["id"], now=rt.ctx.now(), settings=rt.ctx.settings)):
-        settled(rt, client, body)
+        settled(rt, body["user"]["id"], from_home(body))
 
 
 def answer(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
@@ -126,7 +119,7 @@ def menu(ack: Ack, body: dict, client: WebClient, respond: Respond, context: Bol
     if ref.op == "reopen":
         if quick(rt, ack, body, client, respond, lambda session: answers.reopen(
                 session, ref.item, actor=body["user"]["id"], now=rt.ctx.now(), settings=rt.ctx.settings)):
-            settled(rt, client, body)
+            settled(rt, body["user"]["id"], from_home(body))
         return
     ack()
     if ref.op == "waive":  # from an escalation: the readiness lead waives an overdue item
@@ -155,7 +148,7 @@ def snooze_clicked(ack: Ack, body: dict, client: WebClient, respond: Respond, co
 
     if quick(rt, ack, body, client, respond, change):
         tell(client, body, respond, ephemeral(said[0], escape=False))
-        settled(rt, client, body)
+        settled(rt, body["user"]["id"], from_home(body))
 
 
 # -- modal submissions ---------------------------------------------------------------------
@@ -167,7 +160,7 @@ def _submission(ack: Ack, body: dict, client: WebClient, context: BoltContext, r
         rt, session, actor, meta, values), lambda exc: {
         "response_action": "errors", "errors": {_first_input(body): str(exc)[:1000]}})
     if meta is not None:
-        settled(rt, client, body, home=bool(meta.home))
+        settled(rt, body["user"]["id"], bool(meta.home))
 
 
 def answer_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:

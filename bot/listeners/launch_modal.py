@@ -5,6 +5,7 @@ import logging
 
 from slack_bolt import Ack, App, BoltContext
 
+from bot.blocks import launch_views
 from bot.blocks.gate_views import notice_modal
 from bot.blocks.ids import Callback, Field
 from bot.services import launches, policy
@@ -48,12 +49,12 @@ def submit(ack: Ack, body: dict, context: BoltContext) -> None:
     try:
         form = launches.validate_form(parse_form(view_state(body)), rt.ctx.templates, now.date())
         template = rt.ctx.templates[form.kind]
-        launch = rt.transaction(lambda session: launches.open_launch(
+        notes = rt.transaction(lambda session: launches.opening_notes(session, launches.open_launch(
             session, form, actor=user, template=template, now=now,
             launches_channel=rt.ctx.settings.launches_channel,
             reminder_policy=policy.for_template(rt.ctx.settings, template).as_dict(),
             idempotency_key=submission_key(body), settings=rt.ctx.settings,
-        ))
+        )))
     except FieldErrors as exc:
         ack(response_action="errors",
             errors={FIELD_BLOCKS.get(k, k): v for k, v in exc.errors.items()})
@@ -61,8 +62,11 @@ def submit(ack: Ack, body: dict, context: BoltContext) -> None:
     except Forbidden as exc:
         ack(response_action="update", view=notice_modal("New launch", str(exc)).to_dict())
         return
-    ack()
-    log.info("launch %s opened by %s", launch.key, user)
+    if notes.unstaffed:  # roles fell back to the readiness lead: say so before the modal closes
+        ack(response_action="update", view=launch_views.opened_modal(notes).to_dict())
+    else:
+        ack()
+    log.info("launch %s opened by %s", notes.launch.key, user)
     rt.kick()
 
 

@@ -8,8 +8,9 @@ from sqlmodel import Session, select
 
 from models import AuditEvent, utcnow
 
+from . import changes
+
 SYSTEM = "launchgate"  # the actor of what the bot does by itself (ticks, reviews opening, channel creation)
-PENDING = "lg_pending_audit_events"
 
 
 def _plain(value: Any) -> Any:
@@ -48,7 +49,7 @@ def record(
         note=note,
     )
     session.add(event)
-    session.info.setdefault(PENDING, []).append(event)  # bot/services/derived.py derives from these at flush
+    changes.of(session).events.append(event)  # webhooks and link checks are derived from it at commit (effects.py)
     return event
 
 

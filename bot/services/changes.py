@@ -91,6 +91,7 @@ class ChangeSet:
     outbox: list[dict[str, Any]] = field(default_factory=list)   # rows queued by services, written at commit
     intros: set[tuple[int, str]] = field(default_factory=set)    # (launch, user) whose prompt an intro DM posts
     now: datetime | None = None                                  # the use case's clock (tick --at, tests)
+    events: list[Any] = field(default_factory=list)              # audit events recorded (webhooks, link checks)
 
     def add(self, change: Change, now: datetime | None = None) -> None:
         self.changes.append(change)
@@ -98,7 +99,7 @@ class ChangeSet:
             self.now = now
 
     def __bool__(self) -> bool:
-        return bool(self.changes or self.outbox)
+        return bool(self.changes or self.outbox or self.events)
 
 
 def of(session: Session) -> ChangeSet:

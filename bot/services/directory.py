@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from bot.config import Settings
 from bot.db import unit_of_work
-from models import DirectoryMember, UserProfile, utcnow
+from models import AuditEvent, DirectoryMember, UserProfile, utcnow
 
 from . import audit
 from .outbox import request_profile
@@ -167,7 +167,7 @@ def sync(session: Session, spec: StakeholderFile, expand_group: Callable[[str], 
                                   + "; nothing changed (run `launchgate stakeholders sync --force` if intended)"])
     session.execute(delete(DirectoryMember))
     session.add_all(rows.values())
-    if added or removed or force:
+    if added or removed or force or last_sync_problems(session):  # a recovery is on record too
         audit.record(session, actor=actor[:32], action="directory.synced", entity="directory",
                      before={"assignments": len(before)},
                      after={"assignments": len(after), "added": [list(k) for k in added[:200]],
@@ -224,7 +224,54 @@ def sync_stakeholders(settings: Settings, engine: Engine, groups: UserGroups, *,
                       actor: str = "launchgate") -> int:
     """Load STAKEHOLDERS_FILE, expand its user groups and store the directory (one transaction);
     returns the number of role assignments. Raises DirectoryError, storing nothing, on any problem."""
-    spec = load_stakeholders(settings.stakeholders_file)
+    source = str(settings.stakeholders_file)
+    try:
+        spec = load_stakeholders(settings.stakeholders_file)
+        with unit_of_work(engine) as session:
+            return sync(session, spec, groups.usergroup_members, force=force, actor=actor, source=source)
+    except DirectoryError as exc:
+        with unit_of_work(engine) as session:  # remembered, so `/launch new` can say why roles are empty
+            audit.record(session, actor=actor[:32], action=SYNC_FAILED, entity="directory",
+                         after={"problems": exc.problems[:20]}, note=clip_note("; ".join(exc.problems)),
+                         at=utcnow())
+        raise
+
+
+# -- when the file does not sync --------------------------------------------------------------
+# A sync that fails leaves the stored directory as it was, so roles it lacks stay empty and their
+# items fall back to each launch's readiness lead. That is said loudly: one line when `serve`
+# starts, and on `/launch new` (the modal's confirmation and the status card).
+
+SYNCED, SYNC_FAILED = "directory.synced", "directory.sync_failed"
+
+
+def clip_note(text: str) -> str:
+    return text if len(text) <= 500 else text[:499] + "…"
+
+
+def last_sync_problems(session: Session) -> list[str]:
+    """Why the latest sync failed; empty when it succeeded (or none was ever tried)."""
+    latest = session.exec(select(AuditEvent).where(AuditEvent.entity == "directory",
+                                                   AuditEvent.action.in_((SYNCED, SYNC_FAILED)))
+                          .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1)).first()
+    if latest is None or latest.action != SYNC_FAILED:
+        return []
+    return list((latest.after or {}).get("problems") or [latest.note or "unknown problem"])
+
+
+def unheld_roles(session: Session) -> list[str]:
+    """Stakeholder roles nobody holds in the stored directory, in any market."""
+    held = set(session.exec(select(DirectoryMember.role).distinct()))
+    return [r for r in ROLES if r not in held and r != "product_manager"]
+
+
+def sync_failure_line(engine: Engine, settings: Settings, problems: list[str]) -> str:
+    """The one line `serve` prints when the stakeholders file did not sync at start."""
     with unit_of_work(engine) as session:
-        return sync(session, spec, groups.usergroup_members, force=force, actor=actor,
-                    source=str(settings.stakeholders_file))
+        stored = len(session.exec(select(DirectoryMember.id)).all())
+        empty = unheld_roles(session)
+    fallback = (f"; nobody holds {', '.join(empty)}, so their items go to each launch's readiness lead"
+                if empty else "")
+    return (f"stakeholders file {settings.stakeholders_file} did not sync: {'; '.join(problems)}. "
+            f"Serving with the directory stored before ({stored} assignment(s)){fallback}. "
+            "Fix the file, then run `launchgate stakeholders sync`.")

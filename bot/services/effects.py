@@ -8,27 +8,33 @@ is turned into outbox rows, last in the transaction:
    the order they were queued;
 2. every function of `DERIVED`, in order, given the session and the change set.
 
-`refreshes` is the first derived effect: status cards, prompts, Home tabs, nudges,
-delegate DMs, escalations and review copies, coalesced (one row per message
-however many changes touched it) and only where something can be sent — no Home
-refresh for someone who never opened Home, no nudge refresh without a nudge.
+`refreshes` derives status cards, prompts, Home tabs, nudges, delegate DMs,
+escalations and review copies, coalesced (one row per message however many changes
+touched it) and only where something can be sent — no Home refresh for someone who
+never opened Home, no nudge refresh without a nudge. `link_checks` and `webhooks`
+derive from the transaction's audit events (`cs.events`): evidence-link rows due now
+when an item's answer changes or a review opens, and one outgoing webhook row per
+subscribed endpoint.
 
-To add a derived effect (webhooks, evidence link checks…): write
-`def my_effect(session: Session, cs: ChangeSet) -> None` that reads `cs.changes`
-and queues rows with `outbox.enqueue_now` (or records rows of its own), and add it
-to `DERIVED`. It runs inside the transaction, so it commits with the change or not at all.
+To add a derived effect: write `def my_effect(session: Session, cs: ChangeSet) -> None`
+that reads `cs.changes` and/or `cs.events` and queues rows with `outbox.enqueue_now`
+(or records rows of its own), and add it to `DERIVED`. It runs inside the transaction,
+so it commits with the change or not at all. This is the only session hook that
+derives anything (tests/test_architecture.py checks no other module listens to sessions).
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
-from sqlalchemy import event, tuple_
+from sqlalchemy import Engine, event, inspect, tuple_
 from sqlmodel import Session, select
 
 from bot.codecs import DelegatePayload, EscalationRefreshPayload, PromptPayload, ReviewPayload
 from models import Gate, Item, Launch, OutboxMessage, OutboxStatus, SlackMessageRef, utcnow
 
-from . import changes, gates, outbox
+from . import changes, gates, links, outbox
 from .changes import (
     ApprovalsChanged,
     ChangeSet,
@@ -162,8 +168,7 @@ def refreshes(session: Session, cs: ChangeSet) -> None:
     opened = _opened_home(session, out.homes)
     for user_id in out.homes:
         if user_id in opened:
-            outbox.enqueue_now(session, Kind.HOME_REFRESH, user_id, {},
-                               dedupe_key=f"refresh:{Kind.HOME_REFRESH}:{user_id}", now=now)
+            outbox.refresh_home(session, user_id, now=now)
 
 
 def _review_copies(session: Session, launch_id: int, gate_id: int, round_: int, out: Refreshes, now) -> None:
@@ -179,9 +184,76 @@ def _review_copies(session: Session, launch_id: int, gate_id: int, round_: int, 
             out.homes[target] = None
 
 
+@dataclass(frozen=True)
+class EffectsConfig:
+    """What derived effects need from settings, per engine (each runtime, and each test, has its own)."""
+
+    languages: dict[str, str] = field(default_factory=dict)
+    endpoints: list = field(default_factory=list)
+
+
+_CONFIG: weakref.WeakKeyDictionary[Engine, EffectsConfig] = weakref.WeakKeyDictionary()
+NONE = EffectsConfig()
+
+
+def configure(engine: Engine, settings) -> EffectsConfig:
+    """Read MARKET_LANGUAGES and the webhooks file for sessions on `engine` (raises WebhookConfigError)."""
+    from bot.webhooks.config import load_endpoints
+
+    config = EffectsConfig(dict(settings.market_languages), load_endpoints(settings.webhooks_file))
+    _CONFIG[engine] = config
+    return config
+
+
+def config_for(session: Session) -> EffectsConfig:
+    bind = session.get_bind()
+    return _CONFIG.get(getattr(bind, "engine", bind), NONE)
+
+
+def endpoints(engine: Engine) -> list:
+    """The webhook endpoints configured for this engine's runtime."""
+    return list(_CONFIG.get(engine, NONE).endpoints)
+
+
+def _events(cs: ChangeSet) -> list:
+    """The audit events written (an event inside a rolled-back SAVEPOINT is not)."""
+    return [e for e in cs.events if inspect(e).persistent]
+
+
+def link_checks(session: Session, cs: ChangeSet) -> None:
+    """An item whose answer changed has its links checked now; so has a gate's whose review opened."""
+    languages = config_for(session).languages
+    answered: dict[int, object] = {}
+    reviews: dict[int, object] = {}
+    for ev in _events(cs):
+        if ev.entity == "item" and ev.entity_id and ev.action.startswith("item."):
+            answered[ev.entity_id] = ev.at
+        elif ev.action == "gate.review_opened" and ev.entity_id:
+            reviews[ev.entity_id] = ev.at
+    for item_id, at in answered.items():
+        item = session.get(Item, item_id)
+        if item is not None:
+            links.item_changed(session, item, at, languages)
+    for gate_id, at in reviews.items():
+        links.review_opened(session, gate_id, at)
+
+
+def webhooks(session: Session, cs: ChangeSet) -> None:
+    """One outgoing webhook row per subscribed endpoint and event (bot/webhooks/events.py)."""
+    subscribed = config_for(session).endpoints
+    if not subscribed:
+        return
+    from bot.webhooks import events as webhook_events
+
+    for ev in _events(cs):
+        webhook_events.derive(session, ev, subscribed)
+
+
 # The derived effects, in order. Add yours here (see the module docstring).
 DERIVED: tuple[DerivedEffect, ...] = (
     refreshes,
+    link_checks,
+    webhooks,
 )
 
 MAX_ROUNDS = 5  # a derived effect may itself record changes; they are derived in the next round
@@ -190,7 +262,7 @@ MAX_ROUNDS = 5  # a derived effect may itself record changes; they are derived i
 def flush(session: Session) -> None:
     """Write this transaction's outbox rows and derived effects (called at commit)."""
     for _ in range(MAX_ROUNDS):
-        session.flush()  # effects derived from audit events at flush (services/derived.py) buffer rows here too
+        session.flush()  # every row of the use case written: audit events have their ids
         cs = changes.take(session)
         if not cs:
             return

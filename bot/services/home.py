@@ -20,7 +20,7 @@ from models import (
     Vote,
 )
 
-from . import directory, gates
+from . import directory, gates, outbox
 
 LIVE = (LaunchStatus.OPEN, LaunchStatus.ON_HOLD)
 
@@ -133,7 +133,11 @@ def has_opened(session: Session, user_id: str) -> bool:
     return _home_ref(session, user_id) is not None
 
 
-def remember_opened(session: Session, user_id: str, now) -> None:
+def show(session: Session, user_id: str, now) -> None:
+    """The person is looking at their Home (opened it, clicked Refresh, acted from it): remember
+    that they use it (from now on changes elsewhere keep it fresh) and queue its publish, which
+    the outbox worker sends like every other message (retried, rate-limited, never lost)."""
     ref = _home_ref(session, user_id) or SlackMessageRef(purpose=f"home:{user_id}", channel_id="home", ts="opened")
     ref.updated_at = now
     session.add(ref)
+    outbox.refresh_home(session, user_id, now=now)

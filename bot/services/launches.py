@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pycountry
+from slugify import slugify
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -98,10 +99,14 @@ def validate_form(form: LaunchForm, templates: dict[str, ChecklistTemplate], tod
 
 
 def channel_name(launch: Launch) -> str:
-    """`lr-12-summer-promo`: Slack's rules are lower case, a-z 0-9 - _, ≤ 80 chars."""
-    slug = re.sub(r"[^a-z0-9_-]+", "-", launch.name.lower()).strip("-_")
-    slug = re.sub(r"-{2,}", "-", slug)
-    return f"{launch.key.lower()}-{slug}"[:80].rstrip("-_") if slug else launch.key.lower()
+    """`lr-12-summer-promo`: Slack's rules are lower case, a-z 0-9 - _, ≤ 80 chars.
+
+    python-slugify transliterates rather than drops what Slack refuses, so
+    "Été à Paris" becomes `ete-a-paris` and "Straße" `strasse`.
+    """
+    key = launch.key.lower()
+    slug = slugify(launch.name, max_length=80 - len(key) - 1, word_boundary=True, save_order=True)
+    return f"{key}-{slug}" if slug else key
 
 
 def _owner_for(session: Session, item: ItemTemplate, launch: Launch, resolved: dict[str, list[str]]) -> str:
@@ -226,7 +231,8 @@ def open_launch(
             unit=item_t.unit,
             required=item_t.required,
             url_pattern=item_t.url_pattern,
-            must_be_updated=item_t.updated,
+            must_be_updated=item_t.updated or item_t.updated_date is not None,
+            updated_date=item_t.updated_date.rule() if item_t.updated_date else None,
             due_offset_business_days=offset,
             due_at=calendar.due_at(form.launch_date, offset, form.markets),
         )
@@ -341,6 +347,7 @@ class LaunchOverview:
     launch: Launch
     gates: list[Gate]
     items: list[Item]
+    unstaffed: list[str] = field(default_factory=list)  # roles nobody held: their items sit with the lead
 
     @property
     def current_gate(self) -> Gate | None:
@@ -358,5 +365,31 @@ class LaunchOverview:
 
 
 def overview(session: Session, launch: Launch) -> LaunchOverview:
-    return LaunchOverview(launch, gates_of(session, launch.id), items_of(session, launch.id))
+    items = items_of(session, launch.id)
+    return LaunchOverview(launch, gates_of(session, launch.id), items, unstaffed_roles(session, launch, items))
+
+
+LEAD_ROLES = ("product_manager", "readiness_lead")
+
+
+def unstaffed_roles(session: Session, launch: Launch, items: list[Item]) -> list[str]:
+    """Roles nobody held for the launch's markets when it opened (and nobody was added to since)
+    whose open items therefore fell back to the readiness lead. Empty once each is staffed
+    (*Someone's missing…*) or its items are reassigned."""
+    held = set(session.exec(select(LaunchRole.role).where(LaunchRole.launch_id == launch.id).distinct()))
+    return sorted({i.owner_role for i in items if i.is_open and i.owner_role not in LEAD_ROLES
+                   and i.owner_role not in held and i.owner_id == launch.readiness_lead_id})
+
+
+@dataclass
+class OpeningNotes:
+    """What the opener of a launch should know at once (the modal's confirmation)."""
+    launch: Launch
+    unstaffed: list[str]
+    sync_problems: list[str]
+
+
+def opening_notes(session: Session, launch: Launch) -> OpeningNotes:
+    unstaffed = unstaffed_roles(session, launch, items_of(session, launch.id))
+    return OpeningNotes(launch, unstaffed, directory.last_sync_problems(session) if unstaffed else [])
 

@@ -40,6 +40,9 @@ def urls_for(item: Item, launch: Launch, languages: dict[str, str] | None = None
     found: list[tuple[str | None, str]] = []
     if item.answer_kind == "link" and isinstance(item.answer, str):
         found.append((None, item.answer.strip()))
+    if item.answer_kind == "market_links" and isinstance(item.answer, dict):   # one link per market
+        found.extend((market, item.answer[market].strip()) for market in launch.markets
+                     if isinstance(item.answer.get(market), str))
     if item.evidence:
         found.append((None, item.evidence.strip()))
     if item.url_pattern:
@@ -52,7 +55,7 @@ def urls_for(item: Item, launch: Launch, languages: dict[str, str] | None = None
 
 def links_relevant(item: Item) -> bool:
     """Cheap test (no query) whether an item can have links at all."""
-    return item.answer_kind == "link" or bool(item.evidence) or bool(item.url_pattern)
+    return item.answer_kind in ("link", "market_links") or bool(item.evidence) or bool(item.url_pattern)
 
 
 def item_changed(session: Session, item: Item, now: datetime, languages: dict[str, str] | None = None) -> None:
@@ -90,8 +93,8 @@ def review_opened(session: Session, gate_id: int, now: datetime) -> None:
                     .execution_options(synchronize_session=False))
 
 
-def claim_due(session: Session, now: datetime, limit: int) -> list[tuple[int, str]]:
-    """Lease up to `limit` due checks (SKIP LOCKED on PostgreSQL); returns (id, url)."""
+def claim_due(session: Session, now: datetime, limit: int) -> list[tuple[int, str, str | None]]:
+    """Lease up to `limit` due checks (SKIP LOCKED on PostgreSQL); returns (id, url, the item's date rule)."""
     stmt = (select(LinkCheck).where(LinkCheck.next_check_at <= now,
                                     or_(LinkCheck.claimed_until.is_(None), LinkCheck.claimed_until < now))
             .order_by(LinkCheck.next_check_at, LinkCheck.id).limit(limit))
@@ -101,7 +104,9 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[tuple[int, st
     for row in rows:
         row.claimed_until = now + LEASE
         session.add(row)
-    return [(row.id, row.url) for row in rows]
+    item_ids = list({row.item_id for row in rows})
+    rules = dict(session.exec(select(Item.id, Item.updated_date).where(Item.id.in_(item_ids))).all()) if rows else {}
+    return [(row.id, row.url, rules.get(row.item_id)) for row in rows]
 
 
 def _next_check(launch: Launch, now: datetime, hours: int) -> datetime | None:
@@ -121,12 +126,20 @@ def since(at: datetime | None, now: datetime) -> str:
     return f" since {at:%-d %b}"
 
 
+def updated_at(row: LinkCheck) -> datetime | None:
+    """When the page was last updated: the date it gives itself (`updated_date`), else `Last-Modified`."""
+    return row.page_date or row.last_modified
+
+
 def describe(row: LinkCheck, now: datetime) -> str:
     """'https://… — 404 since Tuesday' (plain text; escape before mrkdwn)."""
     where = f"{row.market}: " if row.market else ""
     if row.status == LinkStatus.BROKEN:
         return f"{where}{row.url} — {row.reason}{since(row.broken_since, now)}"
     if row.status == LinkStatus.STALE:
+        if row.page_date:
+            return (f"{where}{row.url} — the page says updated {row.page_date:%-d %b %Y}, before the launch opened "
+                    "(possibly stale)")
         changed = f"{row.last_modified:%-d %b %Y}" if row.last_modified else "?"
         return f"{where}{row.url} — last modified {changed}, before the launch opened (possibly stale)"
     if row.status == LinkStatus.UNVERIFIED:
@@ -153,6 +166,7 @@ def apply_result(session: Session, check_id: int, result, now: datetime, setting
     before = row.status
     row.http_status, row.final_url = result.http_status, (result.final_url or row.url)[:2000]
     row.last_modified, row.etag = result.last_modified, (result.etag or None) and result.etag[:200]
+    row.page_date = result.page_date
     row.checked_at, row.claimed_until, row.reason = now, None, result.reason
     status = result.outcome
     if status == LinkStatus.FAILING:
@@ -161,7 +175,8 @@ def apply_result(session: Session, check_id: int, result, now: datetime, setting
             status = LinkStatus.BROKEN
     else:
         row.failures = 0
-    if status == LinkStatus.OK and item.must_be_updated and row.last_modified and row.last_modified < launch.created_at:
+    changed = updated_at(row)
+    if status == LinkStatus.OK and item.must_be_updated and changed and changed < launch.created_at:
         status = LinkStatus.STALE
     if status == LinkStatus.BROKEN and before != LinkStatus.BROKEN:
         row.broken_since = now

@@ -38,7 +38,9 @@ class Kind:
     TEXT = "text"                        # plain notice (DM or channel)
     NUDGE = "nudge"
     NUDGE_REFRESH = "nudge_refresh"      # chat.update of the latest nudge (answers, snoozes)
+    NUDGE_DAY = "nudge_day"              # a person's one reminder of the day across several launches
     ESCALATION = "escalation"
+    ESCALATION_DAY = "escalation_day"    # a lead's / owner's one escalation of the day across several launches
     ESCALATION_REFRESH = "escalation_refresh"  # chat.update of the latest escalation (items handled since)
     DIGEST = "digest"
     DATES_MOVED = "dates_moved"          # one DM per owner (and a channel note) when the launch date moves
@@ -127,6 +129,12 @@ def refresh(session: Session, kind: str, recipient: str, launch_id: int, key: st
     becomes one update. The key is freed when the worker claims the row, so a change after
     that queues a fresh refresh."""
     return enqueue_now(session, kind, recipient, payload, launch_id=launch_id, dedupe_key=f"refresh:{kind}:{key}",
+                       now=now)
+
+
+def refresh_home(session: Session, user_id: str, *, now: datetime | None = None) -> bool:
+    """Queue one publish of this person's Home tab (coalesced with one already waiting)."""
+    return enqueue_now(session, Kind.HOME_REFRESH, user_id, {}, dedupe_key=f"refresh:{Kind.HOME_REFRESH}:{user_id}",
                        now=now)
 
 

@@ -16,12 +16,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .textfiles import NotUtf8, read_utf8
 
+# libyaml's loader when PyYAML has it (5–10× faster; same safe subset), the pure-Python one otherwise
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 LAUNCH_KINDS = ("product", "market", "campaign")
 ROLES = (
     "product_manager", "readiness_lead", "wfm", "marketing", "content", "knowledge", "training",
     "vendor_management",
 )
-ANSWER_KINDS = ("confirm", "number", "forecast", "capacity_plan", "accuracy", "link", "text", "choice")
+ANSWER_KINDS = ("confirm", "number", "forecast", "capacity_plan", "accuracy", "link", "market_links", "text",
+                "choice")
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
 Role = Literal[ROLES]  # type: ignore[valid-type]
@@ -57,6 +61,24 @@ class Conditions(_Strict):
         return self.min_markets is None or len(chosen) >= self.min_markets
 
 
+class PageDate(_Strict):
+    """Where an evidence page says when it was last updated (read from the first LINKCHECK_MAX_BYTES)."""
+
+    meta: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9_:.-]+$")  # <meta> name/property
+    json_key: str | None = Field(default=None, alias="json", max_length=100,
+                                 pattern=r"^[A-Za-z0-9_.-]+$")   # a JSON key, e.g. updated_at
+
+    @model_validator(mode="after")
+    def _one(self) -> PageDate:
+        if (self.meta is None) == (self.json_key is None):
+            raise ValueError("give exactly one of meta (a <meta> tag's name) or json (a JSON key)")
+        return self
+
+    def rule(self) -> str:
+        """Stored on the item: `meta:article:modified_time` or `json:updated_at`."""
+        return f"meta:{self.meta}" if self.meta else f"json:{self.json_key}"
+
+
 class ItemTemplate(_Strict):
     id: Slug
     question: str = Field(min_length=3, max_length=200)
@@ -74,6 +96,7 @@ class ItemTemplate(_Strict):
     when: Conditions | None = None
     url_pattern: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
     updated: bool = False
+    updated_date: PageDate | None = None   # implies `updated`
 
     @field_validator("url_pattern")
     @classmethod
@@ -246,7 +269,7 @@ def _cross_checks(path: Path, template: ChecklistTemplate) -> list[TemplateFault
 def parse_template(path: Path) -> tuple[ChecklistTemplate | None, list[TemplateFault]]:
     """Validate one file; returns the template (if usable) and every fault found."""
     try:
-        raw = yaml.safe_load(read_utf8(path))
+        raw = yaml.load(read_utf8(path), Loader=SAFE_LOADER)
     except NotUtf8 as exc:
         return None, [TemplateFault(path.name, "file", str(exc))]
     except yaml.YAMLError as exc:
@@ -283,7 +306,8 @@ def template_files(directory: str | Path) -> list[Path]:
     return sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
 
 
-def validate_directory(directory: str | Path) -> list[TemplateFault]:
+def validate_directory(directory: str | Path, parsed: dict | None = None) -> list[TemplateFault]:
+    """Every fault of every file; `parsed` (path → template) collects the valid ones."""
     directory = Path(directory)
     if not directory.is_dir():
         return [TemplateFault(str(directory), "directory", "not found (set CHECKLISTS_DIR)")]
@@ -292,17 +316,18 @@ def validate_directory(directory: str | Path) -> list[TemplateFault]:
         return [TemplateFault(str(directory), "directory", "holds no *.yaml templates")]
     faults: list[TemplateFault] = []
     for path in files:
-        faults.extend(parse_template(path)[1])
+        template, found = parse_template(path)
+        faults.extend(found)
+        if parsed is not None and template is not None:
+            parsed[path] = template
     return faults
 
 
 def load_templates(directory: str | Path) -> dict[str, ChecklistTemplate]:
-    """Every valid template by kind; raises TemplateError listing every fault."""
-    faults = validate_directory(directory)
+    """Every valid template by kind; raises TemplateError listing every fault. Each file is
+    parsed once (a good part of `launchgate serve`'s start)."""
+    parsed: dict[Path, ChecklistTemplate] = {}
+    faults = validate_directory(directory, parsed)
     if faults:
         raise TemplateError(faults)
-    templates = {}
-    for path in template_files(directory):
-        template, _ = parse_template(path)
-        templates[template.kind] = template
-    return templates
+    return {template.kind: template for template in parsed.values()}

@@ -19,7 +19,7 @@ from standardwebhooks import Webhook
 EVENT_TYPES = (
     "launch.opened", "launch.date_changed", "launch.held", "launch.resumed", "launch.cancelled", "launch.launched",
     "gate.review_opened", "gate.decided", "waiver.granted", "waiver.revoked", "waiver.expired", "item.overdue",
-    "item.answered", "evidence.link_broken", "ping",
+    "item.answered", "evidence.link_broken", "capacity.gap", "capacity.gap_closed", "ping",
 )
 
 

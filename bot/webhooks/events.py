@@ -1,4 +1,4 @@
-"""Webhook events, derived from audit events (called from bot/services/derived.py only).
+"""Webhook events, derived from audit events (the `webhooks` effect of bot/services/effects.py DERIVED).
 
 A payload is built once, when the change commits, and frozen in the outbox row:
 an event is a fact about that moment, so a retry or a replay sends the same body
@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from models import AuditEvent, Gate, Item, Launch
 
@@ -36,7 +36,10 @@ FROM_ACTION = {
     "item.marked_na": "item.answered",
     "item.marked_blocked": "item.answered",
     "item.link_broken": "evidence.link_broken",
+    "capacity.gap": "capacity.gap",
+    "capacity.covered": "capacity.gap_closed",
 }
+CAPACITY_ACTIONS = ("capacity.gap", "capacity.covered")
 
 
 def actor_of(actor: str) -> dict:
@@ -79,6 +82,8 @@ def _data(session: Session, type_: str, event: AuditEvent) -> dict[str, Any]:
                      "conditions": after.get("conditions") or [], "votes": after.get("votes") or [],
                      "approvers": after.get("approvers") or []}
         return data
+    if type_.startswith("capacity."):
+        return {"gaps": after.get("gaps") or [], "verdict": after.get("verdict")}
     if type_ == "item.overdue":
         return {"items": after.get("items") or [], "owners": after.get("owners") or [], "level": after.get("level"),
                 "escalated_to": after.get("to")}
@@ -106,10 +111,24 @@ def body(session: Session, type_: str, event: AuditEvent, launch: Launch | None)
     }
 
 
+def _capacity_news(session: Session, event: AuditEvent) -> bool:
+    """A gap is news when it appears or changes (weeks, queues, FTE short), and when it closes —
+    not each time a forecast or plan edit re-checks an unchanged one."""
+    previous = session.exec(select(AuditEvent.action, AuditEvent.after).where(
+        AuditEvent.launch_id == event.launch_id, AuditEvent.action.in_(CAPACITY_ACTIONS), AuditEvent.id < event.id)
+        .order_by(AuditEvent.id.desc()).limit(1)).first()
+    if event.action == "capacity.covered":
+        return previous is not None and previous[0] == "capacity.gap"
+    return previous is None or previous[0] != "capacity.gap" or \
+        (previous[1] or {}).get("gaps") != (event.after or {}).get("gaps")
+
+
 def derive(session: Session, event: AuditEvent, endpoints: list[Endpoint]) -> int:
     """Queue one outbox row per subscribed endpoint; returns how many."""
     type_ = FROM_ACTION.get(event.action)
     if type_ is None or (type_ == "item.overdue" and (event.after or {}).get("level", 1) != 1):
+        return 0
+    if event.action in CAPACITY_ACTIONS and not _capacity_news(session, event):
         return 0
     wanted = [e for e in endpoints if e.wants(type_)]
     if not wanted:

@@ -1,8 +1,8 @@
 """The HTTP side: a threaded stdlib server for `/api/<method>` and `/response/<id>`.
 
 Order of checks for a Web API request, as Slack applies them: unknown method
-(HTTP 404), injected failure, authentication, required parameters, then the
-method's own rules. Every request is recorded as a `Call`, failed or not.
+(HTTP 404), injected failure, authentication, the method's sustained rate limit
+(HTTP 429), required parameters, then the method's own rules. Every request is recorded as a `Call`, failed or not.
 """
 from __future__ import annotations
 
@@ -105,6 +105,10 @@ class StandInServer:
             return Reply(200, {"ok": False, "error": "invalid_auth"})
         if (token == self.app_token) != (name in APP_TOKEN_METHODS):  # app-level tokens open sockets, nothing else
             return Reply(200, {"ok": False, "error": "not_allowed_token_type"})
+        bucket = self.state.rate_limits.get(name)
+        retry_after = bucket.take() if bucket is not None else 0
+        if retry_after:
+            return Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
         for key in spec.required(name):
             if params.get(key) in (None, "", []):
                 error = spec.MISSING_PARAM_ERRORS.get(key, "invalid_arguments")

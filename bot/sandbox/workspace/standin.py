@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from . import ids
+from .ratelimit import TokenBucket
 from .server import StandInServer
 from .socket_mode import SocketModeServer
 from .state import Call, Channel, Injection, ResponsePost, State, User
@@ -217,6 +218,18 @@ class SlackStandIn(SendsToBot):
     def rate_limit_next(self, n: int = 1, retry_after: int = 1, method: str | None = None) -> None:
         self._inject(Injection(n, method, 429, {"ok": False, "error": "ratelimited"},
                                {"Retry-After": str(retry_after)}))
+
+    def rate_limit(self, method: str, per_minute: float | None, burst: int | None = None,
+                   clock: Callable[[], float] = time.monotonic) -> None:
+        """Limit `method` for as long as it is set, as Slack's tiers do: `per_minute` sustained,
+        `burst` at once (default: 5 seconds' worth); beyond it HTTP 429 with Retry-After.
+        `clock` (seconds) lets a bench run the limit on a virtual clock. None lifts the limit."""
+        with self.state.lock:
+            if per_minute is None:
+                self.state.rate_limits.pop(method, None)
+            else:
+                burst = burst if burst is not None else max(1, round(per_minute / 12))
+                self.state.rate_limits[method] = TokenBucket(per_minute, burst, clock)
 
     def fail_with(self, error: str, n: int = 1, method: str | None = None) -> None:
         """The next n matching requests answer HTTP 200 `{"ok": false, "error": error}`."""

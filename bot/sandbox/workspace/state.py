@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .ids import BOT_ID, BOT_NAME, BOT_USER, TEAM_ID, IdMaker, dm_id
+from .ratelimit import TokenBucket
 
 TZ_LABELS = {
     "GMT": "Greenwich Mean Time", "BST": "British Summer Time", "IST": "Irish Standard Time",
@@ -210,6 +211,7 @@ class State:
             self.calls: list[Call] = []
             self.responses: list[ResponsePost] = []
             self.injections: list[Injection] = []
+            self.rate_limits: dict[str, TokenBucket] = {}   # method → sustained limit (SlackStandIn.rate_limit)
             self.bot_response_errors: list[str] = []
             self.list_page_size: int | None = None     # cap list pages below `limit`, as Slack may
 
