@@ -70,7 +70,7 @@ def _load_templates_or_fail(settings: Settings):
     try:
         return load_templates(settings.checklists_dir)
     except TemplateError as exc:
-        raise CliError("checklist templates are invalid:\n" + "\n".join(str(f) for f in exc.faults)) from None
+        raise CliError(exc.report("checklist templates are invalid")) from None
 
 
 def sync_stakeholders(settings: Settings, engine, client, force: bool = False, actor: str = "launchgate") -> int:

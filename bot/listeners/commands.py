@@ -33,7 +33,7 @@ def new_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list
 
 
 def list_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list[str]) -> None:
-    with rt.unit_of_work() as session:
+    with rt.read_only() as session:  # never queues behind a writer (SQLite: no write lock)
         filters = portfolio.parse(session, args)
         page = portfolio.list_launches(session, body["user_id"], filters, now=rt.ctx.now())
         blocks = launch_views.launch_list_page(page)
