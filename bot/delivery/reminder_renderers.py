@@ -40,9 +40,9 @@ def _sent(kind: str, row: OutboxMessage):
 
 
 def _nudge(session: Session, launch: Launch, user_id: str, items: list[Item], ctx: AppContext,
-           *, update_only: bool) -> Message | None:
+           *, update_only: bool, covering: list[str] = ()) -> Message | None:
     now = ctx.now()
-    mine = [i for i in items if i.owner_id == user_id or i.delegate_id == user_id]
+    mine = [i for i in items if i.owner_id == user_id or i.delegate_id == user_id or i.owner_id in covering]
     open_items = [i for i in mine if i.is_open]
     if not update_only and not open_items:
         return None  # answered before the nudge went out: nothing to say
@@ -52,14 +52,15 @@ def _nudge(session: Session, launch: Launch, user_id: str, items: list[Item], ct
             else f"{launch.key}: all set — thank you")
     return Message(channel=user_id, text=text,
                    blocks=nudges.nudge(launch, launches.gates_of(session, launch.id), mine, tz, now=now,
-                                       snoozed_until=min(snoozed) if snoozed else None),
+                                       snoozed_until=min(snoozed) if snoozed else None,
+                                       covering=sorted({i.owner_id for i in mine if i.owner_id in covering})),
                    purpose=nudge_purpose(launch.id, user_id), post_new=not update_only, update_only=update_only)
 
 
 def render_nudge_row(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     launch = session.get(Launch, row.launch_id)
     return _nudge(session, launch, row.recipient, _items(session, row.payload.get("items", [])), ctx,
-                  update_only=False)
+                  update_only=False, covering=row.payload.get("covering", []))
 
 
 def render_nudge_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
@@ -69,7 +70,7 @@ def render_nudge_refresh(session: Session, row: OutboxMessage, ctx: AppContext) 
         return None
     launch = session.get(Launch, row.launch_id)
     return _nudge(session, launch, row.recipient, _items(session, latest.payload.get("items", [])), ctx,
-                  update_only=True)
+                  update_only=True, covering=latest.payload.get("covering", []))
 
 
 def escalation_purpose(launch_id: int, recipient: str, level: int) -> str:

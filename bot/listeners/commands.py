@@ -11,7 +11,7 @@ from bot.runtime import Runtime
 from bot.services import directory, launches, permissions, portfolio
 from bot.services.errors import Forbidden, ServiceError
 
-from . import adhoc, capacity, gates, launch_edit, lifecycle, links
+from . import adhoc, capacity, gates, launch_edit, lifecycle, links, people
 from .common import ephemeral, problem, runtime, open_modal
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,8 @@ SUBCOMMANDS = {
     "current": links.current_command,
     "capacity": capacity.capacity_command,
     "forecasts": capacity.forecasts_command,
+    "away": people.away_command,
+    "summary": people.summary_command,
 }
 
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from bot.db import is_postgres
 from models import Item, ItemState, Launch, LaunchStatus
 
-from . import calendar, policy
+from . import away, calendar, policy
 from . import tick_batches as batches
 from .context import AppContext, TickReport
 from .outbox import Kind
@@ -41,34 +41,47 @@ def send_escalations(session: Session, ctx: AppContext, now: datetime, report: T
     """One escalation per recipient and local day across all their launches (leads and launch
     owners alike), inside their working hours; grouped by launch inside.
 
-    Set-based (tick_batches.py), batched by recipient: one read of who may be told, then per batch
-    of people one read of the overdue items of the launches they lead or own, one look-up of their
-    zones and of who was already told today, and bulk writes."""
+    Who is told follows the ladder (bot/services/away.py): the readiness lead, or while they are
+    away their role's backup, else the launch owner; then the launch owner (or their backup).
+    Set-based (tick_batches.py), batched by recipient: one read of the launches' leads and
+    owners, one look-up of who is away, then per batch of people one read of the overdue items
+    of their launches, one look-up of their zones and of who was already told today, and bulk
+    writes."""
     hours = policy.WorkingHours.from_settings(ctx.settings)
     heads = session.exec(select(Launch.readiness_lead_id, Launch.owner_id).where(
         Launch.id.in_(select(Item.launch_id).join(Launch, Launch.id == Item.launch_id).where(*_overdue(now))))
         .distinct()).all()
-    people = sorted({p for pair in heads for p in pair if p})
+    routing = away.Routing(session, {p for pair in heads for p in pair if p}, now.date())
+    rungs = {(lead, owner): (routing.lead_rung(lead, owner), routing.owner_rung(owner)) for lead, owner in heads}
+    people = sorted({who for pair in rungs.values() for who in pair if who})
     rules: dict[str, policy.ReminderPolicy] = {}
     for batch in batches.chunks(people, batches.BATCH_PEOPLE):
-        _escalation_batch(session, ctx, now, hours, batch, rules, report)
+        members = set(batch)
+        pairs = [pair for pair, told in rungs.items() if members & set(told)]
+        _escalation_batch(session, ctx, now, hours, batch, pairs, rungs, rules, report)
         batches.end_batch(session, report)
 
 
-def _escalation_batch(session: Session, ctx: AppContext, now: datetime, hours: policy.WorkingHours,
-                      people: Sequence[str], rules: dict, report: TickReport) -> None:
+def _overdue_rows(session: Session, now: datetime, pairs: list[tuple[str, str]]):
+    """Overdue items of the launches these (lead, owner) pairs head (bounded by the batch's people)."""
+    leads, owners = sorted({lead for lead, _ in pairs}), sorted({owner for _, owner in pairs})
     stmt = (
         select(Item.id, Item.launch_id, Item.owner_id, Item.item_key, Item.due_at, Item.escalation_level,
                Launch.name, Launch.markets, Launch.readiness_lead_id, Launch.owner_id.label("launch_owner"),
                Launch.reminder_policy)
         .join(Launch, Launch.id == Item.launch_id)
-        .where(*_overdue(now), or_(Launch.readiness_lead_id.in_(people), Launch.owner_id.in_(people)))
+        .where(*_overdue(now), or_(Launch.readiness_lead_id.in_(leads), Launch.owner_id.in_(owners)))
         .order_by(Item.launch_id, Item.due_at, Item.id)
     )
     if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True, of=Item)
+    return session.execute(stmt)
+
+
+def _escalation_batch(session: Session, ctx: AppContext, now: datetime, hours: policy.WorkingHours,
+                      people: Sequence[str], pairs: list, rungs: dict, rules: dict, report: TickReport) -> None:
     by_launch: dict[int, list] = defaultdict(list)
-    for row in session.execute(stmt):
+    for row in _overdue_rows(session, now, pairs):
         by_launch[row.launch_id].append(row)
     zones = batches.Zones(session, now)
     zones.load(people)
@@ -81,7 +94,7 @@ def _escalation_batch(session: Session, ctx: AppContext, now: datetime, hours: p
     for level, kind, _ in LEVELS:
         for launch_id, items in by_launch.items():
             head = items[0]
-            recipient = head.readiness_lead_id if level == 1 else head.launch_owner
+            recipient = rungs.get((head.readiness_lead_id, head.launch_owner), (None, None))[level - 1]
             if recipient not in mine or recipient not in free:
                 continue
             markets = tuple(head.markets or ())
