@@ -103,6 +103,7 @@ def cmd_capacity(args) -> int:
 
     from bot.db import make_engine, unit_of_work
     from bot.services import capacity
+    from bot.services.errors import NotFound
 
     if args.weeks < 1 or args.weeks > 104:
         raise Refused("--weeks: give 1 to 104")
@@ -112,11 +113,11 @@ def cmd_capacity(args) -> int:
         raise Refused(f"--from: '{args.start}' is not a date like 2027-11-15") from None
     settings = cli_support.settings()
     queues = _queues(settings)
-    if args.queue and queues.configured and queues.get(args.queue) is None:
-        raise Refused(f"--queue: no queue '{args.queue}' in {settings.capacity_file} "
-                       f"(queues: {', '.join(queues.by_id)})")
     with unit_of_work(make_engine(settings.database_url)) as session:
-        cells = capacity.portfolio(session, queues, start, weeks=args.weeks, queue=args.queue)
+        try:
+            cells = capacity.portfolio(session, queues, start, weeks=args.weeks, queue=args.queue)
+        except NotFound as exc:
+            raise Refused(f"--queue: {exc} ({settings.capacity_file})") from None
     sys.stdout.write(render(cells, args.format))
     return 0
 

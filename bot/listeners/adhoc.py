@@ -84,10 +84,9 @@ def remove_submitted(ack: Ack, body: dict, context: BoltContext) -> None:
     rt = runtime(context)
 
     def run(session, actor: str, meta: LaunchModal, values: dict) -> None:
-        item = values.get(Field.ITEM)
-        if not item or not str(item).isdigit():
-            raise FieldErrors({Field.ITEM: "Pick the item to remove."})
-        adhoc.remove_item(session, int(item), values.get(Field.REASON), actor=actor, now=rt.ctx.now())
+        item = str(values.get(Field.ITEM) or "")
+        adhoc.remove_item(session, int(item) if item.isdigit() else None, values.get(Field.REASON), actor=actor,
+                          now=rt.ctx.now())
 
     if run_submission(rt, ack, body, LaunchModal, _in_blocks(run), _refused("Not removed")) is not None:
         rt.kick()
