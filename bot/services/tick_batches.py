@@ -126,8 +126,8 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]], *, returning: boo
     stmt = (_insert(session, OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
             .execution_options(insertmanyvalues_page_size=PARAMS))
     for part in chunks(rows, PARAMS // 12):
-        if returning:
-            written |= set(session.execute(stmt.returning(OutboxMessage.dedupe_key), list(part)).scalars())
+        if returning:  # one multi-row INSERT … RETURNING (an executemany would go row by row here)
+            written |= set(session.execute(stmt.values(list(part)).returning(OutboxMessage.dedupe_key)).scalars())
         else:
             session.execute(stmt, list(part))
     return written
