@@ -161,8 +161,9 @@ def audit_many(session: Session, events: list[dict[str, Any]]) -> None:
     rows = [{"launch_id": e["launch_id"], "at": e["at"], "actor": e["actor"], "action": e["action"],
              "entity": e["entity"], "entity_id": e.get("entity_id"), "before": _plain(e.get("before")),
              "after": _plain(e.get("after")), "note": e.get("note")} for e in events]
-    for part in chunks(rows):
-        session.execute(insert(AuditEvent), list(part))
+    stmt = insert(AuditEvent).execution_options(insertmanyvalues_page_size=PARAMS // 9)
+    for part in chunks(rows, PARAMS // 9):
+        session.execute(stmt, list(part))
     # Written without the ORM: hand them to the derived effects as plain records (webhooks such as item.overdue).
     changes.of(session).written_events.extend(SimpleNamespace(id=None, **row) for row in rows)
 
