@@ -201,6 +201,8 @@ def open_launch(
             position=position,
             offset_business_days=gate_t.offset_business_days,
             due_at=calendar.due_at(form.launch_date, gate_t.offset_business_days, form.markets),
+            opens_offset_business_days=gate_t.opens,
+            opens_at=calendar.opens_at(form.launch_date, gate_t.opens, form.markets),
             approver_role=gate_t.approver_role,
             quorum=str(gate_t.quorum),
             fast_path=gate_t.fast_path,
@@ -235,6 +237,8 @@ def open_launch(
             updated_date=item_t.updated_date.rule() if item_t.updated_date else None,
             due_offset_business_days=offset,
             due_at=calendar.due_at(form.launch_date, offset, form.markets),
+            opens_offset_business_days=gate_t.item_opens_offset(item_t),
+            opens_at=calendar.opens_at(form.launch_date, gate_t.item_opens_offset(item_t), form.markets),
         )
         session.add(item)
         items.append(item)
