@@ -4,9 +4,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 from datetime import datetime, timezone
 from functools import partial
 
+from bot import preflight
 from bot.config import ConfigError, Settings, load_settings
 
 log = logging.getLogger("launchgate")
@@ -25,17 +27,20 @@ def _settings() -> Settings:
 
 def _setup_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Every tick would log three lines at INFO; keep the scheduler's chatter for DEBUG.
+    # Every tick would log three lines at INFO; keep the scheduler's chatter for DEBUG. Alembic
+    # only logs when a migration runs (bot.db.migrate), minus its plugin set-up chatter.
     if settings.log_level != "DEBUG":
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def cmd_migrate(args) -> int:
     from bot.db import migrate
 
     settings = _settings()
-    migrate(settings.database_url)
-    print(f"database at head ({_safe_url(settings.database_url)})")
+    _setup_logging(settings)  # Alembic's lines say which migrations ran
+    ran = migrate(settings.database_url)
+    print(f"database {'upgraded to' if ran else 'already at'} head ({_safe_url(settings.database_url)})")
     return 0
 
 
@@ -65,7 +70,7 @@ def _load_templates_or_fail(settings: Settings):
     try:
         return load_templates(settings.checklists_dir)
     except TemplateError as exc:
-        raise CliError("checklist templates are invalid:\n" + "\n".join(str(f) for f in exc.faults)) from None
+        raise CliError(exc.report("checklist templates are invalid")) from None
 
 
 def sync_stakeholders(settings: Settings, engine, client, force: bool = False, actor: str = "launchgate") -> int:
@@ -117,19 +122,17 @@ def cmd_serve(args) -> int:
     from bot.webhooks.config import WebhookConfigError
 
     settings = _settings()
-    missing = settings.missing_slack_credentials()
-    if missing:
-        raise CliError(
-            f"missing Slack credentials: set {', '.join(missing)} (in the environment or .env). "
-            "Create the Slack app from slack-manifest.yml (README, 'Create the Slack app') to get them."
-        )
+    preflight.require_credentials(settings, "serve")
     _setup_logging(settings)
-    _load_templates_or_fail(settings)
+    log.info("starting in %s", preflight.slack_mode(settings))
+    templates = _load_templates_or_fail(settings)
     migrate(settings.database_url)
     try:
-        rt = build_runtime(settings)
+        rt = build_runtime(settings, templates=templates)
     except WebhookConfigError as exc:
         raise CliError(f"webhooks file: {exc}") from None
+    preflight.check_bot_token(rt.client)
+    socket_url = preflight.check_app_token(rt.client, settings.slack_app_token) if settings.socket_mode else None
     try:
         count = sync_stakeholders(settings, rt.ctx.engine, rt.client)
         log.info("stakeholder directory: %d assignment(s)", count)
@@ -139,17 +142,22 @@ def cmd_serve(args) -> int:
     app = create_app(rt)
     scheduler = start_scheduler(rt, first_tick_now=False)
     listening = partial(release_first_tick, scheduler)
+    probes = (rt.worker.auth.probe,)
     _exit_on_sigterm()
     try:
-        if settings.socket_mode:
+        if socket_url:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            log.info("Socket Mode on; health on :%d", settings.port)
-            _health_only_server(rt, settings.port, listening)
-            SocketModeHandler(app, settings.slack_app_token).start()
+            handler = SocketModeHandler(app, settings.slack_app_token)
+            handler.client.wss_uri = socket_url  # the URL preflight got with SLACK_APP_TOKEN, used once
+            handler.connect()
+            log.info("Socket Mode connected; /healthz and /metrics on :%d", settings.port)
+            _health_only_server(rt, settings.port, listening, probes + (partial(_socket_probe, handler),))
+            threading.Event().wait()
         else:
             log.info("listening on :%d (/slack/events, /healthz, /metrics)", settings.port)
-            serve_http(make_wsgi_app(app, rt.ctx.engine, ctx=rt.ctx), settings.port, listening=listening)
+            serve_http(make_wsgi_app(app, rt.ctx.engine, ctx=rt.ctx, probes=probes), settings.port,
+                       listening=listening)
     except KeyboardInterrupt:
         pass
     finally:
@@ -171,14 +179,19 @@ def _exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def _health_only_server(rt, port: int, listening) -> None:
+def _health_only_server(rt, port: int, listening, probes) -> None:
     """In Socket Mode there is no Slack endpoint, but /healthz still answers."""
-    import threading
-
     from bot.web import make_wsgi_app, serve_http
 
-    threading.Thread(target=serve_http, args=(make_wsgi_app(None, rt.ctx.engine, ctx=rt.ctx), port),
+    threading.Thread(target=serve_http, args=(make_wsgi_app(None, rt.ctx.engine, ctx=rt.ctx, probes=probes), port),
                      kwargs={"listening": listening}, daemon=True).start()
+
+
+def _socket_probe(handler) -> tuple[dict, str | None]:
+    """/healthz in Socket Mode: is the WebSocket to Slack up? (slack_sdk reconnects by itself.)"""
+    if handler.client.is_connected():
+        return {"socket_mode": "connected"}, None
+    return {"socket_mode": "disconnected"}, "Socket Mode connection to Slack is down; reconnecting (SLACK_APP_TOKEN)"
 
 
 def _parse_at(value: str | None) -> datetime | None:
@@ -205,8 +218,13 @@ def cmd_tick(args) -> int:
     settings = _settings()
     _setup_logging(settings)
     at = _parse_at(args.at)
+    if not args.dry_run:  # a dry run sends nothing, so it needs no Slack
+        preflight.require_credentials(settings, "tick")
     migrate(settings.database_url)
     rt = build_runtime(settings, clock=(lambda: at) if at else utcnow)
+    if not args.dry_run:
+        preflight.check_bot_token(rt.client)
+        rt.worker.auth.announce = False
     now = rt.ctx.now()
     report = run_tick(rt.ctx, now, dry_run=args.dry_run)
     when = now.isoformat(timespec="minutes")
@@ -223,6 +241,8 @@ def cmd_tick(args) -> int:
     print(f"link checks: {links.checked} checked, {links.broken} broken, {links.sent_back} sent back")
     print(f"tick at {when}: {len(report.lines)} action(s); sent {drained.sent}, retrying {drained.retried}, "
           f"dead {drained.dead}")
+    if rt.worker.auth.paused:  # the pause logs nothing here (announce=False): this is its one line
+        raise CliError(rt.worker.auth.problem())
     return 0
 
 
@@ -318,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except CliError as exc:
+    except (CliError, preflight.StartupError) as exc:
         print(f"launchgate: {exc}", file=sys.stderr)
         return 2
     except ConfigError as exc:

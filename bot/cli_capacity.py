@@ -3,28 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from bot.config import ConfigError, Settings, load_settings
-
-
-class Refused(Exception):
-    """Printed as one line on stderr; exit status 2 (as bot.cli's CliError)."""
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        raise Refused(f"configuration error: {exc}") from None
-
-
-def _run(fn):
-    def run(args) -> int:
-        try:
-            return fn(args)
-        except Refused as exc:
-            print(f"launchgate: {exc}", file=sys.stderr)
-            return 2
-    return run
+from bot import cli_support
+from bot.cli_support import Refused, guarded
 
 
 def register(sub) -> None:
@@ -33,27 +13,27 @@ def register(sub) -> None:
     capacity.add_argument("--queue", help="only this queue id")
     capacity.add_argument("--format", choices=["table", "csv", "json"], default="table")
     capacity.add_argument("--from", dest="start", help="first week: the ISO week of this date (default: today, UTC)")
-    capacity.set_defaults(func=_run(cmd_capacity))
+    capacity.set_defaults(func=guarded(cmd_capacity))
     actions = capacity.add_subparsers(dest="action")
     validate = actions.add_parser("validate", help="check capacity.yaml; non-zero exit on faults")
     validate.add_argument("file", nargs="?")
-    validate.set_defaults(func=_run(cmd_validate))
+    validate.set_defaults(func=guarded(cmd_validate))
     actuals = sub.add_parser("actuals", help="actual contacts after launch").add_subparsers(dest="action",
                                                                                           required=True)
     imp = actuals.add_parser("import", help="import FILE.csv (launch,queue,week,contacts): all rows or none")
     imp.add_argument("file")
     imp.add_argument("--as", dest="actor", default="cli", help="who the audit trail names (default: cli)")
     imp.add_argument("--today", help="judge which weeks have ended as of this date (default: today, UTC)")
-    imp.set_defaults(func=_run(cmd_actuals_import))
+    imp.set_defaults(func=guarded(cmd_actuals_import))
     forecasts = sub.add_parser("forecasts", help="forecasters' track record: launches, WAPE, bias, trend")
     forecasts.add_argument("--user", help="one forecaster's Slack id")
-    forecasts.set_defaults(func=_run(cmd_forecasts))
+    forecasts.set_defaults(func=guarded(cmd_forecasts))
 
 
 def cmd_validate(args) -> int:
     from bot.capacity.config import validate_file
 
-    path = args.file or _settings().capacity_file
+    path = args.file or cli_support.settings().capacity_file
     queues, faults = validate_file(path)
     for fault in faults:
         print(str(fault), file=sys.stderr)
@@ -121,9 +101,9 @@ def render(cells, fmt: str) -> str:
 def cmd_capacity(args) -> int:
     from datetime import date, datetime, timezone
 
-    from bot.capacity.config import CapacityError
     from bot.db import make_engine, unit_of_work
     from bot.services import capacity
+    from bot.services.errors import NotFound
 
     if args.weeks < 1 or args.weeks > 104:
         raise Refused("--weeks: give 1 to 104")
@@ -131,16 +111,13 @@ def cmd_capacity(args) -> int:
         start = date.fromisoformat(args.start) if args.start else datetime.now(timezone.utc).date()
     except ValueError:
         raise Refused(f"--from: '{args.start}' is not a date like 2027-11-15") from None
-    settings = _settings()
-    try:
-        queues = capacity.queues_from(settings.capacity_file)
-    except CapacityError as exc:
-        raise Refused("capacity.yaml is invalid:\n" + "\n".join(str(f) for f in exc.faults)) from None
-    if args.queue and queues.configured and queues.get(args.queue) is None:
-        raise Refused(f"--queue: no queue '{args.queue}' in {settings.capacity_file} "
-                       f"(queues: {', '.join(queues.by_id)})")
+    settings = cli_support.settings()
+    queues = _queues(settings)
     with unit_of_work(make_engine(settings.database_url)) as session:
-        cells = capacity.portfolio(session, queues, start, weeks=args.weeks, queue=args.queue)
+        try:
+            cells = capacity.portfolio(session, queues, start, weeks=args.weeks, queue=args.queue)
+        except NotFound as exc:
+            raise Refused(f"--queue: {exc} ({settings.capacity_file})") from None
     sys.stdout.write(render(cells, args.format))
     return 0
 
@@ -152,7 +129,7 @@ def _queues(settings):
     try:
         return capacity.queues_from(settings.capacity_file)
     except CapacityError as exc:
-        raise Refused("capacity.yaml is invalid:\n" + "\n".join(str(f) for f in exc.faults)) from None
+        raise Refused(exc.report("capacity.yaml is invalid")) from None
 
 
 def cmd_actuals_import(args) -> int:
@@ -162,7 +139,7 @@ def cmd_actuals_import(args) -> int:
     from bot.db import make_engine, unit_of_work
     from bot.services import actuals
 
-    settings = _settings()
+    settings = cli_support.settings()
     try:
         with open(args.file, encoding="utf-8") as fh:
             text = fh.read()
@@ -193,7 +170,7 @@ def cmd_forecasts(args) -> int:
     from bot.db import make_engine, unit_of_work
     from bot.services import actuals
 
-    settings = _settings()
+    settings = cli_support.settings()
     with unit_of_work(make_engine(settings.database_url)) as session:
         records = actuals.track_records(session, _queues(settings), args.user)
         lines = ["forecaster  launches  measured  WAPE    bias     trend"]

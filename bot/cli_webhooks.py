@@ -7,36 +7,16 @@ import sys
 import uuid
 from datetime import datetime, timezone
 
-from bot.config import ConfigError, load_settings
-
-
-class CliError(Exception):
-    """Printed as one line on stderr; exit status 2 (as in bot/cli.py, which this module must not import)."""
-
-
-def _settings():
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        raise CliError(f"configuration error: {exc}") from None
+from bot import cli_support
+from bot.cli_support import Refused, guarded
 
 
 def _parse_at(value: str) -> datetime:
     try:
         at = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise CliError(f"--since: '{value}' is not an ISO-8601 time like 2027-03-01T09:00Z") from None
+        raise Refused(f"--since: '{value}' is not an ISO-8601 time like 2027-03-01T09:00Z") from None
     return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
-
-
-def _guarded(fn):
-    def run(args) -> int:
-        try:
-            return fn(args)
-        except CliError as exc:
-            print(f"launchgate: {exc}", file=sys.stderr)
-            return 2
-    return run
 
 
 def register(sub) -> None:
@@ -45,13 +25,13 @@ def register(sub) -> None:
     test = hooks.add_parser("test", help="send a signed ping to URL (a configured endpoint's secrets, or --secret)")
     test.add_argument("url")
     test.add_argument("--secret", help="whsec_… to sign with (default: the secrets of the endpoint with this URL)")
-    test.set_defaults(func=_guarded(cmd_test))
+    test.set_defaults(func=guarded(cmd_test))
     replay = hooks.add_parser("replay", help="queue dead-lettered events again")
     replay.add_argument("--since", required=True, help="events that occurred at or after this ISO-8601 time")
     replay.add_argument("--endpoint", help="only this endpoint id")
-    replay.set_defaults(func=_guarded(cmd_replay))
+    replay.set_defaults(func=guarded(cmd_replay))
     hooks.add_parser("status", help="per endpoint: paused or not, queued and dead-lettered events").set_defaults(
-        func=_guarded(cmd_status))
+        func=guarded(cmd_status))
     hooks.add_parser("secret", help="print a new random whsec_ secret").set_defaults(func=cmd_secret)
 
 
@@ -61,7 +41,7 @@ def _endpoints(settings):
     try:
         return load_endpoints(settings.webhooks_file)
     except WebhookConfigError as exc:
-        raise CliError(f"webhooks file: {exc}") from None
+        raise Refused(f"webhooks file: {exc}") from None
 
 
 def cmd_test(args) -> int:
@@ -71,15 +51,15 @@ def cmd_test(args) -> int:
     from bot.webhooks.config import Endpoint
     from bot.webhooks.events import VERSION
 
-    settings = _settings()
+    settings = cli_support.settings()
     endpoint = next((e for e in _endpoints(settings) if e.url == args.url), None)
     secrets = [args.secret] if args.secret else endpoint.secrets if endpoint else None
     if not secrets:
-        raise CliError(f"{args.url} is not an endpoint in {settings.webhooks_file}; pass --secret whsec_…")
+        raise Refused(f"{args.url} is not an endpoint in {settings.webhooks_file}; pass --secret whsec_…")
     try:
         target = Endpoint(id=endpoint.id if endpoint else "test", url=args.url, secrets=secrets)
     except ValueError as exc:
-        raise CliError(f"--secret: {exc.errors()[0]['msg']}") from None
+        raise Refused(f"--secret: {exc.errors()[0]['msg']}") from None
     ping = {"id": f"evt_{uuid.uuid4().hex}", "type": "ping", "version": VERSION,
             "occurred_at": datetime.now(timezone.utc).isoformat(), "actor": {"type": "system"}, "launch": None,
             "data": {"message": "launchgate webhooks test"}}
@@ -101,7 +81,7 @@ def cmd_replay(args) -> int:
     from bot.services.outbox import Kind
     from models import OutboxMessage, OutboxStatus, WebhookEndpointState, utcnow
 
-    settings = _settings()
+    settings = cli_support.settings()
     since = _parse_at(args.since)
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
@@ -135,7 +115,7 @@ def cmd_status(args) -> int:
     from bot.services.outbox import Kind
     from models import OutboxMessage, OutboxStatus, WebhookEndpointState
 
-    settings = _settings()
+    settings = cli_support.settings()
     endpoints = _endpoints(settings)
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)

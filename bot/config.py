@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # The app's and workspace's ids (A…, T…), optional: the daily reminder's button then opens the Home tab.
+    slack_app_id: str | None = None
+    slack_team_id: str | None = None
     database_url: str = "sqlite:///launchgate.db"
     port: int = Field(3000, ge=1, le=65535)
     checklists_dir: str = "checklists"
@@ -108,7 +111,7 @@ class Settings(BaseSettings):
         return v.strip() or None if v is not None else None
 
     @field_validator("launches_channel", "portfolio_channel", "slack_app_token", "slack_bot_token",
-                     "slack_signing_secret")
+                     "slack_signing_secret", "slack_app_id", "slack_team_id")
     @classmethod
     def _blank_is_none(cls, v: str | None) -> str | None:
         return v.strip() or None if v is not None else None

@@ -1,7 +1,8 @@
 """What /healthz and /metrics report about the database and the delivery backlog."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine, text
@@ -11,18 +12,25 @@ from bot.db import READ_ONLY, SQLITE_BUSY_TIMEOUT_S, read_only
 from bot.services import outbox_admin
 
 
+# A probe of the running process beyond the database: (fields for the body, problem or None).
+# serve adds Slack delivery (paused on a refused token) and, in Socket Mode, the socket's state.
+Probe = Callable[[], tuple[dict, str | None]]
+
+
 @dataclass
 class Health:
     ok: bool
     reason: str
     oldest_undelivered_seconds: float | None = None
     dead: int | None = None
+    database: str = "writable"
+    extra: dict = field(default_factory=dict)
 
     def body(self) -> dict:
-        return {"status": "ok" if self.ok else self.reason, "database": "writable" if self.ok else self.reason,
+        return {"status": "ok" if self.ok else self.reason, "database": self.database,
                 "oldest_undelivered_seconds": (None if self.oldest_undelivered_seconds is None
                                                else round(self.oldest_undelivered_seconds)),
-                "dead_letters": self.dead}
+                "dead_letters": self.dead, **self.extra}
 
 
 def write_probe(engine: Engine) -> str | None:
@@ -63,13 +71,20 @@ def _first_line(exc: Exception) -> str:
     return (lines[0] if lines else type(exc).__name__)[:240]
 
 
-def check(engine: Engine, now: datetime) -> Health:
+def check(engine: Engine, now: datetime, probes: Iterable[Probe] = ()) -> Health:
     problem = write_probe(engine)
     if problem:
-        return Health(False, problem)
+        return Health(False, problem, database=problem)
     try:
         with read_only(engine) as session:
-            return Health(True, "ok", outbox_admin.oldest_undelivered_age(session, now),
-                          outbox_admin.dead_count(session))
+            health = Health(True, "ok", outbox_admin.oldest_undelivered_age(session, now),
+                            outbox_admin.dead_count(session))
     except Exception as exc:
-        return Health(False, f"database unreadable: {type(exc).__name__}")
+        reason = f"database unreadable: {type(exc).__name__}"
+        return Health(False, reason, database=reason)
+    for probe in probes:
+        fields, problem = probe()
+        health.extra.update(fields)
+        if problem and health.ok:
+            health.ok, health.reason = False, problem
+    return health

@@ -56,12 +56,13 @@ class Runtime:
 
 
 def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow,
-                  pacer_clock: PacerClock | None = None) -> Runtime:
+                  pacer_clock: PacerClock | None = None, templates: dict | None = None) -> Runtime:
     """`pacer_clock` (default: wall time) is what the worker's per-channel pacer waits on;
-    tests pass a VirtualClock so pacing costs them no real seconds."""
+    tests pass a VirtualClock so pacing costs them no real seconds. `templates`: already
+    loaded ones (serve validates them first; loading is a good part of a cold start)."""
     engine = make_engine(settings.database_url)
     effects.configure(engine, settings)  # market languages and webhook endpoints for derived effects
-    templates = load_templates(settings.checklists_dir)
+    templates = templates if templates is not None else load_templates(settings.checklists_dir)
     ctx = AppContext(engine=engine, settings=settings, templates=templates, clock=clock)
     client = make_client(settings.slack_bot_token or "", settings.slack_api_url, clock=clock, pace_clock=pacer_clock)
     listener_client = make_client(settings.slack_bot_token or "", settings.slack_api_url, wait_on_rate_limit=True)

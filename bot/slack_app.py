@@ -7,14 +7,14 @@ import logging
 from slack_bolt import App, BoltResponse
 
 from bot import metrics
-from bot.listeners import adhoc, capacity, commands, gates, home, items, launch_edit, launch_modal
+from bot.listeners import adhoc, capacity, commands, gates, home, items, launch_edit, launch_modal, people
 from bot.listeners.common import inject_runtime
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 # Every module whose `register(app)` lists its module-level listeners.
-LISTENERS = (commands, launch_modal, items, launch_edit, gates, home, adhoc, capacity)
+LISTENERS = (commands, launch_modal, items, launch_edit, gates, home, adhoc, capacity, people)
 
 
 class _TokenNoticeFilter(logging.Filter):

@@ -19,7 +19,7 @@ from sqlmodel import select
 from bot import metrics, metrics_readiness, payload_shape
 from bot.api import make_api
 from bot.db import read_only
-from bot.health import check
+from bot.health import Probe, check
 from bot.services import outbox_admin
 from models import OutboxMessage, OutboxStatus, utcnow
 
@@ -27,11 +27,12 @@ from models import OutboxMessage, OutboxStatus, utcnow
 log = logging.getLogger(__name__)
 
 
-def make_wsgi_app(bolt_app: App | None, engine: Engine, clock=utcnow, ctx=None):
+def make_wsgi_app(bolt_app: App | None, engine: Engine, clock=utcnow, ctx=None, probes: tuple[Probe, ...] = ()):
     """Without a Bolt app (Socket Mode) only /healthz, /metrics and (given `ctx`) the answering API answer.
 
-    /healthz is 503 with the reason when the database cannot take a write, and
-    reports the oldest undelivered outbox row's age (a Slack outage is not
+    /healthz is 503 with the reason when the database cannot take a write or a probe
+    reports a problem (delivery paused on a refused token, the Socket Mode connection
+    down), and reports the oldest undelivered outbox row's age (a Slack outage is not
     unhealthy: the outbox is doing its job).
     """
     slack = SlackRequestHandler(bolt_app, path="/slack/events") if bolt_app else None
@@ -43,7 +44,7 @@ def make_wsgi_app(bolt_app: App | None, engine: Engine, clock=utcnow, ctx=None):
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/healthz" and method in ("GET", "HEAD"):
-            health = check(engine, clock())
+            health = check(engine, clock(), probes)
             status = "200 OK" if health.ok else "503 Service Unavailable"
             body = json.dumps(health.body()).encode()
             start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])

@@ -6,13 +6,13 @@ from .integrations import IntegrationRequest, IntegrationToken
 from .launch import Gate, GateStatus, Item, ItemState, Launch, LaunchRole, LaunchStatus
 from .links import LinkCheck, LinkStatus
 from .outbox import OutboxMessage, OutboxStatus, SlackMessageRef
-from .people import DirectoryMember, Nudge, UserProfile
+from .people import DirectoryMember, Nudge, PersonPreference, UserProfile
 from .types import UTCDateTime, utcnow
 from .webhooks import WebhookEndpointState
 
 __all__ = [
     "PHRASES", "AuditAction", "AuditEvent", "DirectoryMember", "ForecastActual", "Gate", "GateDecision", "GateStatus",
     "ImmutableRecord", "IntegrationRequest", "IntegrationToken", "Item", "ItemState", "Launch", "LaunchRole",
-    "LaunchStatus", "LinkCheck", "LinkStatus", "Nudge", "Outcome", "OutboxMessage", "OutboxStatus", "SlackMessageRef",
+    "LaunchStatus", "LinkCheck", "LinkStatus", "Nudge", "Outcome", "OutboxMessage", "OutboxStatus", "PersonPreference", "SlackMessageRef",
     "UTCDateTime", "UserProfile", "Vote", "WebhookEndpointState", "utcnow",
 ]

@@ -44,6 +44,9 @@ class AuditAction(StrEnum):
     ESCALATION_SENT = "escalation.sent"
     DIGEST_SENT = "digest.sent"
     SNOOZE_SET = "snooze.set"
+    PERSON_AWAY = "person.away"
+    PERSON_BACK = "person.back"
+    REMINDERS_SET = "person.reminders_set"
 
     @staticmethod
     def refused(what: str) -> str:
@@ -69,6 +72,9 @@ PHRASES: dict[AuditAction, str] = {
     AuditAction.ITEM_WAIVER_REVOKED: "took back the waiver on {item}{note}",
     AuditAction.ITEM_SENT_BACK: "sent back {item} (Recycle){note}",
     AuditAction.GATE_REVIEW_WITHDRAWN: "withdrew the review of {gate}: {reason}",
+    AuditAction.PERSON_AWAY: "changed who is away{note}",
+    AuditAction.PERSON_BACK: "changed who is away{note}",
+    AuditAction.REMINDERS_SET: "changed how they are reminded{note}",
 }
 
 

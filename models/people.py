@@ -44,3 +44,14 @@ class Nudge(SQLModel, table=True):
     day: date
     kind: str = Field(max_length=16)  # nudge | escalation | escalation_owner
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PersonPreference(SQLModel, table=True):
+    """A person's own reminder settings: away (items go to their role's backup, no nudges) and
+    a weekly summary instead of daily nudges for items not due within `summary_days` days."""
+
+    user_id: str = Field(primary_key=True, max_length=32)
+    away_until: date | None = None          # inclusive: reminders come back the day after
+    away_set_by: str | None = Field(default=None, max_length=32)
+    summary_days: int | None = None         # None: daily nudges for everything
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -184,3 +184,26 @@ def test_simultaneous_requests_lose_nothing_and_never_500(rt, clock, api):
         answered = session.exec(select(AuditEvent.entity_id).where(AuditEvent.action == "item.answered")).all()
         assert len(answered) == len(keys)                   # each item answered once; replays record nothing
         assert session.exec(select(IntegrationRequest.status_code)).all() == [200]
+
+
+def test_one_link_per_market_through_the_api(rt, clock, api, tmp_path):
+    from tests.test_link_checks import checks, template_with
+
+    template_with(rt, tmp_path, answer="market_links")
+    token = make_token(rt, clock, roles=("knowledge", "content", "product_manager", "marketing", "wfm"))
+    launch_id = open_launch(rt, clock, markets=("FR", "DE"))
+    with unit_of_work(rt.ctx.engine) as session:
+        key = session.exec(select(Item.item_key).where(Item.launch_id == launch_id,
+                                                       Item.answer_kind == "market_links")).one()
+    bad = post(api, launch_id, key, {"value": {"FR": "https://help.example.com/fr", "DE": "soon", "IT": "x"}}, token)
+    assert bad.status_code == 422 and bad.json()["fields"] == {
+        "value.DE": "Enter a link starting with https:// (or http://).",
+        "value": "IT: not a market of this launch (FR, DE)."}
+    one = post(api, launch_id, key, {"value": "https://help.example.com/fr"}, token)   # not per market
+    assert one.status_code == 422 and "FR: Required" in one.json()["fields"]["value"]
+    ok = post(api, launch_id, key, {"value": {"fr": "https://help.example.com/fr",
+                                              "DE": "https://help.example.com/de"}}, token)
+    assert ok.status_code == 200, ok.text
+    assert item_by_key(rt, launch_id, key).answer == {"FR": "https://help.example.com/fr",
+                                                      "DE": "https://help.example.com/de"}
+    assert sorted(r.market for r in checks(rt, launch_id=launch_id)) == ["DE", "FR"]

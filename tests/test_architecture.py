@@ -111,7 +111,9 @@ def test_side_effects_are_derived_in_one_place():
     assert hooks and all(h.startswith("bot/services/effects.py:") for h in hooks), hooks
     from bot.services import effects
 
-    assert {"refreshes", "link_checks", "webhooks"} <= {f.__name__ for f in effects.DERIVED}
+    assert {"capacity_checks", "refreshes", "link_checks", "webhooks"} <= {f.__name__ for f in effects.DERIVED}
+    # Item state changes record what changed; the capacity re-check follows from it, not a call by hand.
+    assert "bot.services.capacity" not in _imports(ROOT / "bot" / "services" / "item_state.py")
 
 
 def test_home_is_published_only_by_the_outbox_worker():

@@ -114,3 +114,19 @@ def test_monday_capacity_steps_cost_the_same_statements_for_2_or_6_launches(rt, 
         return len([s for s in statements if s.lstrip().upper().startswith("SELECT")])
 
     assert monday_statements(2) == monday_statements(6)
+
+
+def test_an_unknown_queue_is_refused_by_the_service_naming_the_queues(rt, clock, standin, bot):
+    """The slash command and the CLI ask the same service: a queue capacity.yaml does not have
+    is refused with the list of queues (the person's text escaped), not shown as an empty table."""
+    import pytest
+
+    from bot.services.errors import NotFound
+
+    queues = load_queues(ROOT / "capacity.example.yaml")
+    with unit_of_work(rt.ctx.engine) as session:
+        with pytest.raises(NotFound, match="There is no queue 'a&lt;b'. Queues: .*fr-phone"):
+            capacity.portfolio(session, queues, clock().date(), queue="a<b")
+    rt.ctx.settings.capacity_file = str(ROOT / "capacity.example.yaml")
+    reply = standin.send_slash_command(bot.url, text="capacity nope", user_id="UWFM").json()
+    assert "There is no queue 'nope'. Queues:" in reply["text"] and "fr-phone" in reply["text"]

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.db import unit_of_work
 from models import AuditEvent, Gate, Item, Launch, LaunchRole
-from tests.flows import LAUNCH_DATE, launch_form
+from tests.flows import LAUNCH_DATE, items, launch_form, open_launch_via_slack, prompt_for
 
 
 def submit(standin, bot, **kw):
@@ -228,3 +228,20 @@ def test_a_trigger_slack_no_longer_accepts_is_answered_not_an_error(standin, bot
     assert standin.wait_for(lambda: any("took too long" in str(r.body.get("text")) for r in standin.responses))
     assert [c.ok for c in standin.calls_to("views.open")] == [False]
     assert unhandled() == before
+
+
+def test_a_form_slack_refuses_to_open_is_answered_not_a_silent_click(standin, bot):
+    """Buttons and sub-commands open their forms through one helper: when Slack refuses the
+    views.open (here a 500), the person is told to try again, from a button or a command."""
+    launch = open_launch_via_slack(standin, bot)
+    number = items(bot.rt.ctx.engine, launch.id, owner_id="UWFM", answer_kind="number")[0]
+    standin.fail_next(1, status=500, method="views.open")
+    standin.click(bot.url, "UWFM", prompt_for(standin, bot, launch.id, "UWFM"), "item.answer", value=str(number.id))
+    standin.fail_next(1, status=500, method="views.open")
+    assert standin.send_slash_command(bot.url, text=f"add {launch.key}", user_id="UPM").status_code == 200
+
+    def told():
+        return [r for r in standin.responses if "could not open that form" in str(r.body.get("text"))]
+
+    assert len(standin.wait_for(lambda: len(told()) == 2 and told())) == 2
+    assert [c.ok for c in standin.calls_to("views.open")] == [False, False]

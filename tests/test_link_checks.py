@@ -355,3 +355,38 @@ def test_owner_confirms_a_stale_page_from_slack(standin, bot, clock, site, tmp_p
     with unit_of_work(rt.ctx.engine) as session:
         (event,) = session.exec(select(AuditEvent).where(AuditEvent.action == "link.stale_confirmed")).all()
     assert event.actor == item.owner_id and event.note == "Only the footer changed"
+
+
+def test_a_pass_costs_the_same_statements_for_ten_links_or_thirty(lrt, clock, site):
+    """Results are stored per batch in one transaction: no statements per link, launch or item."""
+    from sqlalchemy import event
+
+    site.routes.update({f"/p{n}": page() for n in range(40)})
+    answered = [0]
+
+    def answer_launches(count: int) -> None:
+        for _ in range(count):
+            launch_id = open_launch(lrt, clock)
+            for item in (i for i in items_of(lrt, launch_id) if i.answer_kind == "link"):
+                answer_link(lrt, clock, item, site.url(f"/p{answered[0]}"))
+                answered[0] += 1
+        run_due(lrt.ctx, clock(), limit=100)   # checked once on answer
+        clock.advance(seconds=25 * 3600)       # the daily re-check is due
+
+    def measured_pass() -> tuple[int, int]:
+        seen = []
+        count = lambda *_args: seen.append(1)   # noqa: E731
+        event.listen(lrt.ctx.engine, "before_cursor_execute", count)
+        try:
+            report = run_due(lrt.ctx, clock(), limit=100)
+        finally:
+            event.remove(lrt.ctx.engine, "before_cursor_execute", count)
+        assert report.statuses == {"ok": report.checked}
+        return report.checked, len(seen)
+
+    answer_launches(1)
+    few, few_statements = measured_pass()
+    answer_launches(2)
+    many, many_statements = measured_pass()
+    assert few >= 3 and many == 3 * few
+    assert many_statements == few_statements

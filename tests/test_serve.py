@@ -106,8 +106,20 @@ def test_socket_mode_connects_with_the_app_token_and_answers_over_the_websocket(
     assert resp.status_code == 200 and "/launch status" in resp.text
     (shown,) = standin.ephemerals(user="UPM")  # the ack's payload is shown to the person, as over HTTP
     assert "/launch status" in json.dumps(shown)
-    assert httpx.get(f"{socket_served}/healthz").json()["status"] == "ok"
+    health = httpx.get(f"{socket_served}/healthz").json()
+    assert health["status"] == "ok" and health["socket_mode"] == "connected"
     assert httpx.post(f"{socket_served}/slack/events", content=b"{}").status_code == 404  # no HTTP endpoint
+
+
+def test_healthz_reports_a_lost_socket_until_it_reconnects(socket_served, standin):
+    standin.fail_with("internal_error", n=1000, method="apps.connections.open")  # Slack cannot hand out a new URL
+    standin.socket.drop_connections()
+    down = standin.wait_for(lambda: (r := httpx.get(f"{socket_served}/healthz")).status_code == 503 and r, timeout=15)
+    assert down.json()["socket_mode"] == "disconnected" and "Socket Mode connection" in down.json()["status"]
+    standin.recover()  # slack_sdk reconnects by itself (it checks every 10 s)
+    up = standin.wait_for(lambda: (r := httpx.get(f"{socket_served}/healthz")).status_code == 200 and r, timeout=30,
+                          interval=0.2)
+    assert up.json()["socket_mode"] == "connected"
 
 
 def test_socket_mode_runs_a_launch_from_the_modal_to_the_channel(socket_served, standin):

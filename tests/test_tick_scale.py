@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.db import unit_of_work
 from bot.ticks import run_tick
-from models import Launch, OutboxMessage, UserProfile
+from models import AuditEvent, Launch, OutboxMessage, UserProfile
 from tests.conftest import PEOPLE, PG_URL
 from tests.gate_support import open_launch
 
@@ -31,6 +31,8 @@ def seed(rt, clock, count: int) -> None:
 
 
 def counted_pass(rt, at: datetime) -> tuple[int, Counter]:
+    """Statements of one pass, and what it did: outbox rows by kind, and reminders (audit
+    events) by action — one message per person a day, so messages stop growing, events do not."""
     statements = []
 
     def count(conn, cursor, statement, *args):
@@ -45,6 +47,11 @@ def counted_pass(rt, at: datetime) -> tuple[int, Counter]:
         event.remove(rt.ctx.engine, "before_cursor_execute", count)
     with unit_of_work(rt.ctx.engine) as session:
         kinds = Counter(session.exec(select(OutboxMessage.kind).where(OutboxMessage.id > before)).all())
+        kinds.update(session.exec(select(AuditEvent.action).where(AuditEvent.action.in_(
+            ["nudge.sent", "escalation.sent"]))).all())
+        people = Counter(session.exec(select(OutboxMessage.recipient).where(
+            OutboxMessage.id > before, OutboxMessage.kind.in_(["nudge", "nudge_day"]))).all())
+    assert set(people.values()) == {1}  # one reminder per person, however many launches they are in
     return len(statements), kinds
 
 
@@ -57,8 +64,8 @@ def test_a_busy_pass_issues_as_many_statements_for_many_launches_as_for_few(rt, 
             session.execute(text(f"DELETE FROM {table}"))
     seed(rt, clock, more)
     many, many_kinds = counted_pass(rt, BUSY)
-    assert few_kinds["nudge"] > 0 and few_kinds["escalation"] > 0 and few_kinds["digest"] == 2
-    per_launch = ("nudge", "escalation", "digest")
+    assert few_kinds["nudge.sent"] > 0 and few_kinds["escalation.sent"] > 0 and few_kinds["digest"] == 2
+    per_launch = ("nudge.sent", "escalation.sent", "digest")
     assert {k: few_kinds[k] * more // 2 for k in per_launch} == {k: many_kinds[k] for k in per_launch}  # 3× the work…
     assert many == few  # …in the same statements
 

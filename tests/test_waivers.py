@@ -192,3 +192,22 @@ def test_lead_takes_a_waiver_back_and_the_gate_waits_for_the_item_again(standin,
     assert len(told) == 1 and "Legal says the FR copy needs its own review" in told[0]
     timeline = standin.send_slash_command(bot.url, text="timeline LR-1", user_id="ULEAD").text
     assert "took back the waiver" in timeline
+
+
+def test_a_form_sent_without_an_item_is_refused_by_the_services_next_to_the_picker(rt, clock):
+    """Waive, take back and remove each need a picked item: the services say so (field "item"),
+    whatever surface calls them."""
+    from bot.services import adhoc
+
+    open_launch(rt, clock)
+    now = clock()
+    with unit_of_work(rt.ctx.engine) as session:
+        with pytest.raises(FieldErrors) as waive:
+            waivers.waive(session, None, "ULEAD", "covered", None, now=now, settings=rt.ctx.settings)
+        with pytest.raises(FieldErrors) as revoke:
+            waivers.revoke(session, None, "ULEAD", "changed", now=now, settings=rt.ctx.settings)
+        with pytest.raises(FieldErrors) as remove:
+            adhoc.remove_item(session, None, "dropped", actor="UPM", now=now)
+    assert waive.value.errors == {"item": "Pick the item to waive."}
+    assert revoke.value.errors == {"item": "Pick the item whose waiver you take back."}
+    assert remove.value.errors == {"item": "Pick the item to remove."}

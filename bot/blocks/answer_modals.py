@@ -5,7 +5,10 @@ pre-filled with the current answer, so editing starts from what is there.
 """
 from __future__ import annotations
 
+import pycountry
+
 from bot.codecs import ItemModal
+from bot.services.answer_values import MARKET_LINK, MAX_MARKET_INPUTS
 
 
 from slack_sdk.models.blocks import (
@@ -91,6 +94,32 @@ def _value_input(item: Item) -> InputBlock:
     return InputBlock(block_id=Field.VALUE, label="Answer",
                       element=PlainTextInputElement(action_id=Field.VALUE, multiline=True, max_length=TEXT_MAX,
                                                     initial_value=current if isinstance(current, str) else None))
+
+
+def _market_link_inputs(item: Item, launch: Launch) -> list:
+    """One URL input per market of the launch (block `value.FR`…); past MAX_MARKET_INPUTS, one field
+    with a line per market, so the modal stays inside Slack's 100 blocks."""
+    current = item.answer if isinstance(item.answer, dict) else {}
+    markets = list(launch.markets)
+    blocks: list = [ContextBlock(elements=[MarkdownTextObject(text=clip(
+        f"One link per market of the launch ({esc(', '.join(markets))}). launchgate checks every page; the item "
+        "stays done only while each market's page is live."))])]
+    if len(markets) > MAX_MARKET_INPUTS:
+        lines = "\n".join(f"{m} {current.get(m, '')}".rstrip() for m in markets)
+        return blocks + [InputBlock(block_id=Field.VALUE, label="Links, one line per market",
+                                    hint="A market code, a space, the link: FR https://help.example.com/fr/…",
+                                    element=PlainTextInputElement(action_id=Field.VALUE, multiline=True,
+                                                                  max_length=3000, initial_value=clip(lines, 3000)))]
+    for market in markets:
+        blocks.append(InputBlock(block_id=MARKET_LINK + market, label=clip(f"{_country(market)} ({market})", 2000),
+                                 element=UrlInputElement(action_id=MARKET_LINK + market, placeholder="https://",
+                                                         initial_value=current.get(market) or None)))
+    return blocks
+
+
+def _country(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    return getattr(country, "common_name", None) or getattr(country, "name", code) if country else code
 
 
 def _forecast_inputs(item: Item) -> list:
@@ -195,6 +224,9 @@ def answer_modal(item: Item, launch: Launch, tz: str | None, *, private_metadata
             "No actual contacts yet: WFM enters them each Monday after a launch week. Saving is possible "
             "once they are in."))))
         blocks.append(_note(item, "Comment", hint="Optional. The variance explanation has its own item."))
+    elif item.answer_kind == "market_links":
+        blocks += _market_link_inputs(item, launch)
+        blocks.append(_note(item))
     elif item.answer_kind == "forecast":
         blocks += _forecast_inputs(item)
         blocks.append(_note(item, "Comment", hint="E.g. the past launch this forecast is based on."))

@@ -38,7 +38,7 @@ from models import Gate, GateDecision, Item, ItemState, Launch, Outcome
 
 from .ids import Action, Callback, Field
 from .launch_views import ITEM_ICONS
-from .text import clip, day, esc, link, user, when
+from .text import clip, clip_links, day, esc, link, user, when
 
 MAX_BLOCKS = 50
 MAX_WAIVE_BUTTONS = 6
@@ -82,6 +82,8 @@ def _answer(snap: dict) -> str:
     answer = snap.get("answer")
     if snap.get("state") == ItemState.DONE and snap.get("answer_kind") == "link" and isinstance(answer, str):
         return link(answer, clip(answer, 100))
+    if snap.get("state") == ItemState.DONE and snap.get("answer_kind") == "market_links" and isinstance(answer, dict):
+        return clip_links(answer)
     return esc(clip(answer_text(snap), 400))
 
 

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.services.away import SUMMARY_DAYS
 from bot.services.home import Approval, Home, MyItem, MyLaunch
 from models import LaunchStatus
 
@@ -62,6 +63,25 @@ def _launch(m: MyLaunch, tz: str | None) -> SectionBlock:
         f"{day(launch.launch_date)} · {role} · owner {user(launch.owner_id)}\n{progress} · {m.percent}% done")))
 
 
+def _reminders(data: Home) -> list:
+    """How this person is reminded: away or not, daily nudges or a weekly summary, with the switch."""
+    if data.away_until:
+        status = (f"🏖️ *Away through {day(data.away_until)}*: your items' reminders go to your role's backup and "
+                  "nothing is escalated to you. `/launch away off` when you are back.")
+    else:
+        status = "Going away? `/launch away until 2027-03-01` sends your reminders to your role's backup meanwhile."
+    if data.summary_days is None:
+        how = "⏰ *Daily reminders* for every item that needs you."
+        button = ButtonElement(text="Weekly summary instead", action_id=Action.REMINDER_SUMMARY,
+                               value=f"weekly {SUMMARY_DAYS}")
+    else:
+        how = (f"🗓️ *Weekly summary* on Mondays; items due within {data.summary_days} "
+               f"day{'s' if data.summary_days != 1 else ''} and overdue ones still come daily.")
+        button = ButtonElement(text="Daily reminders", action_id=Action.REMINDER_SUMMARY, value="daily")
+    return [SectionBlock(block_id="home-reminders", text=MarkdownTextObject(text=clip(f"{how}\n{status}")),
+                         accessory=button)]
+
+
 def home_view(data: Home) -> View:
     tz = data.tz
     blocks: list = [
@@ -71,7 +91,8 @@ def home_view(data: Home) -> View:
     ]
     approvals = data.approvals[:MAX_APPROVALS]
     launches = data.launches[:MAX_LAUNCHES]
-    # Fixed: 2 above, 3 headers, 3 dividers, 3 "…more" lines, 1 footer; items get what is left.
+    blocks += _reminders(data)
+    # Fixed: 3 above, 3 headers, 3 dividers, 3 "…more" lines, 1 footer; items get what is left.
     room = MAX_BLOCKS - len(blocks) - 10 - max(2 * len(approvals), 1) - max(len(launches), 1)
     items = data.items[: max(room // 2, 0)]
 

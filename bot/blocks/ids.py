@@ -12,6 +12,7 @@ class Action(StrEnum):
     ITEM_WAIVE = "item.waive"        # opens the waive modal for one item (readiness leads)
     OPEN_LAUNCH_MODAL = "launch.new"
     ROSTER_ADD = "roster.add"        # "Someone's missing…" on the stakeholder-list item (value: launch id)
+    REMINDER_SUMMARY = "person.summary"  # Home: daily reminders / weekly summary (value: "daily" | "weekly N")
 
 
 class Callback(StrEnum):

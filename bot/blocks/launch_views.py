@@ -372,6 +372,10 @@ def help_blocks() -> list:
         "• `/launch add LR-12` — add an ad-hoc item; `/launch remove LR-12` — remove an open one, with a reason\n"
         "• `/launch capacity [queue] [weeks]` — all launches' staffing need per queue and week, and plan gaps\n"
         "• `/launch forecasts [@person]` — forecasters' track record: WAPE, bias, trend\n"
+        "• `/launch away until 2027-03-01` — away through that day: your items' reminders go to your role's "
+        "backup; `/launch away off` when back (admins: `/launch away @x until …`)\n"
+        "• `/launch summary weekly [N]` — a Monday summary instead of daily nudges for items not due within N "
+        "days; `/launch summary daily` to go back\n"
         "• `/launch help` — this message"
     )
     return [SectionBlock(text=MarkdownTextObject(text=text))]

@@ -51,10 +51,13 @@ def nudge_text(launch: Launch, open_items: list[Item], now: datetime) -> str:
 
 
 def nudge(launch: Launch, gates: list[Gate], items: list[Item], tz: str | None, *, now: datetime,
-          snoozed_until: datetime | None = None) -> list:
+          snoozed_until: datetime | None = None, covering: list[str] = ()) -> list:
     """The grouped daily nudge: the items that need an answer, with their controls and snooze buttons."""
     open_items = [i for i in items if i.is_open]
     blocks: list = [HeaderBlock(text=clip(f"⏰ {launch.key} · {esc(launch.name)}", 150))]
+    if covering:
+        blocks.append(_context("🏖️ Covering for " + ", ".join(user(u) for u in covering)
+                               + " while they are away: you are their role's backup."))
     if open_items:
         blocks.append(_section(nudge_text(launch, open_items, now) + ". Answer right here, or snooze."))
     else:

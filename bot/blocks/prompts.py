@@ -23,7 +23,7 @@ from models import Gate, Item, ItemState, Launch, LaunchStatus
 
 from .ids import Action
 from .launch_views import ITEM_ICONS
-from .text import clip, day, esc, link, user
+from .text import clip, clip_links, day, esc, link, user
 
 MAX_ITEMS = 18  # 2 blocks each, inside Slack's 50-block message limit
 
@@ -45,6 +45,8 @@ def answer_summary(item: Item) -> str:
         return f"accuracy: WAPE {answer['wape']:.1%} · bias {answer['bias']:+.1%}"
     if item.answer_kind == "link" and isinstance(answer, str):
         return link(answer, answer)
+    if item.answer_kind == "market_links" and isinstance(answer, dict):
+        return clip_links(answer)
     if answer in (None, True, ""):
         return "done"
     return esc(clip(str(answer) + (f" {item.unit}" if item.unit else ""), 300))

@@ -28,6 +28,17 @@ def link(url: str | None, label: str) -> str:
     return f"<{esc(url)}|{esc(label)}>"
 
 
+def clip_links(answer: dict, budget: int = 1200) -> str:
+    """`FR: <link> · DE: <link>` for a one-link-per-market answer (mrkdwn), whole links only, within `budget`."""
+    shown: list[str] = []
+    for market, url in answer.items():
+        part = f"{esc(market)}: {link(str(url), clip(str(url), 80))}"
+        if sum(len(p) + 3 for p in shown) + len(part) > budget:
+            return " · ".join(shown) + f" · and {len(answer) - len(shown)} more"
+        shown.append(part)
+    return " · ".join(shown)
+
+
 def day(value: date | datetime, tz_name: str | None = None) -> str:
     if isinstance(value, datetime):
         try:

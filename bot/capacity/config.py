@@ -15,6 +15,8 @@ import pycountry
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.config_faults import Fault, FaultsError
+
 from .staffing import DAYS, QueueModel
 
 CHANNELS = ("phone", "chat", "email", "async")
@@ -22,20 +24,8 @@ _HOURS = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)\s*-\s*([01]\d|2[0-4]):([0-5]\d)
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
-@dataclass(frozen=True)
-class CapacityFault:
-    file: str
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.field}: {self.reason}"
-
-
-class CapacityError(Exception):
-    def __init__(self, faults: list[CapacityFault]):
-        super().__init__("; ".join(map(str, faults)))
-        self.faults = faults
+class CapacityError(FaultsError):
+    """capacity.yaml cannot be used (every fault listed)."""
 
 
 class _Strict(BaseModel):
@@ -212,7 +202,7 @@ def default_queue(market: str) -> QueueModel:
     return QueueModel(id=f"{market.lower()}-default", markets=(market.upper(),))
 
 
-def _faults(path: str, exc: ValidationError) -> list[CapacityFault]:
+def _faults(path: str, exc: ValidationError) -> list[Fault]:
     out = []
     for err in exc.errors():
         loc = ""
@@ -223,20 +213,20 @@ def _faults(path: str, exc: ValidationError) -> list[CapacityFault]:
             msg = "unknown key"
         elif err["type"] == "string_pattern_mismatch":
             msg = "use lower-case letters, digits, - and _ (at most 64), like fr-phone"
-        out.append(CapacityFault(path, loc or "file", msg))
+        out.append(Fault(path, loc or "file", msg))
     return out
 
 
-def validate_file(path: str | Path) -> tuple[Queues | None, list[CapacityFault]]:
+def validate_file(path: str | Path) -> tuple[Queues | None, list[Fault]]:
     name = str(path)
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return None, [CapacityFault(name, "file", "not found (set CAPACITY_FILE, or copy capacity.example.yaml)")]
+        return None, [Fault(name, "file", "not found (set CAPACITY_FILE, or copy capacity.example.yaml)")]
     except yaml.YAMLError as exc:
-        return None, [CapacityFault(name, "file", f"not valid YAML: {exc}".replace("\n", " "))]
+        return None, [Fault(name, "file", f"not valid YAML: {exc}".replace("\n", " "))]
     if not isinstance(raw, dict):
-        return None, [CapacityFault(name, "file", "expected a mapping with version, defaults and queues")]
+        return None, [Fault(name, "file", "expected a mapping with version, defaults and queues")]
     try:
         spec = CapacityFile.model_validate(raw)
     except ValidationError as exc:
@@ -248,7 +238,7 @@ def validate_file(path: str | Path) -> tuple[Queues | None, list[CapacityFault]]
             opens = {m for text in q.hours.values() for m in _open_minutes(text, interval)}
             stray = [k for k in q.intraday if _minutes(k) not in opens]
             if stray:
-                faults.append(CapacityFault(name, f"queues[{i}].intraday",
+                faults.append(Fault(name, f"queues[{i}].intraday",
                                             f"{', '.join(stray)} is not the start of an open {interval}-minute interval"))
     if faults:
         return None, faults

@@ -28,6 +28,8 @@ RENDERERS: dict[str, Renderer] = {
     Kind.NUDGE_REFRESH: reminder_renderers.render_nudge_refresh,
     Kind.ESCALATION: reminder_renderers.render_escalation_row,
     Kind.ESCALATION_REFRESH: reminder_renderers.render_escalation_refresh,
+    Kind.NUDGE_DAY: reminder_renderers.render_nudge_day,
+    Kind.ESCALATION_DAY: reminder_renderers.render_escalation_day,
     Kind.DIGEST: reminder_renderers.render_digest,
     Kind.DATES_MOVED: reminder_renderers.render_dates_moved,
     Kind.HANDOVER: reminder_renderers.render_handover,

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from bot.blocks import nudges
+from bot.blocks import daily, nudges
 from bot.codecs import EscalationRefreshPayload
 from bot.services import digest as digests
 from bot.services import launches
@@ -40,9 +40,9 @@ def _sent(kind: str, row: OutboxMessage):
 
 
 def _nudge(session: Session, launch: Launch, user_id: str, items: list[Item], ctx: AppContext,
-           *, update_only: bool) -> Message | None:
+           *, update_only: bool, covering: list[str] = ()) -> Message | None:
     now = ctx.now()
-    mine = [i for i in items if i.owner_id == user_id or i.delegate_id == user_id]
+    mine = [i for i in items if i.owner_id == user_id or i.delegate_id == user_id or i.owner_id in covering]
     open_items = [i for i in mine if i.is_open]
     if not update_only and not open_items:
         return None  # answered before the nudge went out: nothing to say
@@ -52,14 +52,15 @@ def _nudge(session: Session, launch: Launch, user_id: str, items: list[Item], ct
             else f"{launch.key}: all set — thank you")
     return Message(channel=user_id, text=text,
                    blocks=nudges.nudge(launch, launches.gates_of(session, launch.id), mine, tz, now=now,
-                                       snoozed_until=min(snoozed) if snoozed else None),
+                                       snoozed_until=min(snoozed) if snoozed else None,
+                                       covering=sorted({i.owner_id for i in mine if i.owner_id in covering})),
                    purpose=nudge_purpose(launch.id, user_id), post_new=not update_only, update_only=update_only)
 
 
 def render_nudge_row(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
     launch = session.get(Launch, row.launch_id)
     return _nudge(session, launch, row.recipient, _items(session, row.payload.get("items", [])), ctx,
-                  update_only=False)
+                  update_only=False, covering=row.payload.get("covering", []))
 
 
 def render_nudge_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
@@ -69,7 +70,7 @@ def render_nudge_refresh(session: Session, row: OutboxMessage, ctx: AppContext) 
         return None
     launch = session.get(Launch, row.launch_id)
     return _nudge(session, launch, row.recipient, _items(session, latest.payload.get("items", [])), ctx,
-                  update_only=True)
+                  update_only=True, covering=latest.payload.get("covering", []))
 
 
 def escalation_purpose(launch_id: int, recipient: str, level: int) -> str:
@@ -157,3 +158,60 @@ def render_handover(session: Session, row: OutboxMessage, ctx: AppContext) -> Me
     return Message(channel=row.recipient, text=text,
                    blocks=nudges.handover(launch, item, to=p["to"], old=p.get("old"), new=p["new"], by=p["by"],
                                           tz=user_tz(session, row.recipient)))
+
+
+# -- one message a day across launches (bot/blocks/daily.py) ---------------------------------
+
+def home_url(ctx: AppContext) -> str | None:
+    """Slack's deep link to the app's Home tab, when SLACK_APP_ID and SLACK_TEAM_ID are set."""
+    s = ctx.settings
+    return f"slack://app?team={s.slack_team_id}&id={s.slack_app_id}&tab=home" if s.slack_app_id and s.slack_team_id \
+        else None
+
+
+def _launches(session: Session, ids: set[int]) -> dict[int, Launch]:
+    return {launch.id: launch for launch in session.exec(select(Launch).where(Launch.id.in_(ids)))} if ids else {}
+
+
+def render_nudge_day(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+    """A person's one reminder of the day across launches; items answered meanwhile drop out."""
+    now = ctx.now()
+    wanted = {lid: set(ids) for lid, ids in row.payload.get("launches", [])}
+    covering = set(row.payload.get("covering", []))
+    items = _items(session, [i for ids in wanted.values() for i in ids])
+    launches = _launches(session, set(wanted))
+    parts = []
+    for lid, ids in wanted.items():
+        mine = [i for i in items if i.id in ids and i.is_open and i.state == "open"
+                and (i.owner_id in covering | {row.recipient} or i.delegate_id == row.recipient)]
+        launch = launches.get(lid)
+        if mine and launch is not None and launch.active:
+            parts.append(daily.Part(launch, mine, overdue=sum(i.due_at < now for i in mine),
+                                    covering=sorted({i.owner_id for i in mine if i.owner_id != row.recipient})))
+    if not parts:
+        return None  # everything answered (or the launches stopped) before it went out
+    return Message(channel=row.recipient, text=daily.nudge_day_text(parts),
+                   blocks=daily.nudge_day(parts, user_tz(session, row.recipient), now=now, home_url=home_url(ctx),
+                                          weekly=bool(row.payload.get("weekly"))))
+
+
+def render_escalation_day(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+    """A lead's or owner's one escalation of the day across launches: what is still overdue."""
+    now = ctx.now()
+    spec = [(lid, int(level), set(ids)) for lid, level, ids in row.payload.get("parts", [])]
+    items = _items(session, [i for *_, ids in spec for i in ids])
+    launches = _launches(session, {lid for lid, *_ in spec})
+    parts = []
+    for lid, level, ids in spec:
+        late = [i for i in items if i.id in ids and i.is_open and i.due_at < now]
+        launch = launches.get(lid)
+        if late and launch is not None and launch.active:
+            parts.append(daily.Part(launch, late, overdue=len(late), role=LEVEL_ROLES.get(level, "")))
+    if not parts:
+        return None
+    return Message(channel=row.recipient, text=daily.escalation_day_text(parts),
+                   blocks=daily.escalation_day(parts, user_tz(session, row.recipient), now=now,
+                                               home_url=home_url(ctx)))
+
+
+LEVEL_ROLES = {1: "readiness lead", 2: "launch owner"}

@@ -5,7 +5,8 @@ renewed just before the row is sent; if the process dies after Slack accepted
 a message but before the row is marked sent, the lease expires and the row is
 sent again — so a crash in that window can duplicate *that one row*, once.
 Rows are never lost. 429 waits `Retry-After` (rescheduled, no thread sleeps);
-5xx, network errors and bugs back off; permanent errors are dead-lettered.
+5xx, network errors and bugs back off; permanent errors are dead-lettered. A refused
+token (`invalid_auth`, `token_revoked`…) pauses delivery instead (auth_pause.py).
 
 Transient failures (5xx, timeouts, connection errors, Slack's `internal_error`…)
 are retried for a time budget (`OUTBOX_RETRY_HOURS`, 24 h by default) with
@@ -39,6 +40,7 @@ from bot.services.outbox import REFRESH_KINDS, Kind, enqueue
 from models import Launch, OutboxMessage, OutboxStatus, SlackMessageRef, UserProfile
 
 from . import channels, webhook_sender
+from .auth_pause import AUTH_ERRORS, AuthPause
 from .clocks import PacerClock, RealClock, VirtualClock  # noqa: F401  (VirtualClock: re-exported for tests)
 from .gateway import PROFILE_TTL, SlackGateway
 from .home import publish_home
@@ -59,8 +61,7 @@ PROBE_SECONDS = 60.0             # during an outage some row is tried at least t
 TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 PERMANENT_ERRORS = {
     "channel_not_found", "user_not_found", "invalid_blocks", "invalid_arguments", "not_in_channel",
-    "is_archived", "msg_too_long", "no_text", "invalid_auth", "not_authed", "account_inactive",
-    "token_revoked", "missing_scope", "cannot_dm_bot", "user_disabled", "restricted_action",
+    "is_archived", "msg_too_long", "no_text", "missing_scope", "cannot_dm_bot", "user_disabled", "restricted_action",
     "channel_is_archived", "invalid_blocks_format", "too_many_attachments",
 }
 
@@ -115,6 +116,7 @@ class OutboxWorker:
         self._bot_user: str | None = None
         self._stopping = threading.Event()
         self._profiles_seen: dict[str, datetime] = {}
+        self.auth = AuthPause()
 
     def stop(self) -> None:
         """Finish the row being sent, hand the rest of the batch back, claim nothing more.
@@ -126,11 +128,13 @@ class OutboxWorker:
 
     # -- claiming -----------------------------------------------------------
     def claim(self, now: datetime, limit: int = 50) -> list[OutboxMessage]:
-        """Lease up to `limit` due rows to this worker, atomically."""
+        """Lease up to `limit` due rows to this worker, atomically (only webhooks while Slack
+        refuses the token)."""
         if self._stopping.is_set():
             return []
+        kinds = (Kind.WEBHOOK,) if self.auth.blocked(now, self.client) else None  # asks Slack: outside the transaction
         with unit_of_work(self.ctx.engine) as session:
-            rows = due_rows(session, now, limit)
+            rows = due_rows(session, now, limit, kinds)
             session.expunge_all()  # the rows are settled below with bulk UPDATEs, not one by one
             if not rows:
                 return []
@@ -165,7 +169,7 @@ class OutboxWorker:
 
     def _send_all(self, rows: list[OutboxMessage], now: datetime, report: DrainReport) -> None:
         for n, row in enumerate(rows):
-            if self._stopping.is_set():
+            if self._stopping.is_set() or (self.auth.paused and row.kind != Kind.WEBHOOK):
                 report.released += self._release(rows[n:])
                 break
             if self._still_mine(row, rows[n:]):
@@ -352,6 +356,10 @@ class OutboxWorker:
             self._finish(row, next_at=now + timedelta(seconds=retry_after), error="ratelimited", count=False)
             metrics.OUTBOX_RETRIED.labels("paused" if exc.response.get("paused") else "ratelimited").inc()
             report.retried += 1
+        elif error in AUTH_ERRORS:  # the token, not this row: stays due, not counted, the batch stops
+            self.auth.pause(error, now)
+            self._finish(row, next_at=now, error=error, count=False)
+            report.retried += 1
         elif status >= 500 or error in TRANSIENT_ERRORS:
             self._retry(row, now, error, report, transient=True)
         elif error in PERMANENT_ERRORS or row.attempts + 1 >= MAX_ATTEMPTS:
@@ -452,9 +460,9 @@ def _hours(delta: timedelta) -> str:
     return f"{hours:g} h"
 
 
-def due_rows(session: Session, now: datetime, limit: int) -> list[OutboxMessage]:
-    """Pending rows due at `now` and not leased; on PostgreSQL locked `FOR UPDATE SKIP LOCKED`
-    so concurrent workers (threads or processes) each get rows the others do not."""
+def due_rows(session: Session, now: datetime, limit: int, kinds: tuple[str, ...] | None = None) -> list[OutboxMessage]:
+    """Pending rows due at `now` and not leased (of `kinds` only, if given); on PostgreSQL locked
+    `FOR UPDATE SKIP LOCKED` so concurrent workers (threads or processes) each get rows the others do not."""
     stmt = (
         select(OutboxMessage)
         .where(
@@ -465,6 +473,8 @@ def due_rows(session: Session, now: datetime, limit: int) -> list[OutboxMessage]
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
+    if kinds is not None:
+        stmt = stmt.where(OutboxMessage.kind.in_(kinds))
     if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
     return list(session.exec(stmt))

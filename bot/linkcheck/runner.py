@@ -1,4 +1,5 @@
-"""One pass of due link checks: claim rows, fetch with no transaction open, store results.
+"""One pass of due link checks: claim a batch, fetch it with no transaction open, store its results
+in one transaction (bench/links.py measures it).
 
 Run by the scheduler every TICK_SECONDS and by `launchgate tick`; claims are
 leased (SKIP LOCKED on PostgreSQL), so replicas never check the same row twice.
@@ -47,13 +48,16 @@ def run_due(ctx: AppContext, now: datetime | None = None, limit: int = 20, resol
         for _ in range(max_batches):
             with unit_of_work(ctx.engine) as session:
                 due = links.claim_due(session, now, limit)
-            for check_id, url, date_rule in due:
+            if not due:
+                break
+            results = []
+            for check_id, url, date_rule in due:   # no transaction open while pages answer
                 result = fetcher.check(url, date_rule)
                 log.info("link check %s: %s (%s)", check_id, result.outcome, result.reason)
-                with unit_of_work(ctx.engine) as session:
-                    applied = links.apply_result(session, check_id, result, now, ctx.settings)
-                if applied is None:
-                    continue
+                results.append((check_id, result))
+            with unit_of_work(ctx.engine) as session:   # the batch's results: one transaction, set-based
+                batch = links.apply_results(session, results, now, ctx.settings)
+            for applied in filter(None, batch):
                 report.checked += 1
                 report.statuses[applied.status] = report.statuses.get(applied.status, 0) + 1
                 report.broken += applied.status == "broken"

@@ -5,11 +5,9 @@ queue every message; field problems go back next to the modal's inputs.
 """
 from __future__ import annotations
 
-import logging
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.blocks import adhoc_views, gate_views
 from bot.blocks.ids import Action, Callback, Field
@@ -20,7 +18,6 @@ from bot.services.errors import FieldErrors, ServiceError
 
 from .common import ephemeral, parse_date, problem, run_submission, runtime, tell, open_modal
 
-log = logging.getLogger(__name__)
 
 FIELD_BLOCKS = {"question": Field.QUESTION, "owner_role": Field.OWNER_ROLE, "gate": Field.GATE, "due": Field.DUE,
                 "answer_kind": Field.ANSWER_KIND, "reason": Field.REASON, "role": Field.ROLE, "user": Field.USER}
@@ -87,10 +84,9 @@ def remove_submitted(ack: Ack, body: dict, context: BoltContext) -> None:
     rt = runtime(context)
 
     def run(session, actor: str, meta: LaunchModal, values: dict) -> None:
-        item = values.get(Field.ITEM)
-        if not item or not str(item).isdigit():
-            raise FieldErrors({Field.ITEM: "Pick the item to remove."})
-        adhoc.remove_item(session, int(item), values.get(Field.REASON), actor=actor, now=rt.ctx.now())
+        item = str(values.get(Field.ITEM) or "")
+        adhoc.remove_item(session, int(item) if item.isdigit() else None, values.get(Field.REASON), actor=actor,
+                          now=rt.ctx.now())
 
     if run_submission(rt, ack, body, LaunchModal, _in_blocks(run), _refused("Not removed")) is not None:
         rt.kick()
@@ -111,11 +107,7 @@ def roster_clicked(ack: Ack, body: dict, client: WebClient, respond: Respond, co
     except ServiceError as exc:
         tell(client, body, respond, problem(exc))
         return
-    try:
-        open_modal(client, body, view)
-    except SlackApiError as exc:  # e.g. the trigger expired: say so rather than fail silently
-        log.warning("could not open the stakeholder modal for %s: %s", actor, exc.response.get("error"))
-        tell(client, body, respond, ephemeral("Slack took too long to open that form. Please click again."))
+    open_modal(client, body, view, respond)
 
 
 def roster_submitted(ack: Ack, body: dict, context: BoltContext) -> None:

@@ -17,9 +17,6 @@ def capacity_command(rt: Runtime, ack, client, body, args: list[str]):
             queue = word.lower()
     settings = rt.ctx.settings
     queues = capacity.safe_queues(settings.capacity_file)
-    if queue and queues.configured and queues.get(queue) is None:
-        ack(ephemeral(f"There is no queue `{queue}`. Queues: {', '.join(queues.by_id)}.", escape=False))
-        return
     with rt.unit_of_work() as session:
         cells = capacity.portfolio(session, queues, rt.ctx.now().date(), weeks=weeks, queue=queue)
     blocks = capacity_views.portfolio_blocks(

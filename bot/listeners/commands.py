@@ -11,7 +11,7 @@ from bot.runtime import Runtime
 from bot.services import directory, launches, permissions, portfolio
 from bot.services.errors import Forbidden, ServiceError
 
-from . import adhoc, capacity, gates, launch_edit, lifecycle, links
+from . import adhoc, capacity, gates, launch_edit, lifecycle, links, people
 from .common import ephemeral, problem, runtime, open_modal
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def new_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list
 
 
 def list_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list[str]) -> None:
-    with rt.unit_of_work() as session:
+    with rt.read_only() as session:  # never queues behind a writer (SQLite: no write lock)
         filters = portfolio.parse(session, args)
         page = portfolio.list_launches(session, body["user_id"], filters, now=rt.ctx.now())
         blocks = launch_views.launch_list_page(page)
@@ -69,6 +69,8 @@ SUBCOMMANDS = {
     "current": links.current_command,
     "capacity": capacity.capacity_command,
     "forecasts": capacity.forecasts_command,
+    "away": people.away_command,
+    "summary": people.summary_command,
 }
 
 

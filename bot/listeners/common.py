@@ -64,39 +64,41 @@ def from_home(body: dict) -> bool:
 
 
 def tell(client, body: dict, respond, reply: dict) -> None:
-    """Answer only the person who acted: via response_url, else an ephemeral in their DM with the bot."""
-    user = body["user"]["id"]
+    """Answer only the person who acted: via the response_url (Bolt's `respond`, or straight to
+    the URL when a sub-command has no `respond`), else an ephemeral in their DM with the bot."""
+    user = body.get("user_id") or (body.get("user") or {}).get("id")
     try:
         if body.get("response_url"):
-            respond(**reply, replace_original=False)
-        else:
+            if respond is not None:
+                respond(**reply, replace_original=False)
+            else:
+                WebhookClient(body["response_url"]).send(**reply, replace_original=False)
+        elif user:
             client.chat_postEphemeral(channel=user, user=user, text=reply["text"], blocks=reply["blocks"])
     except (SlackApiError, OSError) as exc:
         log.warning("could not tell %s: %s", user, exc)
 
 
 EXPIRED_TRIGGER = "Slack took too long to open that form. Please try again."
+NOT_OPENED = "Slack could not open that form just now. Please try again."
+TRIGGER_ERRORS = ("expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id")
 
 
-def open_modal(client, body: dict, view) -> bool:
-    """views.open with this request's trigger. A trigger Slack no longer accepts (it lives 3 s)
-    is the person's to retry, so they are told so instead of the request failing."""
+def open_modal(client, body: dict, view, respond=None) -> bool:
+    """views.open with this request's trigger; False when Slack did not open it. A trigger Slack
+    no longer accepts (it lives 3 s) or another Slack refusal is the person's to retry, so they
+    are told so (`respond` when the listener has it) instead of the click doing nothing."""
     try:
         client.views_open(trigger_id=body["trigger_id"], view=view)
         return True
     except SlackApiError as exc:
-        if exc.response.get("error") not in ("expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"):
-            raise
+        error = exc.response.get("error")
         user = body.get("user_id") or (body.get("user") or {}).get("id")
-        log.warning("could not open a modal for %s: %s", user, exc.response.get("error"))
-        try:
-            if body.get("response_url"):
-                WebhookClient(body["response_url"]).send(text=EXPIRED_TRIGGER, response_type="ephemeral",
-                                                         replace_original=False)
-            elif user:
-                client.chat_postEphemeral(channel=user, user=user, text=EXPIRED_TRIGGER)
-        except (SlackApiError, OSError) as err:
-            log.warning("could not tell %s: %s", user, err)
+        if error in TRIGGER_ERRORS:
+            log.warning("could not open a modal for %s: %s", user, error)
+        else:  # not the person's doing: worth an operator's look
+            log.error("views.open for %s failed: %s", user, error)
+        tell(client, body, respond, ephemeral(EXPIRED_TRIGGER if error in TRIGGER_ERRORS else NOT_OPENED))
         return False
 
 

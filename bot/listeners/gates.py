@@ -19,7 +19,7 @@ from bot.codecs import DecisionModal, ItemAction, PayloadError, VoteValue, Waive
 from bot.delivery.gateway import SlackGateway
 from bot.runtime import Runtime
 from bot.services import decisions, gates, item_forms, launches, timeline, waivers
-from bot.services.errors import FieldErrors, ServiceError
+from bot.services.errors import ServiceError
 from bot.services.recipients import user_tz
 from models import Outcome
 
@@ -144,27 +144,25 @@ def decision_submitted(ack: Ack, body: dict, client: WebClient, context: BoltCon
         settings=rt.ctx.settings), "Not recorded")
 
 
-def _picked(meta: WaiveModal, values: dict, missing: str) -> int:
-    """The fixed item, or the one picked in the modal (an option value we wrote)."""
+def _picked(meta: WaiveModal, values: dict) -> int | None:
+    """The fixed item, or the one picked in the modal (an option value we wrote); None: none picked."""
     if meta.item:
         return meta.item
-    if not values.get(Field.ITEM):
-        raise FieldErrors({Field.ITEM: missing})
     try:
-        return ItemAction.decode(values[Field.ITEM]).item
+        return ItemAction.decode(values[Field.ITEM]).item if values.get(Field.ITEM) else None
     except PayloadError:
-        raise FieldErrors({Field.ITEM: missing}) from None
+        return None
 
 
 def waive_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     _submitted(ack, body, client, context, WaiveModal, lambda rt, session, actor, meta, values: waivers.waive(
-        session, _picked(meta, values, "Pick the item to waive."), actor, values.get(Field.REASON) or "",
+        session, _picked(meta, values), actor, values.get(Field.REASON) or "",
         parse_date(values.get(Field.EXPIRES)), now=rt.ctx.now(), settings=rt.ctx.settings), "Not waived")
 
 
 def unwaive_submitted(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     _submitted(ack, body, client, context, WaiveModal, lambda rt, session, actor, meta, values: waivers.revoke(
-        session, _picked(meta, values, "Pick the item whose waiver you take back."), actor,
+        session, _picked(meta, values), actor,
         values.get(Field.REASON) or "", now=rt.ctx.now(), settings=rt.ctx.settings), "Not revoked")
 
 

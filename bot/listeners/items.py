@@ -2,13 +2,12 @@
 (Not applicable… / Blocked… / Reopen / Delegate… / Reassign… / Waive…), snooze buttons, and the modals they open."""
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable
+from typing import TypeVar
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.blocks import answer_modals, nudges
@@ -21,11 +20,11 @@ from bot.services.errors import ServiceError
 from bot.services.policy import WorkingHours
 from bot.services.recipients import user_tz
 
-from .common import STALE, ephemeral, from_home, problem, run_submission, runtime, tell, view_state
+from .common import STALE, ephemeral, from_home, open_modal, problem, run_submission, runtime, tell, view_state
 from .gates import open_waive_modal
 from .home import settled
 
-log = logging.getLogger(__name__)
+C = TypeVar("C", ItemAction, SnoozeValue)
 MODALS = {"answer": answer_modals.answer_modal, "reassign": answer_modals.reassign_modal,
           "delegate": answer_modals.delegate_modal}
 
@@ -35,10 +34,16 @@ def _first_input(body: dict) -> str:
     return next((b["block_id"] for b in blocks if b.get("type") == "input"), Field.VALUE)
 
 
-def _action(body: dict) -> ItemAction:
-    """The clicked control's item (and overflow op); PayloadError when it is not one we sent."""
+def _clicked(ack: Ack, body: dict, client: WebClient, respond: Respond, codec: type[C]) -> C | None:
+    """The clicked control's value (a button's, or the overflow option's) decoded with `codec`;
+    None — acked, and the person told it is out of date — when it is not one we sent."""
     action = body["actions"][0]
-    return ItemAction.decode(action.get("value") or (action.get("selected_option") or {}).get("value"))
+    try:
+        return codec.decode(action.get("value") or (action.get("selected_option") or {}).get("value"))
+    except PayloadError:
+        ack()
+        tell(client, body, respond, ephemeral(STALE))
+        return None
 
 
 def quick(rt: Runtime, ack: Ack, body: dict, client: WebClient, respond: Respond,
@@ -76,22 +81,15 @@ def open_item_modal(rt: Runtime, client: WebClient, body: dict, respond: Respond
     except ServiceError as exc:
         tell(client, body, respond, problem(exc))
         return
-    try:
-        client.views_open(trigger_id=body["trigger_id"], view=view)
-    except SlackApiError as exc:  # e.g. the trigger expired: say so rather than fail silently
-        log.warning("could not open a modal for %s: %s", actor, exc.response.get("error"))
-        tell(client, body, respond, ephemeral("Slack took too long to open that form. Please click again."))
+    open_modal(client, body, view, respond)
 
 
 # -- buttons and menus ---------------------------------------------------------------------
 
 def done(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
     rt = runtime(context)
-    try:
-        ref = _action(body)
-    except PayloadError:
-        ack()
-        tell(client, body, respond, ephemeral(STALE))
+    ref = _clicked(ack, body, client, respond, ItemAction)
+    if ref is None:
         return
     if quick(rt, ack, body, client, respond, lambda session: answers.mark_done(
             session, ref.item, actor=body["user"]["id"], now=rt.ctx.now(), settings=rt.ctx.settings)):
@@ -99,22 +97,17 @@ def done(ack: Ack, body: dict, client: WebClient, respond: Respond, context: Bol
 
 
 def answer(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
-    ack()
-    try:
-        ref = _action(body)
-    except PayloadError:
-        tell(client, body, respond, ephemeral(STALE))
+    ref = _clicked(ack, body, client, respond, ItemAction)
+    if ref is None:
         return
+    ack()
     open_item_modal(runtime(context), client, body, respond, ItemAction(item=ref.item))
 
 
 def menu(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
     rt = runtime(context)
-    try:
-        ref = _action(body)
-    except PayloadError:
-        ack()
-        tell(client, body, respond, ephemeral(STALE))
+    ref = _clicked(ack, body, client, respond, ItemAction)
+    if ref is None:
         return
     if ref.op == "reopen":
         if quick(rt, ack, body, client, respond, lambda session: answers.reopen(
@@ -133,11 +126,8 @@ def menu(ack: Ack, body: dict, client: WebClient, respond: Respond, context: Bol
 def snooze_clicked(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
     rt = runtime(context)
     actor = body["user"]["id"]
-    try:
-        choice = SnoozeValue.decode(body["actions"][0].get("value"))
-    except PayloadError:
-        ack()
-        tell(client, body, respond, ephemeral(STALE))
+    choice = _clicked(ack, body, client, respond, SnoozeValue)
+    if choice is None:
         return
     said: list[str] = []
 

@@ -245,7 +245,7 @@ def run_sandbox(args) -> int:
     try:
         load_templates(base.checklists_dir)
     except TemplateError as exc:
-        raise SandboxError("checklist templates are invalid:\n" + "\n".join(str(f) for f in exc.faults)) from None
+        raise SandboxError(exc.report("checklist templates are invalid")) from None
     port = args.port if args.port is not None else base.port
     db = Path(args.db).expanduser().resolve()
     if args.reset:

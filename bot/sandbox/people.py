@@ -37,6 +37,9 @@ PEOPLE: tuple[Person, ...] = (
 )
 
 PM = PEOPLE[0].id
+# Who stands in while a role's holder is away (`/launch away until …`): the two leads for each other,
+# Amara (training) for WFM and the knowledge base.
+BACKUPS = {"readiness_lead": ["U0GRACE01", "U0TOMAS01"], "wfm": ["U0AMARA01"], "knowledge": ["U0AMARA01"]}
 CHANNELS = (("general", "Company-wide announcements and chat"),
             ("launches", "One line per launch opened, decided or shipped"))
 ANNOUNCEMENTS = "launches"
@@ -59,5 +62,5 @@ def stakeholders_yaml() -> str:
                     markets.setdefault(market, {}).setdefault(role, []).append(person.id)
             else:
                 roles.setdefault(role, []).append(person.id)
-    spec = {"admins": [p.id for p in PEOPLE if p.admin], "roles": roles, "markets": markets}
+    spec = {"admins": [p.id for p in PEOPLE if p.admin], "roles": roles, "markets": markets, "backups": BACKUPS}
     return "# Written by `launchgate sandbox` from bot/sandbox/people.py\n" + yaml.safe_dump(spec, sort_keys=False)

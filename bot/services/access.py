@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import exists, or_, true
 from sqlmodel import Session, select
 
-from models import Item, Launch, LaunchRole, LaunchStatus
+from models import Item, Launch, LaunchRole, LaunchStatus, utcnow
 
 from . import audit, directory
 from .errors import Conflict, Forbidden
@@ -69,7 +69,10 @@ def can_see(session: Session, launch: Launch, user_id: str | None) -> bool:
 
 
 def can_answer(session: Session, launch: Launch, item: Item, user_id: str) -> bool:
-    return user_id in (item.owner_id, item.delegate_id) or can_steer(session, launch, user_id)
+    """The owner, their delegate, their role's backup while they are away, the launch owner or a lead."""
+    from . import away
+    return (user_id in (item.owner_id, item.delegate_id) or can_steer(session, launch, user_id)
+            or away.stands_in(session, user_id, item.owner_id, item.owner_role, utcnow().date()))
 
 
 def check_checklist_open(launch: Launch) -> None:

@@ -140,7 +140,10 @@ def removable(session: Session, launch: Launch) -> list[Item]:
     return [i for i in launches.items_of(session, launch.id) if i.state in (ItemState.OPEN, ItemState.BLOCKED)]
 
 
-def remove_item(session: Session, item_id: int, reason: str | None, *, actor: str, now: datetime) -> Launch:
+def remove_item(session: Session, item_id: int | None, reason: str | None, *, actor: str, now: datetime) -> Launch:
+    """Remove one open item (`item_id` None: nothing was picked in the form), with a reason on the record."""
+    if item_id is None:
+        raise FieldErrors({"item": "Pick the item to remove."})
     item = session.get(Item, item_id)
     if item is None:
         raise NotFound("That item no longer exists.")

@@ -158,9 +158,59 @@ def queue_forecast(values: dict, errors: dict) -> dict:
     return answer
 
 
-def _value(item: Item, values: dict, errors: dict) -> Any:
+MARKET_LINK = "value."   # + market code: one URL input per market of the launch (answer: market_links)
+MAX_MARKET_INPUTS = 90   # inside Slack's 100 blocks a modal; a launch with more gets one field, a line per market
+
+
+def market_lines(raw: str) -> dict[str, str]:
+    """'FR https://…' (or 'FR: https://…'), one per line → {market: url}."""
+    found: dict[str, str] = {}
+    for line in raw.splitlines():
+        market, _, rest = line.strip().partition(" ")
+        if market:
+            found[market.rstrip(":").upper()] = rest.strip()
+    return found
+
+
+def market_links(values: dict, errors: dict, markets: list[str]) -> dict[str, str]:
+    """One link per market of the launch, from the modal's per-market fields, the long form's lines,
+    or the answering API's `{"FR": "https://…"}`; each market's problem is shown in its own field."""
+    raw = values.get(VALUE)
+    one_field = isinstance(raw, str)
+    if one_field:
+        given = market_lines(raw)
+    else:
+        given = {k[len(MARKET_LINK):].upper(): v for k, v in values.items() if k.startswith(MARKET_LINK)}
+        given |= {str(k).upper(): v for k, v in raw.items()} if isinstance(raw, dict) else {}
+    problems: dict[str, str] = {}
+    links: dict[str, str] = {}
+    for market in markets:
+        text = given[market].strip() if isinstance(given.get(market), str) else ""
+        if not text:
+            problems[market] = f"Required: the link to the {market} page."
+        elif url(text) is None:
+            problems[market] = "Enter a link starting with https:// (or http://)."
+        else:
+            links[market] = text
+    strangers = sorted(set(given) - set(markets))
+    if one_field and (problems or strangers):
+        errors[VALUE] = " ".join([f"{m}: {p}" for m, p in problems.items()]
+                                 + [f"{m}: not a market of this launch." for m in strangers])
+    elif problems or strangers:
+        errors.update({MARKET_LINK + m: p for m, p in problems.items()})
+        if strangers:
+            errors[VALUE] = f"{', '.join(strangers)}: not a market of this launch ({', '.join(markets)})."
+    return links
+
+
+def _value(item: Item, values: dict, errors: dict, markets: list[str] | None = None) -> Any:
     raw = values.get(VALUE)
     kind = item.answer_kind
+    if kind == "market_links":
+        return market_links(values, errors, list(markets or []))
+    if isinstance(raw, dict):   # a per-market answer sent to an item that takes one value
+        errors[VALUE] = "This item takes one value, not one per market."
+        return None
     if kind == "forecast" and any(k.startswith(QUEUE_WEEKS) for k in values):
         return queue_forecast(values, errors)
     if kind == "forecast":
@@ -203,8 +253,8 @@ def capacity_plan(values: dict, errors: dict) -> dict:
     return {"queues": rows}
 
 
-def parse(item: Item, values: dict) -> Answer:
-    """The answer in an answer modal's `values` ({block_id: raw}), or FieldErrors."""
+def parse(item: Item, values: dict, markets: list[str] | None = None) -> Answer:
+    """The answer in an answer modal's `values` ({block_id: raw}), or FieldErrors (`markets`: the launch's)."""
     errors: dict[str, str] = {}
     state = ItemState.DONE
     value: Any = True
@@ -217,7 +267,7 @@ def parse(item: Item, values: dict) -> Answer:
             errors[NOTE] = "Say why (the readiness lead sees this)."
         value = True if state == ItemState.DONE else None
     else:
-        value = _value(item, values, errors)
+        value = _value(item, values, errors, markets)
     if note and len(note) > NOTE_MAX:
         errors[NOTE] = f"Keep it to {NOTE_MAX} characters (this has {len(note)})."
     evidence = (values.get(EVIDENCE) or "").strip() or None

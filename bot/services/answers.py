@@ -60,7 +60,8 @@ def answer(session: Session, item_id: int | str, values: dict, *, actor: str, no
     """An answer modal was submitted: validate, then save (or FieldErrors)."""
     item, launch = load(session, item_id)
     check_can_answer(session, item, launch, actor, now)
-    parsed = capacity.computed_answer(session, item, launch, answer_values.parse(item, values), settings)
+    parsed = capacity.computed_answer(session, item, launch, answer_values.parse(item, values, launch.markets),
+                                      settings)
     item_state.set_answer(session, item, launch, parsed, actor=actor, now=now, settings=settings)
     return item
 

@@ -20,6 +20,7 @@ from bot.capacity.forecast import WEEKS, Demand, demands, iso_week, requirement,
 from bot.capacity.staffing import QueueModel, WeekRequirement, weekly_requirement
 from models import Item, ItemState, Launch, LaunchStatus
 
+from .errors import NotFound
 from .readable import safe
 
 
@@ -111,7 +112,10 @@ def live_forecasts(session: Session, today: date) -> list[ForecastRow]:
 
 def portfolio(session: Session, queues: Queues, today: date, *, weeks: int = 8,
               queue: str | None = None) -> list[Cell]:
-    """Cells for `weeks` ISO weeks from today's, per queue with any load, in queue then week order."""
+    """Cells for `weeks` ISO weeks from today's, per queue with any load, in queue then week order.
+    A `queue` capacity.yaml does not have is refused (NotFound), naming the queues it has."""
+    if queue and queues.configured and queues.get(queue) is None:
+        raise NotFound(f"There is no queue '{safe(queue)}'. Queues: {', '.join(queues.by_id)}.")
     horizon = [iso_week(today + timedelta(days=7 * k)) for k in range(weeks)]
     wanted = set(horizon)
     cells: dict[tuple[str, str], Cell] = {}

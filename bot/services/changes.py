@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 KEY = "launchgate.changes"
 
@@ -30,6 +33,7 @@ class ItemChanged:
     owners: tuple[str, ...] = ()
     delegates: tuple[str, ...] = ()
     action: str = ""
+    actor: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,12 +95,15 @@ class ChangeSet:
     outbox: list[dict[str, Any]] = field(default_factory=list)   # rows queued by services, written at commit
     intros: set[tuple[int, str]] = field(default_factory=set)    # (launch, user) whose prompt an intro DM posts
     now: datetime | None = None                                  # the use case's clock (tick --at, tests)
+    settings: Settings | None = None                             # the use case's settings (capacity figures)
     events: list[Any] = field(default_factory=list)              # audit events recorded (webhooks, link checks)
 
-    def add(self, change: Change, now: datetime | None = None) -> None:
+    def add(self, change: Change, now: datetime | None = None, settings: Settings | None = None) -> None:
         self.changes.append(change)
         if now is not None:
             self.now = now
+        if settings is not None:
+            self.settings = settings
 
     def __bool__(self) -> bool:
         return bool(self.changes or self.outbox or self.events)
@@ -110,8 +117,9 @@ def of(session: Session) -> ChangeSet:
     return found
 
 
-def record(session: Session, change: Change, *, now: datetime | None = None) -> None:
-    of(session).add(change, now)
+def record(session: Session, change: Change, *, now: datetime | None = None,
+           settings: Settings | None = None) -> None:
+    of(session).add(change, now, settings)
 
 
 def take(session: Session) -> ChangeSet:

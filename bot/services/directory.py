@@ -58,6 +58,19 @@ class StakeholderFile(BaseModel):
     admins: list[str] = []
     roles: dict[str, list[str]] = {}
     markets: dict[str, dict[str, list[str]]] = {}
+    # Who stands in for a role's holder while they are away (`/launch away`): role → user id(s), in order.
+    backups: dict[str, list[str]] = {}
+
+    @field_validator("backups", mode="before")
+    @classmethod
+    def _backups(cls, v):
+        out = {}
+        for role, ids in (v or {}).items():
+            if role not in ROLES:
+                raise ValueError(f"backups: unknown role '{role}' (known: {', '.join(ROLES)})")
+            ids = [ids] if isinstance(ids, str) else list(ids or [])
+            out[role] = _check_ids(ids, f"backups.{role}", USER_ID)
+        return out
 
     @field_validator("admins")
     @classmethod
@@ -149,6 +162,8 @@ def sync(session: Session, spec: StakeholderFile, expand_group: Callable[[str], 
     for market, roles in spec.markets.items():
         for role, ids in roles.items():
             add(role, market, ids)
+    for role, ids in spec.backups.items():
+        add(backup_role(role), "", ids)
     before = {(m.role, m.market, m.user_id) for m in session.exec(select(DirectoryMember))}
     after = set(rows)
     removed, added = sorted(before - after), sorted(after - before)
@@ -202,6 +217,23 @@ def members(session: Session, role: str, markets: Iterable[str] = ()) -> list[st
     if not markets or any(m not in by_market for m in markets):
         out.extend(by_market.get("", []))
     return list(dict.fromkeys(out))
+
+
+BACKUP = "backup:"
+
+
+def backup_role(role: str) -> str:
+    """How a role's backups are stored in the directory (`backup:wfm`)."""
+    return f"{BACKUP}{role}"
+
+
+def backups(session: Session) -> dict[str, list[str]]:
+    """Every role's backups, in the file's order (one query; the list is short)."""
+    out: dict[str, list[str]] = {}
+    for role, user_id in session.exec(select(DirectoryMember.role, DirectoryMember.user_id).where(
+            DirectoryMember.role.startswith(BACKUP)).order_by(DirectoryMember.id)):
+        out.setdefault(role.removeprefix(BACKUP), []).append(user_id)
+    return out
 
 
 def is_admin(session: Session, user_id: str) -> bool:

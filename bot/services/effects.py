@@ -34,7 +34,7 @@ from sqlmodel import Session, select
 from bot.codecs import DelegatePayload, EscalationRefreshPayload, PromptPayload, ReviewPayload
 from models import Gate, Item, Launch, OutboxMessage, OutboxStatus, SlackMessageRef, utcnow
 
-from . import changes, gates, links, outbox
+from . import capacity, changes, gates, links, outbox
 from .changes import (
     ApprovalsChanged,
     ChangeSet,
@@ -45,6 +45,7 @@ from .changes import (
     PromptsChanged,
     ReviewChanged,
 )
+from .item_state import ANSWER_ACTIONS
 from .outbox import LAUNCH_CHANNEL, Kind
 
 DerivedEffect = Callable[[Session, ChangeSet], None]
@@ -238,6 +239,22 @@ def link_checks(session: Session, cs: ChangeSet) -> None:
         links.review_opened(session, gate_id, at)
 
 
+def capacity_checks(session: Session, cs: ChangeSet) -> None:
+    """A forecast or capacity-plan item answered, edited, marked n/a or blocked, or reopened: the
+    launch's staffing gap is re-checked and audited, and WFM hears about a new forecast
+    (bot/services/capacity.py `item_changed`; other items are passed over there). Once per item."""
+    if cs.settings is None:
+        return
+    answered = {c.item_id: c for c in cs.changes if isinstance(c, ItemChanged) and c.action in ANSWER_ACTIONS}
+    if not answered:
+        return
+    for change in answered.values():
+        item, launch = session.get(Item, change.item_id), session.get(Launch, change.launch_id)
+        if item is not None and launch is not None:
+            capacity.item_changed(session, item, launch, actor=change.actor, action=change.action,
+                                  now=cs.now or utcnow(), settings=cs.settings)
+
+
 def webhooks(session: Session, cs: ChangeSet) -> None:
     """One outgoing webhook row per subscribed endpoint and event (bot/webhooks/events.py)."""
     subscribed = config_for(session).endpoints
@@ -251,6 +268,7 @@ def webhooks(session: Session, cs: ChangeSet) -> None:
 
 # The derived effects, in order. Add yours here (see the module docstring).
 DERIVED: tuple[DerivedEffect, ...] = (
+    capacity_checks,
     refreshes,
     link_checks,
     webhooks,

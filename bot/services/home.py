@@ -3,6 +3,7 @@ them, and the launches they own or lead with gate progress."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import or_
 from sqlmodel import Session, select
@@ -15,9 +16,11 @@ from models import (
     Launch,
     LaunchRole,
     LaunchStatus,
+    PersonPreference,
     SlackMessageRef,
     UserProfile,
     Vote,
+    utcnow,
 )
 
 from . import directory, gates, outbox
@@ -58,6 +61,8 @@ class Home:
     approvals: list[Approval] = field(default_factory=list)
     items: list[MyItem] = field(default_factory=list)
     launches: list[MyLaunch] = field(default_factory=list)
+    away_until: date | None = None        # away through this day (their items go to their role's backup)
+    summary_days: int | None = None       # weekly summary for items not due within N days; None: daily
 
 
 def home_for(session: Session, user_id: str) -> Home:
@@ -65,6 +70,11 @@ def home_for(session: Session, user_id: str) -> Home:
     they own or lead, and the reviews waiting for their vote — never every launch's items."""
     profile = session.get(UserProfile, user_id)
     home = Home(user_id, profile.tz if profile else None)
+    pref = session.get(PersonPreference, user_id)
+    if pref is not None:
+        today = utcnow().date()
+        home.away_until = pref.away_until if pref.away_until and pref.away_until >= today else None
+        home.summary_days = pref.summary_days
     live = Launch.status.in_(LIVE)
     for item, launch, gate in session.exec(
             select(Item, Launch, Gate).join(Launch, Launch.id == Item.launch_id).join(Gate, Gate.id == Item.gate_id)

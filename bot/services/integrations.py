@@ -140,6 +140,12 @@ def _claim_key(session: Session, token: IntegrationToken, client_key: str, reque
                                                          IntegrationRequest.client_key == client_key)).one()
 
 
+def _market_links(field: str, value: Any) -> bool:
+    """`"value": {"FR": "https://…", "DE": "https://…"}` answers a one-link-per-market item."""
+    return field == "value" and isinstance(value, dict) and len(value) <= 300 and \
+        all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
 def parse_body(body: Any) -> dict:
     """The JSON answer → answer-modal values, or FieldErrors naming each bad field."""
     if not isinstance(body, dict):
@@ -152,11 +158,13 @@ def parse_body(body: Any) -> dict:
     if status not in STATES:
         errors["status"] = "Use done, na or blocked."
     for field in ("value", "evidence", "note"):
-        if field in body and body[field] is not None and not isinstance(body[field], (str, int, float)):
+        if field in body and body[field] is not None and not isinstance(body[field], (str, int, float)) \
+                and not _market_links(field, body[field]):
             errors[field] = "Send a string (or a number for value)."
     if errors:
         raise FieldErrors(errors)
-    values = {k: str(body[k]) for k in ("value", "evidence", "note") if body.get(k) is not None}
+    values = {k: body[k] if isinstance(body[k], dict) else str(body[k])
+              for k in ("value", "evidence", "note") if body.get(k) is not None}
     values["status"] = status
     return values
 
@@ -192,7 +200,8 @@ def answer(session: Session, token: IntegrationToken, launch_key: str, item_key:
     state = STATES[values["status"]]
     if state == ItemState.DONE:
         parsed = answer_values.parse(item, {k: v for k, v in values.items() if k != "status"}
-                                     | ({"status": "done"} if item.answer_kind == "confirm" else {}))
+                                     | ({"status": "done"} if item.answer_kind == "confirm" else {}),
+                                     launch.markets)
     else:
         note = values.get("note", "").strip()
         if not note:

@@ -44,7 +44,7 @@ def _changed(session: Session, item: Item, launch: Launch, *, actor: str, action
     event = audit.record(session, actor=actor, action=action, entity="item", entity_id=item.id, launch_id=launch.id,
                          before=before, after=snapshot(item), note=note, at=now)
     changes.record(session, ItemChanged(launch.id, item.id, owners or (item.owner_id,),
-                                        delegates or (item.delegate_id,), action), now=now)
+                                        delegates or (item.delegate_id,), action, actor), now=now, settings=settings)
     session.flush()
     if state_moved:
         gates.items_changed(session, launch, [item.gate_id], actor=actor, now=now)
@@ -96,7 +96,6 @@ def set_answer(session: Session, item: Item, launch: Launch, answer: Answer, *, 
         item.evidence = answer.evidence
         _changed(session, item, launch, actor=actor, action=AuditAction.ITEM_REOPENED, before=before, now=now,
                  settings=settings)
-        _capacity(session, item, launch, actor=actor, action=AuditAction.ITEM_REOPENED, now=now, settings=settings)
         return True
     if (item.state, item.answer, item.evidence, item.note) == (answer.state, answer.value, answer.evidence,
                                                                answer.note):
@@ -107,15 +106,12 @@ def set_answer(session: Session, item: Item, launch: Launch, answer: Answer, *, 
     action = {ItemState.NA: AuditAction.ITEM_MARKED_NA, ItemState.BLOCKED: AuditAction.ITEM_MARKED_BLOCKED}.get(
         answer.state) or (AuditAction.ITEM_EDITED if was_answered else AuditAction.ITEM_ANSWERED)
     _changed(session, item, launch, actor=actor, action=action, before=before, now=now, settings=settings)
-    _capacity(session, item, launch, actor=actor, action=action, now=now, settings=settings)
     return True
 
 
-def _capacity(session: Session, item: Item, launch: Launch, **kw) -> None:
-    """Issue 13's hook on answers (capacity plans and forecasts): gaps are audited with the answer."""
-    from . import capacity  # capacity reads answers; imported here so neither module needs the other first
-
-    capacity.item_changed(session, item, launch, **kw)
+# What set_answer records: the capacity check (bot/services/effects.py) follows these.
+ANSWER_ACTIONS = frozenset({AuditAction.ITEM_ANSWERED, AuditAction.ITEM_EDITED, AuditAction.ITEM_MARKED_NA,
+                            AuditAction.ITEM_MARKED_BLOCKED, AuditAction.ITEM_REOPENED})
 
 
 # -- waivers ---------------------------------------------------------------------------------

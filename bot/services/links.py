@@ -40,6 +40,9 @@ def urls_for(item: Item, launch: Launch, languages: dict[str, str] | None = None
     found: list[tuple[str | None, str]] = []
     if item.answer_kind == "link" and isinstance(item.answer, str):
         found.append((None, item.answer.strip()))
+    if item.answer_kind == "market_links" and isinstance(item.answer, dict):   # one link per market
+        found.extend((market, item.answer[market].strip()) for market in launch.markets
+                     if isinstance(item.answer.get(market), str))
     if item.evidence:
         found.append((None, item.evidence.strip()))
     if item.url_pattern:
@@ -52,7 +55,7 @@ def urls_for(item: Item, launch: Launch, languages: dict[str, str] | None = None
 
 def links_relevant(item: Item) -> bool:
     """Cheap test (no query) whether an item can have links at all."""
-    return item.answer_kind == "link" or bool(item.evidence) or bool(item.url_pattern)
+    return item.answer_kind in ("link", "market_links") or bool(item.evidence) or bool(item.url_pattern)
 
 
 def item_changed(session: Session, item: Item, now: datetime, languages: dict[str, str] | None = None) -> None:
@@ -150,16 +153,25 @@ class Applied:
     sent_back: bool = False
 
 
-def apply_result(session: Session, check_id: int, result, now: datetime, settings) -> Applied | None:
-    """Store what a link answered; a newly broken link on a done item sends the item back."""
-    from .gates import lock_launch
+def apply_results(session: Session, results: list, now: datetime, settings) -> list[Applied | None]:
+    """Store what a batch of links answered — `(check id, LinkResult)` pairs — in a constant number of
+    statements; a newly broken link on a done item sends the item back. None for a row deleted meanwhile
+    (the answer changed while we were fetching)."""
+    from . import locks
 
-    row = session.get(LinkCheck, check_id)
-    if row is None:  # the answer changed while we were fetching
-        return None
-    launch = lock_launch(session, row.launch_id)  # lock order: launch → gate → items → outbox
-    session.refresh(row)
-    item = session.get(Item, row.item_id)
+    ids = [check_id for check_id, _ in results]
+    launch_ids = session.exec(select(LinkCheck.launch_id).where(LinkCheck.id.in_(ids))).all() if ids else []
+    launches = locks.launches(session, launch_ids)   # lock order: launch → gate → items → outbox
+    rows = {row.id: row for row in session.exec(select(LinkCheck).where(LinkCheck.id.in_(ids))
+                                                .execution_options(populate_existing=True))} if ids else {}
+    items = {item.id: item for item in session.exec(select(Item).where(
+        Item.id.in_({row.item_id for row in rows.values()})))} if rows else {}
+    return [_apply(session, rows[check_id], items[rows[check_id].item_id], launches[rows[check_id].launch_id],
+                   result, now, settings) if check_id in rows else None for check_id, result in results]
+
+
+def _apply(session: Session, row: LinkCheck, item: Item, launch: Launch, result, now: datetime,
+           settings) -> Applied:
     before = row.status
     row.http_status, row.final_url = result.http_status, (result.final_url or row.url)[:2000]
     row.last_modified, row.etag = result.last_modified, (result.etag or None) and result.etag[:200]

@@ -32,6 +32,16 @@ def launch(session: Session, launch_id: int) -> Launch:
     return found
 
 
+def launches(session: Session, launch_ids) -> dict[int, Launch]:
+    """Several launch rows, re-read and (PostgreSQL) locked in ascending id order, in one statement
+    (a batch of link-check results spans launches; a single-launch command can never wait in a cycle with it)."""
+    ids = sorted(set(launch_ids))
+    if not ids:
+        return {}
+    stmt = select(Launch).where(Launch.id.in_(ids)).order_by(Launch.id).execution_options(populate_existing=True)
+    return {found.id: found for found in session.exec(stmt.with_for_update() if is_postgres(session) else stmt)}
+
+
 def item(session: Session, item_id: int | str) -> tuple[Item, Launch]:
     """The item and its launch, locked in order: the launch row first, then the item."""
     key = db_id(item_id)  # anything that cannot be an id is simply not found

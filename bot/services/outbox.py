@@ -38,7 +38,9 @@ class Kind:
     TEXT = "text"                        # plain notice (DM or channel)
     NUDGE = "nudge"
     NUDGE_REFRESH = "nudge_refresh"      # chat.update of the latest nudge (answers, snoozes)
+    NUDGE_DAY = "nudge_day"              # a person's one reminder of the day across several launches
     ESCALATION = "escalation"
+    ESCALATION_DAY = "escalation_day"    # a lead's / owner's one escalation of the day across several launches
     ESCALATION_REFRESH = "escalation_refresh"  # chat.update of the latest escalation (items handled since)
     DIGEST = "digest"
     DATES_MOVED = "dates_moved"          # one DM per owner (and a channel note) when the launch date moves

@@ -22,7 +22,7 @@ from .outbox import Kind
 log = logging.getLogger(__name__)
 RETENTION = timedelta(days=30)
 BATCH = 5000   # rows per pass, so a first prune of a large table does not hold locks for long
-KEEP_KINDS = (Kind.NUDGE, Kind.ESCALATION)
+KEEP_KINDS = (Kind.NUDGE, Kind.ESCALATION, Kind.NUDGE_DAY, Kind.ESCALATION_DAY)
 
 
 def prune_outbox(session: Session, ctx: AppContext, now: datetime, report: TickReport) -> None:

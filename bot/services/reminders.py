@@ -11,7 +11,8 @@ York owner at 09:00 in New York on the same calendar day.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_
 from sqlmodel import Session, select
@@ -20,7 +21,7 @@ from bot.config import Settings
 from bot.db import is_postgres
 from models import Item, ItemState, Launch, LaunchStatus
 
-from . import calendar
+from . import away, calendar
 from . import tick_batches as batches
 from .context import AppContext, TickReport
 from .outbox import Kind
@@ -60,37 +61,54 @@ def _nudgeable(now: datetime):
 
 
 def send_nudges(session: Session, ctx: AppContext, now: datetime, report: TickReport) -> None:
-    """One grouped nudge per person, launch and local business day, inside their working hours.
+    """One reminder per person and local business day, across all their launches, inside their
+    working hours (grouped by launch inside: bot/blocks/daily.py).
 
-    Set-based (tick_batches.py): launches are taken in batches; each batch is one read
-    of its due items, one look-up of its people's zones, and bulk writes."""
+    Set-based (tick_batches.py), batched by *recipient* so everything one person is due for lands
+    in one message: one read of whose items are due, one look-up of who is away (their items go
+    to their role's backup: bot/services/away.py), then per batch of people one read of their due
+    items, one look-up of their zones, and bulk writes. The per-launch ledger (launch, person,
+    day) and the person's daily outbox key both stop a second replica or pass from reminding
+    anyone twice."""
     hours = WorkingHours.from_settings(ctx.settings)
-    launch_ids = session.exec(select(Item.launch_id).join(Launch, Launch.id == Item.launch_id)
-                              .where(*_nudgeable(now)).distinct().order_by(Item.launch_id)).all()
-    for first, last in batches.launch_ranges(launch_ids):
-        _nudge_batch(session, now, hours, first, last, report)
+    pairs = session.exec(select(Item.owner_id, Item.owner_role).join(Launch, Launch.id == Item.launch_id)
+                         .where(*_nudgeable(now)).distinct()).all()
+    routing = away.Routing(session, {owner for owner, _ in pairs}, now.date())
+    route = {(owner, role): routing.stand_in(owner, role) for owner, role in pairs}
+    for people in batches.chunks(sorted({who for who in route.values() if who}), batches.BATCH_PEOPLE):
+        batch = set(people)
+        owners = sorted({owner for (owner, _), who in route.items() if who in batch})
+        _nudge_batch(session, now, hours, people, owners, route, routing, report)
         batches.end_batch(session, report)
 
 
-def _nudge_batch(session: Session, now: datetime, hours: WorkingHours, first: int, last: int,
-                 report: TickReport) -> None:
-    stmt = (
-        select(Item.id, Item.launch_id, Item.owner_id, Item.item_key, Item.due_at, Item.next_nudge_at,
-               Item.snoozed_until, Launch.markets, Launch.name)
-        .join(Launch, Launch.id == Item.launch_id)
-        .where(*_nudgeable(now), Item.launch_id.between(first, last))
-        .order_by(Item.launch_id, Item.owner_id, Item.due_at, Item.id)
-    )
-    if is_postgres(session):  # another replica's tick skips what this one holds
-        stmt = stmt.with_for_update(skip_locked=True, of=Item)
+def _due_rows(session: Session, now: datetime, owners: Sequence[str]):
+    for part in batches.chunks(owners):
+        stmt = (
+            select(Item.id, Item.launch_id, Item.owner_id, Item.owner_role, Item.item_key, Item.due_at,
+                   Item.next_nudge_at, Item.snoozed_until, Launch.markets, Launch.name)
+            .join(Launch, Launch.id == Item.launch_id)
+            .where(*_nudgeable(now), Item.owner_id.in_(part))
+            .order_by(Item.launch_id, Item.due_at, Item.id)
+        )
+        if is_postgres(session):  # another replica's tick skips what this one holds
+            stmt = stmt.with_for_update(skip_locked=True, of=Item)
+        yield from session.execute(stmt)
+
+
+def _nudge_batch(session: Session, now: datetime, hours: WorkingHours, people: Sequence[str], owners: Sequence[str],
+                 route: dict, routing: away.Routing, report: TickReport) -> None:
     groups: dict[tuple[int, str], list] = defaultdict(list)
-    for row in session.execute(stmt):
-        groups[(row.launch_id, row.owner_id)].append(row)
+    members = set(people)
+    for row in _due_rows(session, now, owners):
+        who = route.get((row.owner_id, row.owner_role))
+        if who in members:
+            groups[(row.launch_id, who)].append(row)
     zones = batches.Zones(session, now)
-    zones.load(user for _, user in groups)
+    zones.load(people)
     moved: dict[datetime, list[int]] = defaultdict(list)
     wanted = []
-    for (launch_id, user), items in groups.items():
+    for (launch_id, user), items in sorted(groups.items()):
         zone = zones[user]
         if zone is None:
             continue
@@ -101,29 +119,88 @@ def _nudge_batch(session: Session, now: datetime, hours: WorkingHours, first: in
         today = local.date()
         due = [i for i in items if i.next_nudge_at.date() <= today
                and not (i.snoozed_until and i.snoozed_until > now)]
+        due, later = _weekly(due, today, routing.summary.get(user))
+        for i in later:  # a weekly-summary person: quiet until Monday or until it is due within N days
+            moved[day_start(_weekly_wake(i, today, routing.summary[user]))].append(i.id)
         if not due:
             continue
         moved[day_start(today + timedelta(days=1))] += [i.id for i in due]
-        wanted.append((launch_id, user, today, local, zone, due))
+        wanted.append((launch_id, user, today, due))
     for tomorrow, ids in moved.items():
         batches.set_many(session, Item, ids, next_nudge_at=tomorrow)
-    # Already nudged today (another replica, or a reopened item): the ledger says no.
-    won = batches.claim_many(session, [(lid, user, today, "nudge") for lid, user, today, *_ in wanted], now)
-    sent, rows, events = [], [], []
-    for launch_id, user, today, local, zone, due in wanted:
-        if (launch_id, user, today, "nudge") not in won:
-            continue
-        sent += [i.id for i in due]
-        overdue = sum(i.due_at < now for i in due)
-        day = today.isoformat()
-        rows.append(batches.outbox_row(Kind.NUDGE, user, {"items": [i.id for i in due], "day": day}, launch_id,
-                                       f"nudge:{launch_id}:{user}:{day}", now))
-        events.append({"actor": "launchgate", "action": "nudge.sent", "entity": "launch", "entity_id": launch_id,
-                       "launch_id": launch_id, "at": now,
-                       "after": {"to": user, "items": [i.item_key for i in due], "overdue": overdue,
-                                 "local_time": local.strftime("%Y-%m-%d %H:%M"), "tz": zone.key}})
-        report.add(f"nudge {user} ({local:%a %d %b %H:%M} {zone.key}): LR-{launch_id} {due[0].name} — "
-                   f"{len(due)} item(s), {overdue} overdue")
-    batches.set_many(session, Item, sent, last_nudged_at=now)
-    batches.enqueue_many(session, rows)
+    # Already nudged today about that launch (another replica, or a reopened item): the ledger says no.
+    won = batches.claim_many(session, [(lid, user, today, "nudge") for lid, user, today, _ in wanted], now)
+    daily: dict[tuple[str, date], list[tuple[int, list]]] = defaultdict(list)
+    for launch_id, user, today, due in wanted:
+        if (launch_id, user, today, "nudge") in won:
+            daily[(user, today)].append((launch_id, due))
+    sent = _queue_daily(session, now, daily, routing)
+    batches.set_many(session, Item, [i.id for user, today in sent for _, due in daily[(user, today)] for i in due],
+                     last_nudged_at=now)
+    events = []
+    for user, today in sent:
+        zone = zones[user]
+        local = now.astimezone(zone)
+        parts = daily[(user, today)]
+        for launch_id, due in parts:
+            covering = sorted({i.owner_id for i in due if i.owner_id != user})
+            events.append({"actor": "launchgate", "action": "nudge.sent", "entity": "launch",
+                           "entity_id": launch_id, "launch_id": launch_id, "at": now,
+                           "after": {"to": user, "items": [i.item_key for i in due],
+                                     "overdue": sum(i.due_at < now for i in due), "launches": len(parts),
+                                     "local_time": local.strftime("%Y-%m-%d %H:%M"), "tz": zone.key}
+                           | ({"covering": covering} if covering else {})})
+        count = sum(len(due) for _, due in parts)
+        overdue = sum(i.due_at < now for _, due in parts for i in due)
+        first = parts[0][1][0]
+        where = f"LR-{parts[0][0]} {first.name}" if len(parts) == 1 else f"{len(parts)} launches"
+        report.add(f"nudge {user} ({local:%a %d %b %H:%M} {zone.key}): {where} — {count} item(s), {overdue} overdue")
     batches.audit_many(session, events)
+
+
+def _weekly(due: list, today: date, days: int | None) -> tuple[list, list]:
+    """(nudged today, left for the weekly summary): with a weekly-summary preference, items not
+    due within `days` days wait for Monday's summary; overdue and soon-due ones come daily."""
+    if days is None or today.weekday() == 0:
+        return due, []
+    horizon = today + timedelta(days=days)
+    return [i for i in due if i.due_at.date() <= horizon], [i for i in due if i.due_at.date() > horizon]
+
+
+def _weekly_wake(item, today: date, days: int) -> date:
+    monday = today + timedelta(days=7 - today.weekday())
+    return min(monday, item.due_at.date() - timedelta(days=days))
+
+
+def _queue_daily(session: Session, now: datetime, daily: dict, routing: away.Routing) -> list[tuple[str, date]]:
+    """Queue each person's one message of the day; returns the (person, day) pairs queued.
+
+    One launch: the launch's own nudge (every item with its controls). Several: one message
+    grouped by launch (`Kind.NUDGE_DAY`). The person's daily key is the last word: a pass that
+    finds it taken gives back its launch claims, so the record never shows a nudge not sent."""
+    rows = []
+    for (user, today), parts in daily.items():
+        extra = {"day": today.isoformat()}
+        covering = sorted({i.owner_id for _, due in parts for i in due if i.owner_id != user})
+        if covering:  # standing in for someone away: their items are in this person's reminder
+            extra["covering"] = covering
+        if len(parts) == 1:
+            launch_id, due = parts[0]
+            rows.append(batches.outbox_row(Kind.NUDGE, user, {"items": [i.id for i in due]} | extra, launch_id,
+                                           daily_key(user, today), now))
+        else:
+            weekly = {"weekly": True} if user in routing.summary and today.weekday() == 0 else {}
+            rows.append(batches.outbox_row(Kind.NUDGE_DAY, user, {
+                "launches": [[launch_id, [i.id for i in due]] for launch_id, due in parts]} | extra | weekly,
+                None, daily_key(user, today), now))
+    queued = batches.enqueue_many(session, rows, returning=True)
+    sent = [(user, today) for user, today in daily if daily_key(user, today) in queued]
+    lost = [(lid, user, today, "nudge") for user, today in daily if daily_key(user, today) not in queued
+            for lid, _ in daily[(user, today)]]
+    batches.release_claims(session, lost)
+    return sent
+
+
+def daily_key(user: str, day: date) -> str:
+    """The outbox key of a person's one reminder of the day."""
+    return f"nudge-day:{user}:{day.isoformat()}"

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -30,6 +30,7 @@ from .policy import WorkingHours
 from .recipients import UTC, zone_named
 
 BATCH_LAUNCHES = 500   # launches per batch: ~15,000 items read, one commit
+BATCH_PEOPLE = 200     # people per batch of a per-person step (reminders, escalations): one commit
 CHUNK = 2000           # ids per IN (…) list / rows per multi-row INSERT (well under SQLite's 32,766 variables)
 
 
@@ -114,11 +115,17 @@ def outbox_row(kind: str, recipient: str, payload: dict, launch_id: int | None, 
             "created_at": now}
 
 
-def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Queue outbox rows; a row whose dedupe key is already there is skipped (ON CONFLICT DO NOTHING)."""
+def enqueue_many(session: Session, rows: list[dict[str, Any]], *, returning: bool = False) -> set[str]:
+    """Queue outbox rows; a row whose dedupe key is already there is skipped (ON CONFLICT DO NOTHING).
+    With `returning`, the dedupe keys of the rows written (the others lost to an earlier row)."""
+    written: set[str] = set()
     for part in chunks(rows, CHUNK // 10):
-        session.execute(_insert(session, OutboxMessage).values(list(part))
-                        .on_conflict_do_nothing(index_elements=["dedupe_key"]))
+        stmt = _insert(session, OutboxMessage).values(list(part)).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        if returning:
+            written |= set(session.execute(stmt.returning(OutboxMessage.dedupe_key)).scalars())
+        else:
+            session.execute(stmt)
+    return written
 
 
 def claim_many(session: Session, claims: list[tuple[int, str, date, str]], now: datetime
@@ -136,6 +143,14 @@ def claim_many(session: Session, claims: list[tuple[int, str, date, str]], now: 
     return won
 
 
+def release_claims(session: Session, claims: list[tuple[int, str, date, str]]) -> None:
+    """Give back ledger claims this pass won but will not send (rare: the person's message of the
+    day was already queued by another pass)."""
+    for part in chunks(claims, CHUNK // 5):
+        session.execute(delete(Nudge).where(tuple_(Nudge.launch_id, Nudge.user_id, Nudge.day, Nudge.kind).in_(
+            [tuple(c) for c in part])))
+
+
 def audit_many(session: Session, events: list[dict[str, Any]]) -> None:
     """Audit events of the batch, in one executemany per chunk."""
     rows = [{"launch_id": e["launch_id"], "at": e["at"], "actor": e["actor"], "action": e["action"],
@@ -151,3 +166,11 @@ def set_many(session: Session, model, ids: Iterable[int], **values) -> None:
     for part in chunks(ids):
         session.execute(update(model).where(model.id.in_(part)).values(**values)
                         .execution_options(synchronize_session=False))
+
+
+def taken_keys(session: Session, keys: list[str]) -> set[str]:
+    """Which of these outbox dedupe keys are already written (e.g. someone's message of the day)."""
+    found: set[str] = set()
+    for part in chunks(keys):
+        found |= set(session.exec(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(part))).all())
+    return found

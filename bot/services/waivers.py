@@ -65,8 +65,11 @@ def expiry_moment(until: date, tz_name: str | None) -> datetime:
     return datetime.combine(until + timedelta(days=1), time(0, 0), tzinfo=zone).astimezone(timezone.utc)
 
 
-def waive(session: Session, item_id: int, actor: str, reason: str, until: date | None, *, now: datetime,
+def waive(session: Session, item_id: int | None, actor: str, reason: str, until: date | None, *, now: datetime,
           settings: Settings) -> Item:
+    """Waive one open or blocked item (`item_id` None: nothing was picked in the form)."""
+    if item_id is None:
+        raise FieldErrors({"item": "Pick the item to waive."})
     item, launch = _locked(session, item_id, actor, now)
     if not item.is_open:
         raise Conflict(f"“{safe(short(item.question))}” is already {item.state.replace('na', 'not applicable')}; "
@@ -98,9 +101,12 @@ def waived_items(session: Session, launch: Launch) -> list[Item]:
             if i.state == ItemState.WAIVED]
 
 
-def revoke(session: Session, item_id: int, actor: str, reason: str, *, now: datetime, settings: Settings) -> Item:
+def revoke(session: Session, item_id: int | None, actor: str, reason: str, *, now: datetime,
+           settings: Settings) -> Item:
     """Take a waiver back (given by mistake, or the risk changed): the item is open again,
     its owner is told why, and a gate in review waits for it once more."""
+    if item_id is None:
+        raise FieldErrors({"item": "Pick the item whose waiver you take back."})
     item, launch = _locked(session, item_id, actor, now)
     if item.state != ItemState.WAIVED:
         raise Conflict(f"“{safe(short(item.question))}” is not waived (any more); there is nothing to revoke.")

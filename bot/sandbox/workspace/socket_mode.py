@@ -111,6 +111,13 @@ class SocketModeServer:
         ws.send(json.dumps({"type": "disconnect", "reason": "refresh_requested",
                             "debug_info": {"host": "standin"}}))
 
+    def drop_connections(self) -> None:
+        """The network drops every open connection without warning (no `disconnect` first)."""
+        with self._cond:
+            connections = list(self._connections)
+        for ws in connections:
+            ws.close(code=1011, reason="connection lost")
+
     # -- sending -------------------------------------------------------------------
     def deliver(self, body: str, content_type: str) -> httpx.Response:
         """Wrap what an HTTP app would have been POSTed in an envelope, send it, and turn the

@@ -1,0 +1,263 @@
+"""How fast does the bot ack Slack, next to a bare Bolt app on the same server stack?
+
+Seeds LAUNCHES open launches like bench/tick.py (~31 items each), then serves two apps, each
+in its own process, exactly as `launchgate serve` serves HTTP (waitress, 8 threads, Bolt's
+WSGI adapter, the same signing secret):
+  * the bot (bot.web.make_wsgi_app over bot.slack_app.create_app; no scheduler runs, so
+    nothing but the requests loads it — bench/tick.py measures the tick), and
+  * a bare Bolt app whose listeners only ack.
+The Slack stand-in signs and sends what Slack sends — `/launch help`, `/launch list`, a Done
+click on an open item (its owner, a different item each time) and the New launch submission
+— first one after another, then from 8 concurrent clients, and times each request until its
+answer arrived. Prints p50/p99 per app and the bot/bare ratio, then the bot server's RSS
+before and after 40 `/launch list` requests.
+
+Usage: .venv/bin/python bench/ack.py [--launches N] [--requests R] [DATABASE_URL]
+       (default 1,000 launches on a fresh SQLite file; a PostgreSQL URL is wiped first)
+Not a test: figures to watch, never an assertion.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent))
+sys.path.insert(0, str(BENCH))
+
+import httpx  # noqa: E402
+from sqlalchemy import func  # noqa: E402
+from sqlmodel import select  # noqa: E402
+
+from bot.config import load_settings  # noqa: E402
+from bot.db import make_engine, read_only  # noqa: E402
+from models import Gate, Item, ItemState  # noqa: E402
+from tests.flows import launch_form  # noqa: E402
+from bot.sandbox.workspace.signing import signed_headers  # noqa: E402
+from tests.slack_standin import SlackStandIn  # noqa: E402
+
+import tick  # noqa: E402  (bench/tick.py: the seed)
+
+TOKEN, SECRET = "xoxb-bench", "bench-signing-secret"
+THREADS = 8          # waitress threads, as `launchgate serve`
+CLIENTS = 8
+PM, LEAD = tick.person("product_manager", 0), tick.person("readiness_lead", 0)
+
+
+def settings_for(url: str, api_url: str):
+    return load_settings(database_url=url, slack_bot_token=TOKEN, slack_signing_secret=SECRET,
+                         slack_app_token=None, slack_api_url=api_url, _env_file=None)
+
+
+# -- the two servers (each in its own process) ------------------------------------------------
+
+def serve(kind: str, url: str, api_url: str) -> None:
+    from waitress import create_server
+
+    if kind == "bot":
+        from bot.runtime import build_runtime
+        from bot.slack_app import create_app
+        from bot.web import make_wsgi_app
+
+        rt = build_runtime(settings_for(url, api_url))
+        wsgi = make_wsgi_app(create_app(rt), rt.ctx.engine, ctx=rt.ctx)
+    else:
+        from slack_bolt import App
+        from slack_bolt.adapter.wsgi import SlackRequestHandler
+        from slack_sdk import WebClient
+
+        app = App(signing_secret=SECRET, client=WebClient(token=TOKEN, base_url=api_url),
+                  token_verification_enabled=False)
+        app.command("/launch")(lambda ack: ack(text="ok"))
+        app.action("item.done")(lambda ack: ack())
+        app.view("launch_new")(lambda ack: ack())
+        wsgi = SlackRequestHandler(app, path="/slack/events")
+    server = create_server(wsgi, host="127.0.0.1", port=0, threads=THREADS)
+    print(server.effective_port, flush=True)
+    server.run()
+
+
+class Server:
+    def __init__(self, kind: str, url: str, api_url: str):
+        self.proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, url, api_url],
+                                     stdout=subprocess.PIPE, text=True)
+        self.url = f"http://127.0.0.1:{int(self.proc.stdout.readline())}"
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+# -- the client side --------------------------------------------------------------------------
+
+class TimedStandIn(SlackStandIn):
+    """Records how long each request to the bot took until its answer (status, seconds)."""
+
+    _local = threading.local()
+
+    def signed_post(self, bot_url, body, content_type, secret=None, timestamp=None):
+        """As Slack's, over one kept-alive connection per client thread: building a new HTTP
+        client per request (the stand-in's default) costs more CPU than the bare app's answer."""
+        client = getattr(self._local, "http", None)
+        if client is None:
+            client = self._local.http = httpx.Client(timeout=self.http_timeout)
+        headers = signed_headers(self.signing_secret, body, content_type, timestamp)
+        return client.post(bot_url.rstrip("/") + "/slack/events", content=body.encode(), headers=headers)
+
+    def _post(self, bot_url, body, content_type):
+        resp, elapsed = super()._post(bot_url, body, content_type)
+        self._local.last = (resp.status_code, elapsed)
+        return resp, elapsed
+
+
+class Requests:
+    """One request of each kind, each call a fresh one (Done: the next open item)."""
+
+    def __init__(self, standin: TimedStandIn, done_items: list[tuple[int, str]]):
+        self.standin = standin
+        self.items = iter(done_items)
+        self.lock = threading.Lock()
+        self.opened = 0
+        self.launch_date = date.today() + timedelta(weeks=26)
+
+    def help(self, url):
+        return self.standin.send_slash_command(url, text="help", user_id=PM)
+
+    def list(self, url):
+        return self.standin.send_slash_command(url, text="list", user_id=PM)
+
+    def done(self, url):
+        with self.lock:
+            item_id, owner = next(self.items)
+        return self.standin.send_block_action(url, owner, "item.done", str(item_id))
+
+    def open_launch(self, url):
+        with self.lock:
+            self.opened += 1
+            n = self.opened
+        return self.standin.send_view_submission(url, PM, "launch_new", launch_form(
+            name=f"Ack bench {n}", markets=("GB",), launch_date=self.launch_date, lead=LEAD))
+
+    def timed(self, kind: str, url: str) -> tuple[int, float]:
+        getattr(self, kind)(url)
+        return self.standin._local.last
+
+
+KINDS = {"help": "/launch help", "list": "/launch list", "done": "Done click", "open_launch": "New launch submit"}
+
+
+CLIENT_POOL = ThreadPoolExecutor(CLIENTS)
+
+
+def measure(requests: Requests, kind: str, url: str, count: int, clients: int) -> tuple[list[float], int]:
+    """Latencies (s) of `count` requests from `clients` concurrent clients, and non-200 answers."""
+    def one(_):
+        return requests.timed(kind, url)
+
+    if clients == 1:
+        results = [one(n) for n in range(count)]
+    else:  # the same client threads every time: each keeps its connection to each app
+        results = list(CLIENT_POOL.map(one, range(count)))
+    return [s for _, s in results], sum(1 for status, _ in results if status != 200)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def open_items(url: str, count: int) -> list[tuple[int, str]]:
+    """Open confirm items of the first gate, owner set, spread over many launches."""
+    engine = make_engine(url)
+    with read_only(engine) as session:
+        rows = session.exec(select(Item.id, Item.owner_id).where(
+            Item.state == ItemState.OPEN, Item.answer_kind == "confirm", Item.owner_id.is_not(None),
+            Item.gate_id.in_(select(func.min(Gate.id)).group_by(Gate.launch_id))).order_by(Item.launch_id, Item.id)
+        ).all()
+    engine.dispose()
+    rng = random.Random(11)
+    rng.shuffle(rows)
+    if len(rows) < count:
+        raise SystemExit(f"only {len(rows)} open confirm items; seed more launches")
+    return [(int(i), str(o)) for i, o in rows[:count]]
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--serve"]:
+        serve(*sys.argv[2:5])
+        return
+    parser = argparse.ArgumentParser()
+    parser.add_argument("url", nargs="?")
+    parser.add_argument("--launches", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=40, help="per kind and mode (concurrent: rounded to 8s)")
+    parser.add_argument("--no-seed", action="store_true", help="reuse the database as it is (seeded before)")
+    args = parser.parse_args()
+    url = args.url or os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    started = time.perf_counter()
+    if not args.no_seed:
+        tick.fresh_database(url)
+        seeder = tick.build_runtime(tick.settings_for(url))
+        tick.seed(seeder, args.launches)
+        seeder.ctx.engine.dispose()
+    seeded = time.perf_counter() - started
+    concurrent = max(CLIENTS, args.requests // CLIENTS * CLIENTS)
+    warm = 3
+    items = open_items(url, 2 * (warm + args.requests + concurrent))  # both apps click
+
+    standin = TimedStandIn(token=TOKEN, signing_secret=SECRET, socket_mode=False)
+    standin.start()
+    standin.trigger_ttl = 3600  # a trigger is used at once here; under load don't let the clock decide
+    for role, size in tick.POOL.items():
+        for k in range(size):
+            standin.add_user(tick.person(role, k), tz=tick.ZONES[k % len(tick.ZONES)])
+    bot, bare = Server("bot", url, standin.api_url), Server("bare", url, standin.api_url)
+    requests = Requests(standin, items)
+    print(f"database      {url.split(':')[0].split('+')[0]}; {args.launches} launches seeded in {seeded:.0f}s; "
+          f"load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
+    try:
+        for server in (bare, bot):  # first requests load templates, Bolt's listeners, the DB pool
+            for kind in KINDS:
+                measure(requests, kind, server.url, warm, 1)
+            measure(requests, "help", server.url, 4 * CLIENTS, CLIENTS)  # every client thread connects
+        before = bot.rss_mb()
+        _, failed = measure(requests, "list", bot.url, 40, 1)
+        after = bot.rss_mb()
+        print(f"bot RSS       {before:.0f} MB before 40 `/launch list`, {after:.0f} MB after "
+              f"({after - before:+.0f} MB){f', {failed} failed' if failed else ''}")
+        print(f"{'':<19}{'mode':<12}{'bare p50':>9}{'p99':>8}{'bot p50':>9}{'p99':>8}{'p50 ×':>7}{'p99 ×':>7}"
+              f"{'errors':>8}")
+        for kind, label in KINDS.items():
+            for mode, count, clients in (("sequential", args.requests, 1), (f"{CLIENTS} clients", concurrent,
+                                                                             CLIENTS)):
+                base, base_errors = measure(requests, kind, bare.url, count, clients)
+                ours, errors = measure(requests, kind, bot.url, count, clients)
+                b50, b99, o50, o99 = pct(base, .5), pct(base, .99), pct(ours, .5), pct(ours, .99)
+                print(f"{label:<19}{mode:<12}{b50 * 1000:>7.0f}ms{b99 * 1000:>6.0f}ms{o50 * 1000:>7.0f}ms"
+                      f"{o99 * 1000:>6.0f}ms{o50 / b50:>7.1f}{o99 / b99:>7.1f}{errors + base_errors:>8}")
+        late = [p for p in standin.bot_response_errors if "answered after" in p or "HTTP" in p]
+        print(f"Slack-visible problems (late or non-200 answers): {len(late)}"
+              + (f", e.g. {late[0]}" if late else ""))
+    finally:
+        bot.stop()
+        bare.stop()
+        standin.stop()
+
+
+if __name__ == "__main__":
+    main()
