@@ -1,7 +1,7 @@
 """i11: items and gates that open near the launch (template key `opens`): gate/item opens_offset_business_days, opens_at
 
 Revision ID: i11_opens
-Revises: i15_page_dates
+Revises: i14_people
 Create Date: 2026-11-25 20:40:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'i11_opens'
-down_revision = 'i15_page_dates'
+down_revision = 'i14_people'
 branch_labels = None
 depends_on = None
 
