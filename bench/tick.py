@@ -9,13 +9,15 @@ digests, waiver expiry, retention) and a quiet pass five minutes later, each in 
 fresh process, and prints for each: seconds, SQL statements, rows queued, peak
 Python heap (tracemalloc) and the process's peak RSS.
 
-Usage: .venv/bin/python bench/tick.py [LAUNCHES] [DATABASE_URL]
-       (default 100 launches on a fresh SQLite file; a PostgreSQL URL is wiped first)
+Usage: .venv/bin/python bench/tick.py [LAUNCHES] [DATABASE_URL] [--heap]
+       (default 100 launches on a fresh SQLite file; a PostgreSQL URL is wiped first;
+       --heap adds the Python heap peak from tracemalloc, which slows the passes 2-3×)
 Not a test: figures to watch, never an assertion.
 """
 from __future__ import annotations
 
 import json
+import os
 import random
 import resource
 import subprocess
@@ -154,7 +156,7 @@ def seed(rt, count: int) -> None:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
 
 
-def one_pass(url: str, at: datetime) -> dict:
+def one_pass(url: str, at: datetime, heap: bool = False) -> dict:
     """Runs in its own process, so peak RSS is the pass's, not the seed's."""
     rt = build_runtime(settings_for(url))
     # one-off costs of a process's first pass (holiday tables) are not the pass's
@@ -169,29 +171,35 @@ def one_pass(url: str, at: datetime) -> dict:
     with unit_of_work(rt.ctx.engine) as session:
         before = session.exec(select(func.coalesce(func.max(OutboxMessage.id), 0))).one()
     statements[0] = 0
-    tracemalloc.start()
-    started = time.perf_counter()
+    if heap:  # tracemalloc slows Python down 2-3×: its pass's seconds are not the tick's
+        tracemalloc.start()
+    started, cpu = time.perf_counter(), time.process_time()
     report = run_tick(rt.ctx, at)
-    seconds = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1] / 1e6
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    peak = tracemalloc.get_traced_memory()[1] / 1e6 if heap else float("nan")
     tracemalloc.stop()
     done = statements[0]
     with unit_of_work(rt.ctx.engine) as session:
         queued = dict(session.exec(select(OutboxMessage.kind, func.count()).where(OutboxMessage.id > before)
                                    .group_by(OutboxMessage.kind)).all())
-    return {"seconds": seconds, "statements": done, "queued": sum(queued.values()), "lines": len(report.lines),
+    return {"seconds": seconds, "cpu": cpu, "statements": done, "queued": sum(queued.values()), "lines": len(report.lines),
             "kinds": queued, "heap_mb": peak, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def run_pass(url: str, at: datetime) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--pass", url, at.isoformat()], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, __file__, "--pass", url, at.isoformat(), *HEAP], capture_output=True,
+                         text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+HEAP = ["heap"] if "--heap" in sys.argv else []
+
+
 def main() -> None:
+    if "--heap" in sys.argv:
+        sys.argv.remove("--heap")
     if sys.argv[1:2] == ["--pass"]:
-        print(json.dumps(one_pass(sys.argv[2], datetime.fromisoformat(sys.argv[3]))))
+        print(json.dumps(one_pass(sys.argv[2], datetime.fromisoformat(sys.argv[3]), heap=sys.argv[4:5] == ["heap"])))
         return
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     url = sys.argv[2] if len(sys.argv) > 2 else f"sqlite:///{tempfile.mkdtemp()}/bench.db"
@@ -209,11 +217,13 @@ def main() -> None:
     quiet = run_pass(url, BUSY + timedelta(minutes=5))
     with unit_of_work(make_engine(url)) as session:
         ledger = dict(session.exec(select(Nudge.kind, func.count()).group_by(Nudge.kind)).all())
-    print(f"database      {url.split(':')[0].split('+')[0]}")
+    print(f"database      {url.split(':')[0].split('+')[0]}; load average {os.getloadavg()[0]:.1f} "
+          f"({os.cpu_count()} cores, shared)")
     print(f"launches      {count} ({items} items), seeded in {seeded:.1f}s, {pending} rows pending before")
     for name, figures in (("busy pass", busy), ("quiet pass", quiet)):
-        print(f"{name:<13} {figures['seconds']:.2f}s, {figures['statements']} SQL statements, "
-              f"{figures['queued']} rows queued {figures['kinds']}, heap peak {figures['heap_mb']:.1f} MB, "
+        print(f"{name:<13} {figures['seconds']:.2f}s ({figures['cpu']:.2f}s CPU), {figures['statements']} SQL statements, "
+              f"{figures['queued']} rows queued {figures['kinds']}, "
+              + (f"heap peak {figures['heap_mb']:.1f} MB, " if HEAP else "") +
               f"RSS peak {figures['rss_mb']:.0f} MB")
     print(f"ledger        {ledger}")
 

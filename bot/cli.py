@@ -131,6 +131,7 @@ def cmd_serve(args) -> int:
         rt = build_runtime(settings, templates=templates)
     except WebhookConfigError as exc:
         raise CliError(f"webhooks file: {exc}") from None
+    preflight.check_database(rt.ctx.engine, settings.database_url)
     preflight.check_bot_token(rt.client)
     socket_url = preflight.check_app_token(rt.client, settings.slack_app_token) if settings.socket_mode else None
     try:
@@ -221,7 +222,8 @@ def cmd_tick(args) -> int:
     if not args.dry_run:  # a dry run sends nothing, so it needs no Slack
         preflight.require_credentials(settings, "tick")
     migrate(settings.database_url)
-    rt = build_runtime(settings, clock=(lambda: at) if at else utcnow)
+    rt = build_runtime(settings, clock=(lambda: at) if at else utcnow, templates=_load_templates_or_fail(settings))
+    preflight.check_database(rt.ctx.engine, settings.database_url)
     if not args.dry_run:
         preflight.check_bot_token(rt.client)
         rt.worker.auth.announce = False
@@ -334,6 +336,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _debugging() -> bool:
+    import os
+
+    return os.environ.get("LOG_LEVEL", "").upper() == "DEBUG" or logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+def _database_url() -> str:
+    try:
+        return load_settings().database_url
+    except ConfigError:
+        return ""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -349,9 +364,13 @@ def main(argv: list[str] | None = None) -> int:
 
         if not isinstance(exc, SQLAlchemyError):
             raise
-        # A database that refuses connections or writes (read-only file, full disk): one line, no traceback.
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        print(f"launchgate: database error: {reason}", file=sys.stderr)
+        # A database that refuses connections or writes (read-only file, full disk): one line naming
+        # DATABASE_URL, the traceback only with LOG_LEVEL=DEBUG.
+        if _debugging():
+            import traceback
+
+            traceback.print_exc()
+        print(f"launchgate: {preflight.database_problem(exc, _database_url())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

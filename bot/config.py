@@ -16,6 +16,16 @@ class ConfigError(Exception):
     """A one-line, human-readable configuration problem."""
 
 
+def database_url(url: str) -> str:
+    """DATABASE_URL as SQLAlchemy needs it: `postgres://` (Heroku, Render, many hosts) and a bare
+    `postgresql://` mean PostgreSQL through psycopg 3, the driver launchgate ships with."""
+    url = url.strip()
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
@@ -77,6 +87,20 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)
     integration_requests_per_minute: int = Field(60, ge=1, le=10_000)  # answering API, per token
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, v: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        v = database_url(v)
+        try:
+            make_url(v)
+        except ArgumentError:
+            raise ValueError("not a database URL; e.g. sqlite:///launchgate.db or "
+                             "postgresql://user:password@host:5432/launchgate") from None
+        return v
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, v: str) -> str:
@@ -132,7 +156,7 @@ def load_settings(**overrides) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]).upper() if err["loc"] else "configuration"
-        raise ConfigError(f"{name}: {err['msg']}") from None
+        raise ConfigError(f"{name}: {err['msg'].removeprefix('Value error, ')}") from None
 
 
 @lru_cache(maxsize=1)

@@ -24,6 +24,7 @@ def test_by_default_the_lead_must_hold_the_readiness_lead_role(standin, bot):
     assert body["response_action"] == "errors"
     assert "can't be the readiness lead" in body["errors"]["readiness_lead"]
     assert "readiness leads" in body["errors"]["readiness_lead"]
+    assert "<@" not in body["errors"]["readiness_lead"]  # field errors are plain text in Slack: no mentions
     assert launches(bot.rt.ctx.engine) == []
     (refusal,) = events(bot.rt.ctx.engine, "refused.launch.lead")
     assert refusal.actor == "UPM" and refusal.after == {"readiness_lead": "UOUTSIDER"}

@@ -229,6 +229,33 @@ def test_a_launch_opened_on_the_page_runs_through_the_real_bot_and_survives_a_re
         assert again.stop() == 0
 
 
+def test_a_template_change_is_tried_in_the_sandbox_before_rolling_it_out(tmp_path):
+    """docs/sandbox.md: point CHECKLISTS_DIR at the edited templates; a broken edit is refused with its faults."""
+    import shutil
+
+    edited = tmp_path / "templates"
+    shutil.copytree(ROOT / "checklists", edited)
+    product = edited / "product.yaml"
+    original = product.read_text()
+    question = "Is this launch's stakeholder list right — does every role have the right person for these markets?"
+    assert question in original
+    product.write_text(original.replace(question, "Has legal signed off the stakeholder list for these markets?", 1))
+    sb = Sandbox(tmp_path, CHECKLISTS_DIR=str(edited))
+    try:
+        open_launch(sb)
+        dm = sb.wait(lambda: sb.state()["conversation"]["messages"])
+        shown = json.dumps([m["blocks"] for m in dm], ensure_ascii=False)
+        assert "Has legal signed off the stakeholder list" in shown and question not in shown
+    finally:
+        sb.stop()
+    product.write_text(original.replace("    items:", "    itemz:", 1))
+    result = subprocess.run([sys.executable, "-m", "bot", "sandbox", "--port", str(free_port()), "--db", "sb2.db"],
+                            cwd=tmp_path, env=sandbox_env(CHECKLISTS_DIR=str(edited)), capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2 and "checklist templates are invalid" in result.stderr
+    assert "product.yaml" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_clock_steps_move_the_sandbox_time_and_run_a_scheduler_pass(sandbox):
     before = sandbox.state()["now"]
     answer = sandbox.do("clock", user=PM, step="week")

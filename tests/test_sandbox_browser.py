@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import tempfile
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -48,7 +48,12 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--window-size=1400,1000", "--lang=en-US"]
 PEOPLE = {"pm": "U0PRIYA01", "lead": "U0TOMAS01", "wfm": "U0WEN0001", "marketing": "U0MALIK01",
-          "vendor": "U0LUCAS01"}
+          "vendor": "U0LUCAS01", "outsider": "U0ELLA001"}
+
+
+def author(message) -> str:
+    """Who a message on the page is shown as written by (and its APP badge)."""
+    return " ".join(e.text for e in message.find_elements(By.CSS_SELECTOR, ".author, .app-badge"))
 
 
 class Page:
@@ -78,9 +83,17 @@ class Page:
         return " ".join(e.text for e in self.css(selector))
 
     def be(self, who: str) -> None:
+        """Switch persona and wait until the page shows that person's workspace (not just the menu)."""
         Select(self.d.find_element(By.ID, "persona")).select_by_value(PEOPLE[who])
-        self.wait(lambda: self.d.execute_script("return document.body.dataset.version") is not None
-                  and self.d.find_element(By.ID, "persona").get_attribute("value") == PEOPLE[who])
+        self.wait(lambda: self.d.execute_script("return document.body.dataset.me") == PEOPLE[who],
+                  what=f"the page to show {who}'s workspace")
+
+    def clock(self, step: str) -> str:
+        """Press a clock button; wait until the page shows the new sandbox time; return it (ISO, UTC)."""
+        shown = self.d.find_element(By.ID, "clock-now").get_attribute("datetime")
+        self.css(f".clock-step[data-step={step}]")[0].click()
+        return self.wait(lambda: (lambda now: now if now and now != shown else None)(
+            self.d.find_element(By.ID, "clock-now").get_attribute("datetime")), what=f"the clock after {step!r}")
 
     def click(self, find, what: str) -> None:
         """Click what `find` returns, looking again if the page re-rendered it meanwhile."""
@@ -104,6 +117,10 @@ class Page:
     def messages(self) -> list:
         return self.css("#messages article.message")
 
+    def message_with(self, text: str):
+        """The message (article) whose text contains `text`, or None."""
+        return next((m for m in self.messages() if text.lower() in m.text.lower()), None)
+
     def modal(self):
         found = self.css(".modal")
         return found[0] if found else None
@@ -124,14 +141,18 @@ class Page:
     def tab_to(self, matches, limit: int = 120):
         """Press Tab until the focused element matches (keyboard-only navigation)."""
         for _ in range(limit):
-            element = self.active()
-            if matches(element):
-                return element
+            try:
+                element = self.active()
+                if matches(element):
+                    return element
+            except StaleElementReferenceException:
+                continue  # the page re-drew what had focus (and moved focus to its new copy): look again
             self.keys(Keys.TAB)
+        self.shot("tab-never-reached")
         raise AssertionError("Tab never reached the element")
 
     def item_button(self, question: str, label: str):
-        """The button (Answer… / Done) under the item whose question contains `question`."""
+        """The button (Answer… / Done / ⋯) under the item whose question contains `question`."""
         def find():
             for section in self.css("#messages .bk-section"):
                 if question.lower() in section.text.lower():
@@ -228,9 +249,15 @@ def test_a_launch_from_the_modal_to_a_go_decision_in_the_browser(page):
     p.keys(Keys.ENTER)  # Enter in a one-line input submits the modal
     p.no_modal()
     p.wait(lambda: "wiki.example.com/launch/instant-payouts" in p.text("#messages"), what="the answered brief")
-    # The stakeholder list (a Discovery item the PM confirms) must be answered before the gate review opens.
+    # The stakeholder list (a Discovery item the PM confirms) must be answered before the gate review opens;
+    # Done updates the same message in place (chat.update), as Slack shows it: "(edited)", no new message.
+    prompt_ts = p.wait(lambda: p.message_with("stakeholder list").get_attribute("data-ts"), what="the PM's prompt")
+    count = p.wait(lambda: len(p.messages()), what="the PM's DM")
     p.click(lambda: p.item_button("stakeholder list", "Done"), "Done on the stakeholder list")
     p.wait(lambda: p.item_button("stakeholder list", "Edit answer"), what="the confirmed stakeholder list")
+    updated = p.message_with("stakeholder list")
+    assert updated.get_attribute("data-ts") == prompt_ts and "(edited)" in updated.text
+    assert len(p.messages()) == count
     p.shot("pm-answered")
 
     # 3. Marketing answers the comms plan, then the forecast with one invalid value first.
@@ -279,6 +306,26 @@ def test_a_launch_from_the_modal_to_a_go_decision_in_the_browser(page):
     p.shot("wfm-answered")
     p.be("vendor")
     p.open("launchgate · Messages")
+    # The item's overflow menu, by keyboard: Delegate… opens a modal with a people picker; Escape cancels it.
+    p.item_button("outsourcing partners", "⋯").send_keys(Keys.ENTER)
+    p.wait(lambda: p.active().get_attribute("role") == "menuitem", what="the overflow menu")
+    assert "Reassign…" in p.text(".bk-menu-list:not([hidden])")
+    for _ in range(6):
+        if p.active().text == "Delegate…":
+            break
+        p.keys(Keys.ARROW_DOWN)
+    # News arrives while the menu is open (here: a message in this DM); the page redraws the conversation
+    # but the menu stays open on the same entry.
+    dm = p.sandbox.state(user=PEOPLE["vendor"])["dm"]["id"]
+    p.sandbox.do("command", user=PEOPLE["vendor"], channel=dm, text="Checking with the partner team")
+    p.wait(lambda: p.message_with("Checking with the partner team"), what="the new message")
+    assert p.active().text == "Delegate…" and p.css(".bk-menu-list:not([hidden])")
+    p.keys(Keys.ENTER)
+    p.modal_titled("Delegate item")
+    assert "Malik Johnson" in p.text(".modal select")  # the people picker lists the workspace's people
+    p.shot("overflow-delegate")
+    p.keys(Keys.ESCAPE)
+    p.no_modal()
     p.click(lambda: p.item_button("outsourcing partners", "Answer…"), "Answer… on partner scope")
     p.modal_titled("")
     p.fill_modal()
@@ -311,20 +358,21 @@ def test_a_launch_from_the_modal_to_a_go_decision_in_the_browser(page):
            what="the Go decision in the launch channel")
     p.shot("gate-go")
 
-    # 6. Move the clock until launchgate nudges WFM about what is due.
+    # 6. Move the clock until launchgate nudges WFM about what is due (in WFM's working hours).
     p.be("wfm")
     p.open("launchgate · Messages")
-    before = len(p.messages())
+    reminders = lambda: [m.text for m in p.messages() if "Reminder:" in m.text]  # noqa: E731
+    assert p.wait(lambda: reminders() == [] and "LR-1" in p.text("#messages"), what="WFM's DM") is True
     for _ in range(8):
-        p.css(".clock-step[data-step=week]")[0].click()
-        p.wait(lambda: "+1 week" in p.text("#clock-log"), what="the clock log")
-        if len(p.messages()) > before:
+        p.clock("week")
+        if reminders():
             break
-    p.css(".clock-step[data-step=morning]")[0].click()
-    p.wait(lambda: len(p.messages()) > before, what="a nudge in WFM's DM")
-    assert "scheduler pass" in p.text("#clock-log")
-    newest = p.messages()[-1].text
-    assert "launchgate" in newest and "LR-1" in newest
+    now = p.clock("morning")
+    assert "T01:30:" in now  # 09:30 in Singapore, WFM's time zone
+    assert "09:30 (Asia/Singapore)" in p.text("#clock-now")
+    assert "Next working morning" in p.text("#clock-log") and "scheduler pass" in p.text("#clock-log")
+    nudge = p.wait(lambda: next(iter(reminders()), None), what="a nudge in WFM's DM")
+    assert "launchgate" in nudge and "LR-1" in nudge and "need your answer" in nudge
     p.shot("nudge")
 
     # 7. App Home.
@@ -332,8 +380,104 @@ def test_a_launch_from_the_modal_to_a_go_decision_in_the_browser(page):
     p.wait(lambda: "LR-1" in p.text("#home"), what="App Home")
     p.shot("app-home")
 
-    problems = [e for e in p.console if e.get("level") == "SEVERE"]
+    # 8. Launch day: the clock jumps to the launch's morning and the page says so.
+    now = p.clock("launch")
+    assert now.startswith(launch_day.isoformat())
+    assert f"{launch_day.day} {launch_day:%b %Y}, 09:30" in p.text("#clock-now")
+    p.wait(lambda: "Launch day →" in p.text("#clock-log"), what="the clock log")
+    p.shot("launch-day")
+
+    # 9. Two people at once: the PM starts adding an item while the lead cancels the launch. What the PM
+    # typed is still there when the page shows the PM again; launchgate refuses the Add by replacing the
+    # modal in place (response_action update); Escape closes it.
+    p.be("pm")
+    p.open("launchgate · Messages")
+    p.tab_to(lambda e: e.get_attribute("id") == "message-box")
+    p.keys("/launch add LR-1", Keys.ENTER)
+    p.modal_titled("Add item")
+    assert p.active().get_attribute("name") == "question::question"
+    p.keys("Is the FAQ translated into German?")
+    p.tab_to(lambda e: e.get_attribute("name") == "due::due")
+    p.keys((launch_day - timedelta(days=7)).strftime("%m%d%Y"))
+    assert "Required: the gate waits for it" in p.text(".modal") and p.css(".modal input[type=checkbox]:checked")
+    p.shot("add-item-modal")
+    p.be("lead")
+    assert p.modal() is None  # the PM's modal is on the PM's screen only
+    p.tab_to(lambda e: e.get_attribute("id") == "message-box")
+    p.keys("/launch cancel LR-1 Postponed to next year", Keys.ENTER)
+    p.wait(lambda: "LR-1 is cancelled" in p.text("#messages article.ephemeral"), what="the cancellation")
+    p.be("pm")
+    p.modal_titled("Add item")
+    assert "Is the FAQ translated into German?" in [i.get_attribute("value") for i in p.css(".modal input")]
+    p.tab_to(lambda e: e.get_attribute("type") == "submit")
+    p.keys(Keys.ENTER)
+    p.wait(lambda: "Not saved" in p.text(".modal .dialog-title") and not p.css(".modal .bk-input"),
+           what="the Add item modal replaced by launchgate's notice")
+    assert "LR-1 is cancelled; its checklist is closed." in p.text(".modal")
+    p.shot("add-refused")
+    p.keys(Keys.ESCAPE)
+    p.no_modal()
+    assert p.active().get_attribute("id") == "message-box"
+
+    p.console += p.d.get_log("browser")
+    problems = [e for e in p.console if e.get("level") == "SEVERE"]  # script errors, failed requests, CSP
     assert problems == [], problems
+
+
+def test_someone_outside_every_role_gets_ephemerals_field_errors_and_can_cancel(page):
+    """Keyboard only: ephemerals from launchgate and from Slackbot (and Dismiss), Slack's own
+    required-field check, launchgate's field error on a select, Escape to cancel, +1 day."""
+    p = page
+    p.be("outsider")
+    assert "Ella Brown" in p.text("#persona")
+    p.tab_to(lambda e: e.get_attribute("id") == "message-box")
+    p.keys("/launch help", Keys.ENTER)
+    help_message = p.wait(lambda: p.message_with("/launch status LR-12"), what="the help ephemeral")
+    assert "ephemeral" in help_message.get_attribute("class")
+    assert "Only visible to you" in help_message.text and author(help_message) == "launchgate APP"
+    assert "`" not in help_message.text  # mrkdwn code, not literal backticks
+    p.shot("help-ephemeral")
+    p.tab_to(lambda e: e.tag_name == "button" and e.text == "Dismiss")
+    p.keys(Keys.ENTER)
+    p.wait(lambda: not p.css("#messages article.ephemeral"), what="the ephemeral to go")
+
+    p.tab_to(lambda e: e.get_attribute("id") == "message-box")
+    p.keys("/lunch new", Keys.ENTER)
+    slackbot = p.wait(lambda: p.message_with("/lunch is not a valid command"), what="Slackbot's answer")
+    assert author(slackbot) == "Slackbot"
+
+    p.keys("/launch new", Keys.ENTER)
+    p.modal_titled("New launch")
+    p.keys(Keys.ENTER)  # submit with nothing filled in: Slack itself refuses, before launchgate sees it
+    p.wait(lambda: "Please complete this required field." in p.text(".modal .bk-error"), what="the required-field error")
+    assert p.active().get_attribute("name") == "name::name"  # focus moves to the first field in error
+    p.shot("required-fields")
+    launch_day = date.today() + timedelta(days=84)
+    p.keys("Ella's launch", Keys.TAB, "Product", Keys.TAB, "France", Keys.TAB, launch_day.strftime("%m%d%Y"))
+    p.tab_to(lambda e: e.get_attribute("name") == "readiness_lead::readiness_lead")
+    p.keys("Ella")  # not a readiness lead: launchgate answers next to the field
+    p.tab_to(lambda e: e.get_attribute("type") == "submit")
+    p.keys(Keys.ENTER)
+    error = p.wait(lambda: next((e for e in p.css(".modal .bk-error") if e.is_displayed() and e.text), None),
+                   what="launchgate's field error")
+    assert error.text.startswith("That person can't be the readiness lead")  # plain text, as Slack shows it
+    wrap = error.find_element(By.XPATH, "..")
+    assert "Readiness lead" in wrap.text
+    assert "Ella's launch" in [i.get_attribute("value") for i in p.css(".modal input")]  # nothing typed is lost
+    p.shot("lead-field-error")
+    p.keys(Keys.ESCAPE)
+    p.no_modal()
+    assert p.active().get_attribute("id") == "message-box"  # focus goes back where it was
+    assert not [c for c in p.css("#channels .conv") if "lr-" in c.text]
+
+    before = p.d.find_element(By.ID, "clock-now").get_attribute("datetime")
+    after = p.clock("day")
+    moved = datetime.fromisoformat(after.replace("Z", "+00:00")) - datetime.fromisoformat(before.replace("Z", "+00:00"))
+    assert timedelta(days=1) <= moved < timedelta(days=1, minutes=1)
+    assert "+1 day" in p.text("#clock-log")
+    p.shot("plus-one-day")
+    p.console += p.d.get_log("browser")
+    assert [e for e in p.console if e.get("level") == "SEVERE"] == []
 
 
 RENDER = """

@@ -16,7 +16,7 @@ from bot.cli import main
 from bot.db import unit_of_work
 from bot.services import effects, launches, policy
 from bot.webhooks.config import WebhookConfigError, load_endpoints
-from models import AuditEvent, OutboxMessage, OutboxStatus, WebhookEndpointState
+from models import AuditEvent, OutboxMessage, OutboxStatus, UserProfile, WebhookEndpointState
 from tests.conftest import ROOT
 from tests.gate_support import LAUNCH_DATE, gate_at, open_launch, satisfy, vote
 from tests.local_http import LocalSite
@@ -245,6 +245,58 @@ def test_a_capacity_gap_is_an_event_when_it_appears_changes_or_closes(rt, clock,
     assert first["data"]["gaps"][0]["short_fte"] > second["data"]["gaps"][0]["short_fte"] > 0
     assert first["actor"] == {"type": "user", "id": plan.owner_id} and first["launch"]["key"] == f"LR-{launch_id}"
     assert closed["data"]["gaps"] == [] and "covers" in closed["data"]["verdict"]
+    schema = json.loads((ROOT / "docs" / "webhook-event.schema.json").read_text())
+    for event in receiver.events.values():
+        jsonschema.validate(event, schema)
+
+
+def test_lifecycle_waiver_date_and_overdue_events_reach_the_receiver(rt, clock, tmp_path, site):
+    from bot.services import launch_edit, lifecycle, waivers
+    from bot.ticks import run_tick
+    from tests.gate_support import items_of
+
+    receiver = Receiver(site)
+    configure(rt, tmp_path, [endpoint(site)])
+    launch_id = open_launch(rt, clock)
+    first, second = [i for i in items_of(rt, launch_id, 0) if i.state == "open"][:2]
+    with unit_of_work(rt.ctx.engine) as session:
+        waivers.waive(session, first.id, "ULEAD", "Covered by the global brief", None, now=clock(),
+                      settings=rt.ctx.settings)
+    with unit_of_work(rt.ctx.engine) as session:
+        waivers.revoke(session, first.id, "ULEAD", "The brief does not cover FR", now=clock(),
+                       settings=rt.ctx.settings)
+    with unit_of_work(rt.ctx.engine) as session:
+        waivers.waive(session, second.id, "ULEAD", "Until the partner signs", clock().date() + timedelta(days=2),
+                      now=clock(), settings=rt.ctx.settings)
+    with unit_of_work(rt.ctx.engine) as session:
+        launch_edit.change_date(session, launch_id, LAUNCH_DATE + timedelta(days=7), actor="UPM", now=clock(),
+                                settings=rt.ctx.settings, reason="Partner contract late")
+    due = min(i.due_at for i in items_of(rt, launch_id) if i.state == "open" and i.required)
+    late = due + timedelta(days=7)          # a weekday late morning, a week past the first due date
+    while late.weekday() >= 5:
+        late += timedelta(days=1)
+    clock.set(late.replace(hour=9, minute=0))
+    with unit_of_work(rt.ctx.engine) as session:   # the lead's time zone is known (escalations wait for it)
+        session.add(UserProfile(user_id="ULEAD", tz="Europe/London", real_name="Lead", fetched_at=clock()))
+    run_tick(rt.ctx, clock())               # the waiver has expired, the first items are overdue
+    with unit_of_work(rt.ctx.engine) as session:
+        lifecycle.hold(session, f"LR-{launch_id}", "UPM", "Legal review", now=clock())
+    with unit_of_work(rt.ctx.engine) as session:
+        lifecycle.resume(session, f"LR-{launch_id}", "UPM", now=clock(), settings=rt.ctx.settings)
+    with unit_of_work(rt.ctx.engine) as session:
+        lifecycle.cancel(session, f"LR-{launch_id}", "UPM", "Product withdrawn", now=clock())
+    deliver_all(rt, clock)
+    assert receiver.rejected == 0
+    assert {"launch.opened", "waiver.granted", "waiver.revoked", "launch.date_changed", "waiver.expired",
+            "item.overdue", "launch.held", "launch.resumed", "launch.cancelled"} <= set(receiver.types())
+    by_type = {e["type"]: e for e in receiver.events.values()}
+    assert by_type["launch.date_changed"]["data"]["reason"] == "Partner contract late"
+    assert by_type["launch.date_changed"]["data"]["to"] == (LAUNCH_DATE + timedelta(days=7)).isoformat()
+    assert by_type["waiver.revoked"]["data"]["item"]["id"] == first.id
+    assert by_type["waiver.expired"]["data"]["item"]["id"] == second.id
+    assert by_type["launch.cancelled"]["data"] | {"from_status": None} == {
+        "from_status": None, "to_status": "cancelled", "reason": "Product withdrawn"}
+    assert by_type["item.overdue"]["data"]["level"] == 1 and by_type["item.overdue"]["data"]["items"]
     schema = json.loads((ROOT / "docs" / "webhook-event.schema.json").read_text())
     for event in receiver.events.values():
         jsonschema.validate(event, schema)

@@ -97,6 +97,7 @@ class ChangeSet:
     now: datetime | None = None                                  # the use case's clock (tick --at, tests)
     settings: Settings | None = None                             # the use case's settings (capacity figures)
     events: list[Any] = field(default_factory=list)              # audit events recorded (webhooks, link checks)
+    written_events: list[Any] = field(default_factory=list)      # …and those inserted in bulk (plain records)
 
     def add(self, change: Change, now: datetime | None = None, settings: Settings | None = None) -> None:
         self.changes.append(change)
@@ -106,7 +107,7 @@ class ChangeSet:
             self.settings = settings
 
     def __bool__(self) -> bool:
-        return bool(self.changes or self.outbox or self.events)
+        return bool(self.changes or self.outbox or self.events or self.written_events)
 
 
 def of(session: Session) -> ChangeSet:

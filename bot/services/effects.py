@@ -217,8 +217,9 @@ def endpoints(engine: Engine) -> list:
 
 
 def _events(cs: ChangeSet) -> list:
-    """The audit events written (an event inside a rolled-back SAVEPOINT is not)."""
-    return [e for e in cs.events if inspect(e).persistent]
+    """The audit events written (an event inside a rolled-back SAVEPOINT is not), then those a tick
+    step inserted in bulk (`tick_batches.audit_many`: plain records with the same attributes)."""
+    return [e for e in cs.events if inspect(e).persistent] + cs.written_events
 
 
 def link_checks(session: Session, cs: ChangeSet) -> None:

@@ -64,7 +64,8 @@ def check_lead(session: Session, settings: Settings, actor: str, lead_id: str | 
     """Raise RefusedFields on the readiness-lead field (audited) unless `lead_id` may lead."""
     if allowed(session, settings.readiness_lead_from, lead_id):
         return
-    message = (f"<@{lead_id}> can't be the readiness lead: leads approve the gates, so they must be "
+    # A modal's field error is plain text in Slack (no mentions): the person picked is right above it.
+    message = ("That person can't be the readiness lead: leads approve the gates, so they must be "
                f"{describe(settings.readiness_lead_from)} (READINESS_LEAD_FROM). Pick one of them.")
     audit.record(session, actor=actor, action="refused.launch.lead", entity="launch",
                  after={"readiness_lead": lead_id}, note=message, at=now)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ from sqlmodel import Session, select
 
 from models import AuditEvent, Nudge, OutboxMessage, OutboxStatus, UserProfile
 
-from . import calendar
+from . import calendar, changes
 from .audit import _plain
 from .context import TickReport
 from .outbox import Kind, profile_key
@@ -119,12 +120,12 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]], *, returning: boo
     """Queue outbox rows; a row whose dedupe key is already there is skipped (ON CONFLICT DO NOTHING).
     With `returning`, the dedupe keys of the rows written (the others lost to an earlier row)."""
     written: set[str] = set()
+    stmt = _insert(session, OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
     for part in chunks(rows, CHUNK // 10):
-        stmt = _insert(session, OutboxMessage).values(list(part)).on_conflict_do_nothing(index_elements=["dedupe_key"])
         if returning:
-            written |= set(session.execute(stmt.returning(OutboxMessage.dedupe_key)).scalars())
+            written |= set(session.execute(stmt.returning(OutboxMessage.dedupe_key), list(part)).scalars())
         else:
-            session.execute(stmt)
+            session.execute(stmt, list(part))
     return written
 
 
@@ -133,13 +134,12 @@ def claim_many(session: Session, claims: list[tuple[int, str, date, str]], now: 
     """Record reminders in the ledger (launch, person, local day, kind); returns those this
     pass won — a second replica or pass the same day wins none and must not send."""
     won: set[tuple[int, str, date, str]] = set()
+    stmt = (_insert(session, Nudge)
+            .on_conflict_do_nothing(index_elements=["launch_id", "user_id", "day", "kind"])
+            .returning(Nudge.launch_id, Nudge.user_id, Nudge.day, Nudge.kind))
     for part in chunks(claims, CHUNK // 5):
-        stmt = (_insert(session, Nudge)
-                .values([{"launch_id": lid, "user_id": user, "day": day, "kind": kind, "at": now}
-                         for lid, user, day, kind in part])
-                .on_conflict_do_nothing(index_elements=["launch_id", "user_id", "day", "kind"])
-                .returning(Nudge.launch_id, Nudge.user_id, Nudge.day, Nudge.kind))
-        won |= {tuple(r) for r in session.execute(stmt)}
+        won |= {tuple(r) for r in session.execute(stmt, [
+            {"launch_id": lid, "user_id": user, "day": day, "kind": kind, "at": now} for lid, user, day, kind in part])}
     return won
 
 
@@ -158,6 +158,8 @@ def audit_many(session: Session, events: list[dict[str, Any]]) -> None:
              "after": _plain(e.get("after")), "note": e.get("note")} for e in events]
     for part in chunks(rows):
         session.execute(insert(AuditEvent), list(part))
+    # Written without the ORM: hand them to the derived effects as plain records (webhooks such as item.overdue).
+    changes.of(session).written_events.extend(SimpleNamespace(id=None, **row) for row in rows)
 
 
 def set_many(session: Session, model, ids: Iterable[int], **values) -> None:

@@ -14,6 +14,7 @@
     homeKey: "",
     modalKey: "",
     seen: {},
+    drafts: {},   // view id → what was typed into a modal taken off screen by a persona switch
     busy: 0,
   };
 
@@ -202,14 +203,16 @@
     }
   }
 
-  function authorOf(message) {
+  function authorOf(message, ephemeral) {
+    // An ephemeral's `user` is who sees it; it is written by the app, or by Slackbot (unknown command).
+    if (ephemeral) return { name: message.source === "slackbot" ? "Slackbot" : app.data.bot.name, bot: true };
     if (message.user === app.data.bot.id || message.bot_id) return { name: app.data.bot.name, bot: true };
     const p = app.data.people.find(function (x) { return x.id === message.user; });
     return { name: p ? p.real_name : message.user, bot: false };
   }
 
   function messageNode(message, where) {
-    const who = authorOf(message);
+    const who = authorOf(message, where.kind === "ephemeral");
     const row = el("article", "message" + (where.kind === "ephemeral" ? " ephemeral" : ""));
     row.dataset.ts = message.ts;
     const avatar = el("div", "avatar" + (who.bot ? " bot" : ""), who.name.slice(0, 1).toUpperCase());
@@ -217,7 +220,7 @@
     const body = el("div", "message-body");
     const head = el("div", "message-head");
     head.append(el("span", "author", who.name));
-    if (who.bot) head.append(el("span", "app-badge", "APP"));
+    if (who.bot && who.name === app.data.bot.name) head.append(el("span", "app-badge", "APP"));
     const time = el("time", "message-time", formatTime(parseFloat(message.ts) * 1000, false));
     time.dateTime = new Date(parseFloat(message.ts) * 1000).toISOString();
     head.append(time);
@@ -248,13 +251,26 @@
     return row;
   }
 
+  /* Redraw `container` without taking away what the person was doing: the focused control keeps
+   * focus, and an open menu (overflow, select) stays open on the same entry, when a poll brings news. */
   function withFocusKept(container, draw) {
     const active = document.activeElement;
-    const key = active && container.contains(active) ? active.dataset.focusKey : null;
+    const inside = active && container.contains(active);
+    const menu = inside ? active.closest(".bk-menu") : null;
+    const open = menu && !menu.querySelector(".bk-menu-list").hidden;
+    const key = open ? menu.querySelector(".bk-menu-button").dataset.focusKey : inside ? active.dataset.focusKey : null;
+    const entry = open && active.classList.contains("bk-menu-item") ? active.dataset.value : null;
     draw();
-    if (key) {
-      const again = container.querySelector('[data-focus-key="' + CSS.escape(key) + '"]');
-      if (again) again.focus();
+    const again = key ? container.querySelector('[data-focus-key="' + CSS.escape(key) + '"]') : null;
+    if (!again) return;
+    if (open) {
+      const list = again.closest(".bk-menu").querySelector(".bk-menu-list");
+      list.hidden = false;
+      again.setAttribute("aria-expanded", "true");
+      const item = entry !== null ? list.querySelector('[data-value="' + CSS.escape(entry) + '"]') : null;
+      (item || again).focus();
+    } else {
+      again.focus();
     }
   }
 
@@ -331,14 +347,23 @@
     const key = top ? d.me + top.id + top.hash : "";
     if (key === app.modalKey) return;
     const old = root.querySelector(".modal-body");
-    const saved = old && top && old.dataset.viewId === top.id ? BlockKit.snapshot(old) : null;
+    // What someone typed stays on their screen while the page shows another persona, as it would in Slack.
+    if (old && (!top || old.dataset.viewId !== top.id)) app.drafts[old.dataset.viewId] = BlockKit.snapshot(old);
+    const saved = old && top && old.dataset.viewId === top.id ? BlockKit.snapshot(old) : top ? app.drafts[top.id] : null;
+    if (top) delete app.drafts[top.id];
     const hadFocus = root.contains(document.activeElement) ? document.activeElement.name : null;
+    const switching = document.activeElement === $("persona");  // leave focus where the person is choosing
     app.modalKey = key;
     root.textContent = "";
-    document.querySelectorAll(".topbar, .layout").forEach(function (n) { n.inert = !!top; });
+    // The persona switcher stays usable over a modal: the modal is that person's, and stays on their screen.
+    document.querySelectorAll(".topbar .workspace, .topbar .clock, .layout").forEach(function (n) { n.inert = !!top; });
     if (!top) {
-      if (app.returnFocus && document.body.contains(app.returnFocus)) app.returnFocus.focus();
-      else $("message-box").focus();
+      if (switching) return;
+      if (app.returnFocus && document.body.contains(app.returnFocus) && !app.returnFocus.closest(".persona")) {
+        app.returnFocus.focus();
+      } else {
+        $("message-box").focus();
+      }
       app.returnFocus = null;
       return;
     }
@@ -404,7 +429,7 @@
     });
     const again = hadFocus && body.querySelector('[name="' + CSS.escape(hadFocus) + '"]');
     const first = again || body.querySelector("input, select, textarea, button") || form.querySelector("button[type=submit]") || close;
-    first.focus();
+    if (!switching) first.focus();
   }
 
   function render() {
@@ -437,6 +462,7 @@
         store.setItem("sandbox.conv", d.conv);
         render();
         document.body.dataset.version = d.version;
+        document.body.dataset.me = d.me;  // whose workspace the page now shows (tests wait for it)
       })
       .catch(function () { /* the next poll tries again */ })
       .finally(function () {
@@ -457,7 +483,8 @@
   document.addEventListener("DOMContentLoaded", function () {
     $("persona").addEventListener("change", function (e) {
       app.user = e.target.value;
-      app.convKey = app.homeKey = app.modalKey = "";
+      app.convKey = app.homeKey = "";
+      app.modalKey = null;  // redraw the modal layer for the new persona, even when it has none
       store.setItem("sandbox.user", app.user);
       if (app.conv === "home") go("home");
       else refresh(true);
