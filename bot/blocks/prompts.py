@@ -138,7 +138,7 @@ def item_controls(item: Item, now: datetime | None = None) -> ActionsBlock:
     return ActionsBlock(block_id=f"item-{item.id}", elements=elements)
 
 
-STATUS_BANNERS = {
+STATUS_BANNERS: dict[str, str] = {
     LaunchStatus.ON_HOLD: "⏸️ *This launch is on hold* — no reminders until it resumes. You can still answer.",
     LaunchStatus.CANCELLED: "🛑 *This launch was cancelled* — nothing more is needed from you.",
     LaunchStatus.LAUNCHED: "🚀 *This launch is complete* — every gate passed. Thank you.",
