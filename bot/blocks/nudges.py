@@ -67,7 +67,7 @@ def nudge(launch: Launch, gates: list[Gate], items: list[Item], tz: str | None, 
         line = item_line(item, tz, now)
         blocks.append(SectionBlock(block_id=f"q-{item.id}", text=MarkdownTextObject(
             text=clip(f"{line}\n_{esc(gate_names.get(item.gate_id, ''))} gate_"))))
-        blocks.append(item_controls(item))
+        blocks.append(item_controls(item, now))
     if len(items) > MAX_NUDGE_ITEMS:
         blocks.append(_context(f"…and {len(items) - MAX_NUDGE_ITEMS} more in your launch prompt and the Home tab."))
     if open_items:
