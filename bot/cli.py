@@ -17,12 +17,9 @@ log = logging.getLogger("launchgate")
 
 
 def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Every tick would log three lines at INFO; keep the scheduler's chatter for DEBUG. Alembic
-    # only logs when a migration runs (bot.db.migrate), minus its plugin set-up chatter.
-    if settings.log_level != "DEBUG":
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
-        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from bot import logs
+
+    logs.setup(settings.log_level, settings.log_format)
 
 
 def cmd_migrate(args) -> int:
