@@ -9,29 +9,17 @@ from datetime import datetime, timezone
 from functools import partial
 
 from bot import preflight
+from bot.cli_support import Refused as CliError  # printed as one line on stderr; exit status 2
+from bot.cli_support import settings as _settings
 from bot.config import ConfigError, Settings, load_settings
 
 log = logging.getLogger("launchgate")
 
 
-class CliError(Exception):
-    """Printed as one line on stderr; exit status 2."""
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        raise CliError(f"configuration error: {exc}") from None
-
-
 def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Every tick would log three lines at INFO; keep the scheduler's chatter for DEBUG. Alembic
-    # only logs when a migration runs (bot.db.migrate), minus its plugin set-up chatter.
-    if settings.log_level != "DEBUG":
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
-        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from bot import logs
+
+    logs.setup(settings.log_level, settings.log_format)
 
 
 def cmd_migrate(args) -> int:

@@ -3,6 +3,7 @@ digests, moved dates and handovers. Each reads the latest state at send time,
 so a nudge for items answered in the meantime is not sent at all."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlmodel import Session, select
@@ -40,7 +41,7 @@ def _sent(kind: str, row: OutboxMessage):
 
 
 def _nudge(session: Session, launch: Launch, user_id: str, items: list[Item], ctx: AppContext,
-           *, update_only: bool, covering: list[str] = ()) -> Message | None:
+           *, update_only: bool, covering: Sequence[str] = ()) -> Message | None:
     now = ctx.now()
     mine = [i for i in items if i.owner_id == user_id or i.delegate_id == user_id or i.owner_id in covering]
     open_items = [i for i in mine if i.is_open]

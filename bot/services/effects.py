@@ -27,6 +27,7 @@ from __future__ import annotations
 import weakref
 from datetime import timedelta
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, event, inspect, tuple_
@@ -253,8 +254,8 @@ def _events(cs: ChangeSet) -> list:
 def link_checks(session: Session, cs: ChangeSet) -> None:
     """An item whose answer changed has its links checked now; so has a gate's whose review opened."""
     languages = config_for(session).languages
-    answered: dict[int, object] = {}
-    reviews: dict[int, object] = {}
+    answered: dict[int, datetime] = {}
+    reviews: dict[int, datetime] = {}
     for ev in _events(cs):
         if ev.entity == "item" and ev.entity_id and ev.action.startswith("item."):
             answered[ev.entity_id] = ev.at
