@@ -10,6 +10,7 @@ from functools import partial
 
 from bot import preflight
 from bot.config import ConfigError, Settings, load_settings
+from bot.services.errors import ServiceError
 
 log = logging.getLogger("launchgate")
 
@@ -255,7 +256,7 @@ def cmd_export(args) -> int:
         try:
             sys.stdout.write(export.export_launch(session, args.key, args.format, viewer=args.viewer))
         except ServiceError as exc:
-            raise CliError(str(exc)) from None
+            raise CliError(exc.for_cli()) from None
     return 0
 
 
@@ -270,7 +271,7 @@ def cmd_report(args) -> int:
             sys.stdout.write(report.render_report(session, args.key, html=args.html, viewer=args.viewer,
                                                   settings=settings))
         except ServiceError as exc:
-            raise CliError(str(exc)) from None
+            raise CliError(exc.for_cli()) from None
     return 0
 
 
@@ -283,8 +284,23 @@ def cmd_sandbox(args) -> int:
         raise CliError(str(exc)) from None
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("launchgate")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="launchgate", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="launchgate", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Operational-readiness gates for launches, run from Slack. `launchgate COMMAND --help` "
+                    "says what each command does, with examples.",
+        epilog="start here:\n  launchgate sandbox          # try it without Slack\n"
+               "  launchgate migrate && launchgate serve   # your workspace (README, 'Create the Slack app')")
+    parser.add_argument("--version", action="version", version=f"launchgate {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the bot (HTTP, or Socket Mode when SLACK_APP_TOKEN is set)").set_defaults(
         func=cmd_serve)
@@ -330,6 +346,8 @@ def build_parser() -> argparse.ArgumentParser:
     from bot import cli_integrations, cli_webhooks
     cli_webhooks.register(sub)
     cli_integrations.register(sub)
+    from bot import cli_help
+    cli_help.apply(parser)
     return parser
 
 
@@ -352,6 +370,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (CliError, preflight.StartupError) as exc:
         print(f"launchgate: {exc}", file=sys.stderr)
+        return 2
+    except ServiceError as exc:  # a service's refusal, with the hint for the terminal
+        print(f"launchgate: {exc.for_cli()}", file=sys.stderr)
         return 2
     except ConfigError as exc:
         print(f"launchgate: configuration error: {exc}", file=sys.stderr)
