@@ -9,21 +9,12 @@ from datetime import datetime, timezone
 from functools import partial
 
 from bot import preflight
+from bot.cli_support import Refused as CliError  # printed as one line on stderr; exit status 2
+from bot.cli_support import settings as _settings
 from bot.config import ConfigError, Settings, load_settings
 from bot.services.errors import ServiceError
 
 log = logging.getLogger("launchgate")
-
-
-class CliError(Exception):
-    """Printed as one line on stderr; exit status 2."""
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        raise CliError(f"configuration error: {exc}") from None
 
 
 def _setup_logging(settings: Settings) -> None:
