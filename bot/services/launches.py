@@ -230,6 +230,8 @@ def _add_gates(session: Session, launch: Launch, template: ChecklistTemplate) ->
             position=position,
             offset_business_days=gate_t.offset_business_days,
             due_at=calendar.due_at(launch.launch_date, gate_t.offset_business_days, launch.markets),
+            opens_offset_business_days=gate_t.opens,
+            opens_at=calendar.opens_at(launch.launch_date, gate_t.opens, launch.markets),
             approver_role=gate_t.approver_role,
             quorum=str(gate_t.quorum),
             fast_path=gate_t.fast_path,
@@ -269,6 +271,8 @@ def _add_items(session: Session, launch: Launch, template: ChecklistTemplate, ga
             updated_date=item_t.updated_date.rule() if item_t.updated_date else None,
             due_offset_business_days=offset,
             due_at=calendar.due_at(launch.launch_date, offset, launch.markets),
+            opens_offset_business_days=gate_t.item_opens_offset(item_t),
+            opens_at=calendar.opens_at(launch.launch_date, gate_t.item_opens_offset(item_t), launch.markets),
         )
         session.add(item)
         items.append(item)
@@ -346,9 +350,11 @@ def get_launch(session: Session, key: str, viewer: str | None = None) -> Launch:
     if launch is not None and viewer is not None and not access.can_see(session, launch, viewer):
         launch = None
     if launch is None:
-        shown = str(key or "").strip()[:40] or "(nothing)"
-        shown = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # shown as mrkdwn
-        raise NotFound(f"No launch {shown}. Try `/launch list` to see open launches and their keys (like LR-12).")
+        typed = str(key or "").strip()[:40] or "(nothing)"
+        shown = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # shown as mrkdwn
+        raise NotFound(f"No launch {shown}. Try `/launch list` to see open launches and their keys (like LR-12).",
+                       cli=f"No launch {typed}. `launchgate portfolio` lists the open launches and their keys "
+                           "(like LR-12).")
     return launch
 
 
