@@ -240,6 +240,8 @@ def test_a_launch_from_the_modal_to_a_go_decision_in_the_browser(page):
     card = p.text("#messages")
     assert "Discovery" in card and "@Tomás Ortega" in card and "Open" in card
     p.shot("status-card")
+    p.open("launches")  # the announcements channel gets one line per launch
+    p.wait(lambda: p.message_with("Instant payouts") and "LR-1" in p.text("#messages"), what="the announcement")
 
     # 2. The PM answers the launch brief and confirms the stakeholder list in the DM.
     p.open("launchgate · Messages")
@@ -539,12 +541,21 @@ def test_every_block_and_element_the_bot_uses_is_rendered(page):
          "element": {"type": "radio_buttons", "action_id": "r", "options": [
              {"text": {"type": "plain_text", "text": "Done"}, "value": "done"}],
              "initial_option": {"text": {"type": "plain_text", "text": "Done"}, "value": "done"}}},
+        {"type": "input", "block_id": "i5", "optional": True, "label": {"type": "plain_text", "text": "Required"},
+         "element": {"type": "checkboxes", "action_id": "cb", "options": [
+             {"text": {"type": "plain_text", "text": "Required: the gate waits for it"}, "value": "required"}],
+             "initial_options": [{"text": {"type": "plain_text", "text": "Required: the gate waits for it"},
+                                  "value": "required"}]}},
+        {"type": "input", "block_id": "i6", "optional": True, "label": {"type": "plain_text", "text": "Channel"},
+         "element": {"type": "conversations_select", "action_id": "ch", "initial_conversation": "C1",
+                     "placeholder": {"type": "plain_text", "text": "Use an existing channel"}}},
         {"type": "image", "block_id": "img", "image_url": "https://example.com/x.png", "alt_text": "chart"},
         {"type": "video", "block_id": "v"},
     ]
     script = """
     const ctx = {surface: "modal", names: {userName: () => null, channelName: () => null},
-                 people: [{id: "U0WEN0001", real_name: "Wen Zhao", title: "WFM"}], channels: [],
+                 people: [{id: "U0WEN0001", real_name: "Wen Zhao", title: "WFM"}],
+                 channels: [{id: "C1", name: "launches"}],
                  onAction: () => {}, confirm: () => Promise.resolve(true)};
     const root = BlockKit.renderBlocks(arguments[0], ctx);
     document.body.append(root);
@@ -558,9 +569,13 @@ def test_every_block_and_element_the_bot_uses_is_rendered(page):
     got = p.d.execute_script(script, blocks)
     text = got["text"]
     for shown in ("LR-1 · *not bold*", "Due", "Owner", "Wen", "small", "Go", "Kill", "Pick", "Who", "Markets",
-                  "France (FR)", "Link", "(optional)", "FTE", "Status", "Done", "chart", "[unsupported block: video]"):
+                  "France (FR)", "Link", "(optional)", "FTE", "Status", "Done", "Required: the gate waits for it",
+                  "Channel", "#launches", "chart", "[unsupported block: video]"):
         assert shown in text, shown
     assert got["primary"] == 1 and got["danger"] == 1 and got["hr"] == 1 and got["img"] == 0 and got["strong"] == 2
     assert got["values"]["i3"]["n"] == {"type": "number_input", "value": "2.5"}
     assert got["values"]["i4"]["r"]["selected_option"]["value"] == "done"
+    assert [o["value"] for o in got["values"]["i5"]["cb"]["selected_options"]] == ["required"]
+    assert got["values"]["i6"]["ch"] == {"type": "conversations_select", "selected_conversation": "C1"}
+    assert text.count("(optional)") == 3  # once per optional input, as Slack shows it
     assert got["problems"] == {"i1": "Please complete this required field."}  # Slack's own check, before the app
