@@ -1,10 +1,15 @@
 """The sandbox page in a real headless browser (Debian's chromium + chromium-driver, via
-selenium), used the way a person would: open a launch as the PM through the modal (keyboard
-only), answer items as the stakeholders (the forecast with one invalid value first), decide Go
-on the first gate as the readiness lead (keyboard only), move the clock until a nudge arrives,
-open App Home. Assertions are on what the page shows.
+selenium), used the way a person would, keyboard first: open a launch as the PM through the
+modal, answer items as the stakeholders (the forecast with one invalid value first, seeing the
+field error), use an item's overflow menu, decide Go on the first gate as the readiness lead,
+move the clock until a nudge arrives, open App Home, jump to Launch day, and see a modal replaced
+in place when two people act at once; someone outside every role gets ephemerals and field errors.
+Assertions are on what the page shows, and on no console errors.
 
-A screenshot of every step goes to sandbox-screenshots/ (not committed; LAUNCHGATE_SCREENSHOTS
+The tests wait for what the page shows (never sleep); the page itself must not drop or undo what
+the person sees or does while it polls (stale answers dropped, focus and open menus kept).
+
+A screenshot of every step goes to sandbox-screenshots/<test>/ (not committed; LAUNCHGATE_SCREENSHOTS
 overrides the folder), so a failing run can be looked at. Skipped when chromium or its driver
 is missing, unless LAUNCHGATE_REQUIRE_BROWSER=1 (.ci/run sets it after installing them).
 """
@@ -84,6 +89,7 @@ class Page:
 
     def be(self, who: str) -> None:
         """Switch persona and wait until the page shows that person's workspace (not just the menu)."""
+        self.wait(lambda: self.css(f"#persona option[value='{PEOPLE[who]}']"), what="the persona switcher")
         Select(self.d.find_element(By.ID, "persona")).select_by_value(PEOPLE[who])
         self.wait(lambda: self.d.execute_script("return document.body.dataset.me") == PEOPLE[who],
                   what=f"the page to show {who}'s workspace")
