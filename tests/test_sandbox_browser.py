@@ -95,20 +95,26 @@ class Page:
                   what=f"the page to show {who}'s workspace")
 
     def clock(self, step: str) -> str:
-        """Press a clock button; wait until the page shows the new sandbox time; return it (ISO, UTC)."""
-        shown = self.d.find_element(By.ID, "clock-now").get_attribute("datetime")
+        """Press a clock button; wait until the page shows that step's line in the clock log (the
+        shown time moves with real time too, so it alone proves nothing); return the sandbox time
+        shown with it (ISO, UTC)."""
+        label = {"morning": "Next working morning", "day": "+1 day", "week": "+1 week", "launch": "Launch day"}[step]
+        before = {line.text for line in self.css("#clock-log li")}
         self.css(f".clock-step[data-step={step}]")[0].click()
-        return self.wait(lambda: (lambda now: now if now and now != shown else None)(
-            self.d.find_element(By.ID, "clock-now").get_attribute("datetime")), what=f"the clock after {step!r}")
+        self.wait(lambda: [line for line in self.css("#clock-log li")
+                           if line.text.startswith(label + " →") and line.text not in before],
+                  what=f"the clock log after {label!r}")
+        return self.d.find_element(By.ID, "clock-now").get_attribute("datetime")  # drawn with the log line
 
-    def click(self, find, what: str) -> None:
-        """Click what `find` returns, looking again if the page re-rendered it meanwhile."""
+    def click(self, find, what: str, keys: str | None = None) -> None:
+        """Click what `find` returns (or, with `keys`, focus it and type them), looking again if the
+        page re-rendered it meanwhile."""
         def attempt():
             element = find()
             if element is None:
                 return False
             try:
-                element.click()
+                element.send_keys(keys) if keys else element.click()
                 return True
             except (StaleElementReferenceException, ElementClickInterceptedException):
                 return False
@@ -315,7 +321,7 @@ def test_a_launch_from_the_modal_to_a_go_decision_in_the_browser(page):
     p.be("vendor")
     p.open("launchgate · Messages")
     # The item's overflow menu, by keyboard: Delegate… opens a modal with a people picker; Escape cancels it.
-    p.item_button("outsourcing partners", "⋯").send_keys(Keys.ENTER)
+    p.click(lambda: p.item_button("outsourcing partners", "⋯"), "⋯ on partner scope", keys=Keys.ENTER)
     p.wait(lambda: p.active().get_attribute("role") == "menuitem", what="the overflow menu")
     assert "Reassign…" in p.text(".bk-menu-list:not([hidden])")
     for _ in range(6):
@@ -347,8 +353,8 @@ def test_a_launch_from_the_modal_to_a_go_decision_in_the_browser(page):
     p.open("lr-1-instant-payouts")  # the gate review is posted in the launch channel
     p.wait(lambda: "required items answered or waived" in p.text("#messages"), what="the gate review")
     p.shot("review-message")
-    go = p.tab_to(lambda e: e.tag_name == "button" and e.text == "Go" and "bk-button" in (e.get_attribute("class") or ""))
-    go.send_keys(Keys.ENTER)
+    p.tab_to(lambda e: e.tag_name == "button" and e.text == "Go" and "bk-button" in (e.get_attribute("class") or ""))
+    p.keys(Keys.ENTER)  # on the focused Go button
     confirm = p.wait(lambda: next(iter(p.css(".confirm")), None), what="the Go confirmation")
     assert "Vote Go?" in confirm.text
     p.keys(Keys.ENTER)  # the confirm button has focus
