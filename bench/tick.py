@@ -16,6 +16,7 @@ Not a test: figures to watch, never an assertion.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -37,7 +38,7 @@ from bot.config import load_settings  # noqa: E402
 from bot.db import make_engine, migrate, unit_of_work  # noqa: E402
 from bot.runtime import build_runtime  # noqa: E402
 from bot.services import calendar, directory, launches, policy  # noqa: E402
-from bot.ticks import run_tick  # noqa: E402
+from bot.ticks import STEPS, run_tick  # noqa: E402
 from models import Gate, Item, Launch, LaunchRole, Nudge, OutboxMessage, OutboxStatus, UserProfile  # noqa: E402
 
 ROLES = ("readiness_lead", "wfm", "marketing", "content", "knowledge", "training", "vendor_management")
@@ -163,10 +164,24 @@ def one_pass(url: str, at: datetime, heap: bool = False) -> dict:
     for year in (at.year, at.year + 1):
         calendar.is_business_day(date(year, 1, 4), ["GB"])
     statements = [0]
+    per_step: dict[str, int] = {}
+    current = [""]
 
     @event.listens_for(rt.ctx.engine, "before_cursor_execute")
     def count(*_args):
         statements[0] += 1
+        if current[0]:
+            per_step[current[0]] = per_step.get(current[0], 0) + 1
+
+    def counted(step):
+        @functools.wraps(step)
+        def run(*args):
+            current[0] = step.__name__
+            try:
+                return step(*args)
+            finally:
+                current[0] = ""
+        return run
 
     with unit_of_work(rt.ctx.engine) as session:
         before = session.exec(select(func.coalesce(func.max(OutboxMessage.id), 0))).one()
@@ -174,7 +189,7 @@ def one_pass(url: str, at: datetime, heap: bool = False) -> dict:
     if heap:  # tracemalloc slows Python down 2-3×: its pass's seconds are not the tick's
         tracemalloc.start()
     started, cpu = time.perf_counter(), time.process_time()
-    report = run_tick(rt.ctx, at)
+    report = run_tick(rt.ctx, at, steps=tuple(counted(step) for step in STEPS))
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = tracemalloc.get_traced_memory()[1] / 1e6 if heap else float("nan")
     tracemalloc.stop()
@@ -183,7 +198,8 @@ def one_pass(url: str, at: datetime, heap: bool = False) -> dict:
         queued = dict(session.exec(select(OutboxMessage.kind, func.count()).where(OutboxMessage.id > before)
                                    .group_by(OutboxMessage.kind)).all())
     return {"seconds": seconds, "cpu": cpu, "statements": done, "queued": sum(queued.values()), "lines": len(report.lines),
-            "kinds": queued, "heap_mb": peak, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "kinds": queued, "per_step": per_step, "heap_mb": peak,
+            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def run_pass(url: str, at: datetime) -> dict:
@@ -225,6 +241,10 @@ def main() -> None:
               f"{figures['queued']} rows queued {figures['kinds']}, "
               + (f"heap peak {figures['heap_mb']:.1f} MB, " if HEAP else "") +
               f"RSS peak {figures['rss_mb']:.0f} MB")
+        steps = dict(figures["per_step"])
+        mine = steps.pop("send_nudges", 0), steps.pop("send_escalations", 0)
+        print(f"{'':<13} statements by step: reminders {mine[0]}, escalations {mine[1]}, "
+              f"the other steps {sum(steps.values())}")
     print(f"ledger        {ledger}")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import time
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +15,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class ConfigError(Exception):
     """A one-line, human-readable configuration problem."""
+
+
+def database_url(url: str) -> str:
+    """DATABASE_URL as SQLAlchemy needs it: `postgres://` (Heroku, Render, many hosts) and a bare
+    `postgresql://` mean PostgreSQL through psycopg 3, the driver launchgate ships with."""
+    url = url.strip()
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 class Settings(BaseSettings):
@@ -35,6 +46,7 @@ class Settings(BaseSettings):
     launches_channel: str | None = None
     portfolio_channel: str | None = None  # the weekly portfolio digest goes here; unset: a DM to each readiness lead
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"   # json: one object per line, with request/launch ids
 
     # Reminder policy defaults (a template may override the day counts).
     reminder_first_nudge_days: int = Field(3, ge=0, le=30)
@@ -77,6 +89,20 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)
     integration_requests_per_minute: int = Field(60, ge=1, le=10_000)  # answering API, per token
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, v: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        v = database_url(v)
+        try:
+            make_url(v)
+        except ArgumentError:
+            raise ValueError("not a database URL; e.g. sqlite:///launchgate.db or "
+                             "postgresql://user:password@host:5432/launchgate") from None
+        return v
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, v: str) -> str:
@@ -96,6 +122,11 @@ class Settings(BaseSettings):
             if entry != "everyone" and entry not in (*ROLES, "admin") and not re.fullmatch(r"[UW][A-Z0-9]{2,}", entry):
                 raise ValueError(f"'{entry}' is not `everyone`, a role ({', '.join(('admin', *ROLES))}) or a user id")
         return ",".join(entries)
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format(cls, v):
+        return (v.strip().lower() or "text") if isinstance(v, str) else v
 
     @field_validator("log_level")
     @classmethod
@@ -132,7 +163,7 @@ def load_settings(**overrides) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]).upper() if err["loc"] else "configuration"
-        raise ConfigError(f"{name}: {err['msg']}") from None
+        raise ConfigError(f"{name}: {err['msg'].removeprefix('Value error, ')}") from None
 
 
 @lru_cache(maxsize=1)

@@ -181,6 +181,7 @@ def alembic_config(url: str):
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["configure_logger"] = False  # the app's logging stays as it is (alembic.ini is the CLI's)
     return cfg
 
 
@@ -197,15 +198,16 @@ def migrate(url: str, revision: str = "head") -> bool:
 
 
 def _at_head(cfg, url: str) -> bool:
-    from alembic.migration import MigrationContext
+    """Read alembic_version directly (Alembic's MigrationContext logs two INFO lines per look)."""
     from alembic.script import ScriptDirectory
-    from sqlalchemy import create_engine as sa_engine
+    from sqlalchemy import create_engine as sa_engine, inspect
     from sqlalchemy.pool import NullPool
 
     engine = sa_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as conn:
-            current = set(MigrationContext.configure(conn).get_current_heads())
+            current = (set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+                       if inspect(conn).has_table("alembic_version") else set())
     finally:
         engine.dispose()
     return current == set(ScriptDirectory.from_config(cfg).get_heads())

@@ -82,3 +82,50 @@ def check_app_token(client: WebClient, app_token: str) -> str:
                            "(SLACK_APP_TOKEN); try again, or leave SLACK_APP_TOKEN empty to serve HTTP") from None
     except (URLError, OSError) as exc:
         raise StartupError(f"Socket Mode could not start: Slack is unreachable at SLACK_API_URL ({exc})") from None
+
+
+def database_problem(exc: BaseException, url: str) -> str:
+    """One line for a database that cannot be used, naming DATABASE_URL (password hidden)."""
+    import re
+
+    from sqlalchemy.engine import make_url
+
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    first = (text.splitlines() or [type(exc).__name__])[0].strip()
+    try:
+        parsed = make_url(url)
+        shown = parsed.render_as_string(hide_password=True)
+    except Exception:
+        return f"DATABASE_URL is not a database URL ({first}); e.g. sqlite:///launchgate.db or postgresql://user@host/db"
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if missing := re.search(r'database "([^"]+)" does not exist', text):
+        return (f"the database {missing.group(1)!r} in DATABASE_URL ({shown}) does not exist: create it "
+                f"(createdb {missing.group(1)}), then run `launchgate migrate`")
+    if sqlite and "readonly database" in text:
+        return (f"the SQLite file in DATABASE_URL ({parsed.database}) is read-only: make the file and its directory "
+                "writable by this user, or point DATABASE_URL at another file")
+    if sqlite and "unable to open database file" in text:
+        return (f"cannot open the SQLite file in DATABASE_URL ({parsed.database}): does its directory exist and is it "
+                "writable by this user?")
+    if re.search(r"password authentication failed|role \"[^\"]+\" does not exist|no password supplied", text):
+        return f"the database server refused the login in DATABASE_URL ({shown}): {first}"
+    if re.search(r"Connection refused|could not translate host name|Name or service not known|timeout expired|"
+                 r"No route to host|Network is unreachable|could not connect|connection failed", text, re.I):
+        return f"cannot reach the database in DATABASE_URL ({shown}): {_reason(text)}"
+    return f"database error (DATABASE_URL {shown}): {first}"
+
+
+def _reason(text: str) -> str:
+    """psycopg: 'connection failed: connection to server at "h", port 9 failed: Connection refused' → the cause."""
+    first = text.strip().splitlines()[0] if text.strip() else text
+    return first.rsplit("failed: ", 1)[-1].strip() or first
+
+
+def check_database(engine, url: str) -> None:
+    """The database takes a write (the /healthz probe, rolled back): a read-only file or replica stops
+    `serve` and `tick` here, in one line, instead of failing every command later."""
+    from bot.health import write_probe
+
+    problem = write_probe(engine)
+    if problem:
+        raise StartupError(database_problem(Exception(problem.split(": ", 1)[-1]), url))

@@ -1,5 +1,12 @@
-"""Alembic environment: the models' metadata, batch mode for SQLite."""
+"""Alembic environment: the models' metadata, batch mode for SQLite.
+
+`launchgate migrate` passes its URL in; the plain Alembic CLI (`alembic upgrade head`,
+`alembic check`, `alembic revision --autogenerate -m ...` from the project root) reads
+DATABASE_URL like the app (environment, then .env; default sqlite:///launchgate.db).
+"""
 from __future__ import annotations
+
+from logging.config import fileConfig
 
 import sqlalchemy as sa
 from alembic import context
@@ -11,6 +18,22 @@ from models.types import UTCDateTime
 
 config = context.config
 target_metadata = SQLModel.metadata
+
+
+def _url() -> str:
+    url = config.get_main_option("sqlalchemy.url")
+    if url:
+        return url
+    from bot.config import ConfigError, load_settings
+
+    try:
+        return load_settings().database_url
+    except ConfigError as exc:
+        raise SystemExit(f"launchgate: configuration error: {exc}") from None
+
+
+if config.config_file_name and config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)  # the CLI's logging (alembic.ini)
 
 
 def _render_item(type_, obj, autogen_context):
@@ -33,24 +56,25 @@ def _configure(**kw) -> None:
 
 
 def run_migrations_offline() -> None:
-    _configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True)
+    _configure(url=_url(), literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 
 
 def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
+    connection = config.attributes.get("connection")  # a Connection, or an Engine (pytest-alembic)
+    if isinstance(connection, sa.engine.Connection):
         _configure(connection=connection)
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = sa.create_engine(config.get_main_option("sqlalchemy.url"), poolclass=sa.pool.NullPool)
+    engine = connection if connection is not None else sa.create_engine(_url(), poolclass=sa.pool.NullPool)
     with engine.connect() as conn:
         _configure(connection=conn)
         with context.begin_transaction():
             context.run_migrations()
-    engine.dispose()
+    if connection is None:
+        engine.dispose()
 
 
 if context.is_offline_mode():

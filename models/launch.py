@@ -82,6 +82,8 @@ class Gate(SQLModel, table=True):
     position: int
     offset_business_days: int
     due_at: datetime = Field(sa_type=UTCDateTime)
+    opens_offset_business_days: int | None = None   # template key `opens`: not decided before opens_at
+    opens_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     status: str = Field(default=GateStatus.PENDING, max_length=24)
     approver_role: str = Field(default="readiness_lead", max_length=40)
     quorum: str = Field(default="any", max_length=8)
@@ -126,6 +128,9 @@ class Item(SQLModel, table=True):
     required: bool = True
     due_offset_business_days: int = 0
     due_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    # Not answerable (nor nudged) before this (template key `opens`; None: from the start).
+    opens_offset_business_days: int | None = None
+    opens_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     state: str = Field(default=ItemState.OPEN, max_length=16, index=True)
     answer: Any | None = Field(default=None, sa_column=Column(JSONType))
     evidence: str | None = Field(default=None, max_length=500)

@@ -65,15 +65,32 @@ def open_home(standin, bot, user: str) -> dict:
     return published_home(standin, bot, user, after=after)
 
 
-def open_launch_via_slack(standin, bot, user: str = "UPM", **form) -> Launch:
-    """Submit the New launch modal as `user` and deliver everything it queued; returns the launch."""
+def open_launch_via_slack(standin, bot, user: str = "UPM", opened: bool = True, **form) -> Launch:
+    """Submit the New launch modal as `user` and deliver everything it queued; returns the launch.
+
+    `opened`: Go/No-go and post-launch items open near the launch date (template key `opens`,
+    tests/test_opens.py); most tests answer them months early, so their openings are lifted
+    before anything is delivered. Pass opened=False to keep them."""
     resp = standin.send_view_submission(bot.url, user, "launch_new", launch_form(**form))
     assert resp.status_code == 200, resp.text
     if resp.content.strip(b"{} \n"):  # only a confirmation (roles that fell back to the lead) may follow
         assert resp.json()["view"]["title"]["text"] == "Launch opened", resp.text
+    if opened:
+        lift_openings(bot.rt.ctx.engine)
     deliver(bot)
     with unit_of_work(bot.rt.ctx.engine) as session:
         return session.exec(select(Launch).order_by(Launch.id.desc())).first()
+
+
+def lift_openings(engine) -> None:
+    """Test setup: every item and gate open now (see open_launch_via_slack)."""
+    from sqlalchemy import update
+
+    from models import Gate
+
+    with unit_of_work(engine) as session:
+        session.execute(update(Item).values(opens_at=None, opens_offset_business_days=None))
+        session.execute(update(Gate).values(opens_at=None, opens_offset_business_days=None))
 
 
 def items(engine, launch_id: int | None = None, **where) -> list[Item]:

@@ -15,12 +15,15 @@ from sqlmodel import select
 from bot.db import unit_of_work
 from bot.services import answers, decisions, gates, launches, policy
 from models import Gate, GateDecision, Item, Launch, LaunchRole, Vote
+from tests.flows import lift_openings
 
 LAUNCH_DATE = date(2027, 11, 15)
 
 
 def open_launch(rt, clock, *, kind: str = "product", markets=("FR", "DE"), owner: str = "UPM",
-                lead: str = "ULEAD", name: str = "Instant payouts", channel: str | None = None) -> int:
+                lead: str = "ULEAD", name: str = "Instant payouts", channel: str | None = None,
+                opened: bool = True) -> int:
+    """`opened`: lift Go/No-go's and the post-launch review's openings (tests/flows.lift_openings)."""
     template = rt.ctx.templates[kind]
     form = launches.LaunchForm(name=name, kind=kind, markets=list(markets), launch_date=LAUNCH_DATE,
                                readiness_lead_id=lead, brief="Payouts in seconds", channel_id=channel)
@@ -28,7 +31,10 @@ def open_launch(rt, clock, *, kind: str = "product", markets=("FR", "DE"), owner
     with unit_of_work(rt.ctx.engine) as session:
         launch = launches.open_launch(session, form, actor=owner, template=template, now=clock(),
                                       reminder_policy=policy.for_template(rt.ctx.settings, template).as_dict())
-        return launch.id
+        launch_id = launch.id
+    if opened:
+        lift_openings(rt.ctx.engine)
+    return launch_id
 
 
 def gate_at(rt, launch_id: int, position: int) -> Gate:

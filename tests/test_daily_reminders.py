@@ -13,7 +13,7 @@ from bot.services.outbox import Kind
 from bot.ticks import run_tick as full_tick
 from models import Item, Launch, Nudge, OutboxMessage, OutboxStatus, UserProfile
 from tests.conftest import PEOPLE
-from tests.flows import deliver, dms, events, outbox, text_of
+from tests.flows import deliver, dms, events, menu_value, modal_values, open_home, open_modal, outbox, text_of
 from tests.gate_support import open_launch
 
 # Monday 20 Sep 2027, 10:00 UTC: Discovery items of a 15 Nov launch are due and overdue.
@@ -109,3 +109,27 @@ def test_a_lead_gets_one_escalation_a_day_across_launches(standin, bot, clock):
             day=15)), Item.state == "open", Item.required.is_(True))).all())
     assert 0 not in levels  # every long-overdue item reached the lead
     assert len(events(engine, "escalation.sent")) >= 5
+
+
+def test_the_grouped_reminder_is_brought_up_to_date_in_place(standin, bot, clock):
+    first, second = seed(bot, clock, 2)
+    tick(bot, clock, BUSY_NY)
+    (message,) = reminders(standin, "UMKT")
+    assert f"daily-{first}" in text_of(message) and f"daily-{second}" in text_of(message)
+    engine = bot.rt.ctx.engine
+    shown = [i for i in _open_items(engine, "UMKT") if f"daily-{i.launch_id}" in text_of(message)]
+    for target in [i for i in shown if i.launch_id == first]:  # answered from the Home tab
+        home = open_home(standin, bot, "UMKT")
+        standin.click(bot.url, "UMKT", home, "item.menu", value=menu_value(target.id, "na"))
+        view = open_modal(standin, "UMKT", "item_reason")
+        standin.send_view_submission(bot.url, "UMKT", "item_reason", modal_values(view, {"reason": "Not in GB"}),
+                                     view_id=view["id"])
+    deliver(bot, now=clock())
+    (updated,) = reminders(standin, "UMKT")
+    assert updated["ts"] == message["ts"] and "edited" in updated
+    assert f"daily-{first}" not in text_of(updated) and f"daily-{second}" in text_of(updated)
+
+
+def _open_items(engine, owner: str) -> list[Item]:
+    with unit_of_work(engine) as session:
+        return list(session.exec(select(Item).where(Item.owner_id == owner, Item.state == "open").order_by(Item.id)))

@@ -96,7 +96,10 @@ def test_weekly_digest_goes_to_each_lead_once_on_monday_morning(standin, bot, rt
     run_tick(rt.ctx, _monday(7, 30))   # 08:30 in London: before the working day
     assert outbox(rt.ctx.engine, "portfolio_digest") == []
     run_tick(rt.ctx, _monday(8, 30))   # 09:30 in London
-    run_tick(rt.ctx, _monday(10, 0))   # a later pass, another replica: still one
+    # The pass that queues it says so (the scheduler kicks the worker on such lines)…
+    assert "portfolio digest ULEAD (2027-W32)" in run_tick(rt.ctx, _monday(10, 0)).lines
+    # …and a later pass, or another replica, queues nothing more.
+    assert not [line for line in run_tick(rt.ctx, _monday(11, 0)).lines if line.startswith("portfolio digest")]
     (row,) = outbox(rt.ctx.engine, "portfolio_digest")
     assert row.recipient == "ULEAD"
     deliver(bot, now=_monday(10, 1))

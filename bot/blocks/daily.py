@@ -127,3 +127,9 @@ def escalation_day(parts: list[Part], tz: str | None, *, now: datetime, home_url
     for part in parts[:MAX_LAUNCHES]:
         blocks.append(_launch_section(part, tz, now, owners=True))
     return blocks + _fold(parts, "overdue item", home_url)
+
+
+def all_set(icon: str) -> list:
+    """The day's message once nothing in it needs anyone: no buttons left to click."""
+    return [SectionBlock(text=MarkdownTextObject(text=f"{icon} All set: everything in today's message has been "
+                                                      "answered, waived or moved. Thank you."))]

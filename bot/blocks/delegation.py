@@ -40,7 +40,7 @@ def delegate_dm(launch: Launch, gate: Gate | None, item: Item, tz: str | None, *
     blocks.append(SectionBlock(block_id=f"q-{item.id}", text=MarkdownTextObject(text=clip(
         item_line(item, tz, now, viewer) + gate_name))))
     if launch.status not in (LaunchStatus.CANCELLED, LaunchStatus.LAUNCHED):  # closed: nothing left to click
-        blocks.append(item_controls(item))
+        blocks.append(item_controls(item, now))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
         text=f"{owner} stays the owner and gets its reminders; they and the readiness lead see your answer.")]))
     return blocks

@@ -34,7 +34,7 @@ from .ids import Callback, Field
 from .text import clip, day, esc, user
 
 KIND_LABELS = {"product": "Product", "market": "Market", "campaign": "Campaign"}
-GATE_ICONS = {
+GATE_ICONS: dict[str, str] = {  # enum keys (str) looked up with the stored strings
     GateStatus.PENDING: "⏳",
     GateStatus.IN_REVIEW: "🔎",
     GateStatus.GO: "✅",
@@ -42,14 +42,14 @@ GATE_ICONS = {
     GateStatus.HOLD: "⏸️",
     GateStatus.KILLED: "🛑",
 }
-ITEM_ICONS = {
+ITEM_ICONS: dict[str, str] = {
     ItemState.OPEN: "◻️",
     ItemState.DONE: "✅",
     ItemState.NA: "➖",
     ItemState.BLOCKED: "⛔",
     ItemState.WAIVED: "🟰",
 }
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     LaunchStatus.OPEN: "Open",
     LaunchStatus.ON_HOLD: "On hold",
     LaunchStatus.CANCELLED: "Cancelled",

@@ -1,8 +1,7 @@
 """Reminder messages: nudges, escalations, the daily digest, moved dates, handovers."""
 from __future__ import annotations
 
-from bot.codecs import ItemAction
-
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from slack_sdk.models.blocks import (
@@ -15,6 +14,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.codecs import ItemAction
 from models import AuditEvent, Gate, Item, Launch
 
 from .ids import Action
@@ -51,7 +51,7 @@ def nudge_text(launch: Launch, open_items: list[Item], now: datetime) -> str:
 
 
 def nudge(launch: Launch, gates: list[Gate], items: list[Item], tz: str | None, *, now: datetime,
-          snoozed_until: datetime | None = None, covering: list[str] = ()) -> list:
+          snoozed_until: datetime | None = None, covering: Sequence[str] = ()) -> list:
     """The grouped daily nudge: the items that need an answer, with their controls and snooze buttons."""
     open_items = [i for i in items if i.is_open]
     blocks: list = [HeaderBlock(text=clip(f"⏰ {launch.key} · {esc(launch.name)}", 150))]
@@ -67,7 +67,7 @@ def nudge(launch: Launch, gates: list[Gate], items: list[Item], tz: str | None, 
         line = item_line(item, tz, now)
         blocks.append(SectionBlock(block_id=f"q-{item.id}", text=MarkdownTextObject(
             text=clip(f"{line}\n_{esc(gate_names.get(item.gate_id, ''))} gate_"))))
-        blocks.append(item_controls(item))
+        blocks.append(item_controls(item, now))
     if len(items) > MAX_NUDGE_ITEMS:
         blocks.append(_context(f"…and {len(items) - MAX_NUDGE_ITEMS} more in your launch prompt and the Home tab."))
     if open_items:

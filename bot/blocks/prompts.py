@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.services.item_state import is_open_yet
 from bot.services.readable import forecast_text, plan_text
 from bot.services.stakeholders import ROSTER_ITEM
 from models import Gate, Item, ItemState, Launch, LaunchStatus
@@ -79,6 +80,8 @@ def item_line(item: Item, tz: str | None, now: datetime | None = None, viewer: s
             parts.append(link(item.evidence, "Evidence"))
     else:
         parts.append(due_text(item, tz, now))
+        if now is not None and item.is_open and not is_open_yet(item, now):
+            parts.append(f"🔒 _Opens {day(item.opens_at, tz)}: it can only be answered close to the launch._")
         if item.action:
             parts.append(esc(item.action))
         if item.why:
@@ -116,10 +119,16 @@ def roster_blocks(launch: Launch, roster: list[tuple[str, list[str]]], closed: b
     return out
 
 
-def item_controls(item: Item) -> ActionsBlock:
+def item_controls(item: Item, now: datetime | None = None) -> ActionsBlock:
+    """With `now`, an item not open yet shows its opening date on the button instead of Done /
+    Answer…; a click (this message may be read after it opens) works as usual or says why not yet."""
     value = ItemAction(item=item.id).button_value()
     elements: list = []
-    if item.is_open and item.answer_kind == "confirm":
+    if now is not None and item.is_open and not is_open_yet(item, now):
+        action = Action.ITEM_DONE if item.answer_kind == "confirm" else Action.ITEM_ANSWER
+        elements.append(ButtonElement(text=clip(f"🔒 Opens {item.opens_at:%a %d %b}", 75), action_id=f"{action}",
+                                      value=value))
+    elif item.is_open and item.answer_kind == "confirm":
         elements.append(ButtonElement(text="Done", action_id=f"{Action.ITEM_DONE}", value=value, style="primary"))
     elif item.is_open:
         elements.append(ButtonElement(text="Answer…", action_id=f"{Action.ITEM_ANSWER}", value=value, style="primary"))
@@ -129,7 +138,7 @@ def item_controls(item: Item) -> ActionsBlock:
     return ActionsBlock(block_id=f"item-{item.id}", elements=elements)
 
 
-STATUS_BANNERS = {
+STATUS_BANNERS: dict[str, str] = {
     LaunchStatus.ON_HOLD: "⏸️ *This launch is on hold* — no reminders until it resumes. You can still answer.",
     LaunchStatus.CANCELLED: "🛑 *This launch was cancelled* — nothing more is needed from you.",
     LaunchStatus.LAUNCHED: "🚀 *This launch is complete* — every gate passed. Thank you.",
@@ -171,7 +180,7 @@ def prompt(
             blocks.append(SectionBlock(block_id=f"q-{item.id}",
                                        text=MarkdownTextObject(text=item_line(item, tz, now))))
             if not closed:
-                blocks.append(item_controls(item))
+                blocks.append(item_controls(item, now))
             if roster is not None and item.item_key == ROSTER_ITEM:
                 blocks.extend(roster_blocks(launch, roster, closed))
         shown += min(room, len(mine))

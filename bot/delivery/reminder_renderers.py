@@ -3,6 +3,7 @@ digests, moved dates and handovers. Each reads the latest state at send time,
 so a nudge for items answered in the meantime is not sent at all."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlmodel import Session, select
@@ -40,7 +41,7 @@ def _sent(kind: str, row: OutboxMessage):
 
 
 def _nudge(session: Session, launch: Launch, user_id: str, items: list[Item], ctx: AppContext,
-           *, update_only: bool, covering: list[str] = ()) -> Message | None:
+           *, update_only: bool, covering: Sequence[str] = ()) -> Message | None:
     now = ctx.now()
     mine = [i for i in items if i.owner_id == user_id or i.delegate_id == user_id or i.owner_id in covering]
     open_items = [i for i in mine if i.is_open]
@@ -173,8 +174,13 @@ def _launches(session: Session, ids: set[int]) -> dict[int, Launch]:
     return {launch.id: launch for launch in session.exec(select(Launch).where(Launch.id.in_(ids)))} if ids else {}
 
 
-def render_nudge_day(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
-    """A person's one reminder of the day across launches; items answered meanwhile drop out."""
+def _latest_daily(session: Session, kind: str, recipient: str) -> OutboxMessage | None:
+    return session.exec(select(OutboxMessage).where(
+        OutboxMessage.kind == kind, OutboxMessage.recipient == recipient, OutboxMessage.status == OutboxStatus.SENT,
+        OutboxMessage.result_ts.is_not(None)).order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())).first()
+
+
+def _nudge_day(session: Session, row: OutboxMessage, ctx: AppContext, *, update_only: bool) -> Message | None:
     now = ctx.now()
     wanted = {lid: set(ids) for lid, ids in row.payload.get("launches", [])}
     covering = set(row.payload.get("covering", []))
@@ -182,21 +188,45 @@ def render_nudge_day(session: Session, row: OutboxMessage, ctx: AppContext) -> M
     launches = _launches(session, set(wanted))
     parts = []
     for lid, ids in wanted.items():
-        mine = [i for i in items if i.id in ids and i.is_open and i.state == "open"
+        mine = [i for i in items if i.id in ids and i.state == "open"
                 and (i.owner_id in covering | {row.recipient} or i.delegate_id == row.recipient)]
         launch = launches.get(lid)
         if mine and launch is not None and launch.active:
             parts.append(daily.Part(launch, mine, overdue=sum(i.due_at < now for i in mine),
                                     covering=sorted({i.owner_id for i in mine if i.owner_id != row.recipient})))
+    return _daily_message(row, "nudge-day", parts, update_only, ("⏰", "All set — thank you"), lambda: (
+        daily.nudge_day_text(parts),
+        daily.nudge_day(parts, user_tz(session, row.recipient), now=now, home_url=home_url(ctx),
+                        weekly=bool(row.payload.get("weekly")))))
+
+
+def _daily_message(row: OutboxMessage, purpose: str, parts: list, update_only: bool, empty: tuple[str, str],
+                   render) -> Message | None:
+    """Post (remembered under the person's daily purpose) or update a message of the day; once
+    nothing in it is left, an update says so and a first send is dropped."""
+    purpose = f"{purpose}:{row.recipient}"
     if not parts:
-        return None  # everything answered (or the launches stopped) before it went out
-    return Message(channel=row.recipient, text=daily.nudge_day_text(parts),
-                   blocks=daily.nudge_day(parts, user_tz(session, row.recipient), now=now, home_url=home_url(ctx),
-                                          weekly=bool(row.payload.get("weekly"))))
+        if not update_only:
+            return None  # everything answered (or the launches stopped) before it went out
+        return Message(channel=row.recipient, text=empty[1], blocks=daily.all_set(empty[0]), purpose=purpose,
+                       update_only=True)
+    text, blocks = render()
+    return Message(channel=row.recipient, text=text, blocks=blocks, purpose=purpose, post_new=not update_only,
+                   update_only=update_only)
 
 
-def render_escalation_day(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
-    """A lead's or owner's one escalation of the day across launches: what is still overdue."""
+def render_nudge_day(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+    """A person's one reminder of the day across launches; items answered meanwhile drop out."""
+    return _nudge_day(session, row, ctx, update_only=False)
+
+
+def render_nudge_day_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+    """Bring the person's latest reminder of the day up to date, in place."""
+    latest = _latest_daily(session, Kind.NUDGE_DAY, row.recipient)
+    return _nudge_day(session, latest, ctx, update_only=True) if latest else None
+
+
+def _escalation_day(session: Session, row: OutboxMessage, ctx: AppContext, *, update_only: bool) -> Message | None:
     now = ctx.now()
     spec = [(lid, int(level), set(ids)) for lid, level, ids in row.payload.get("parts", [])]
     items = _items(session, [i for *_, ids in spec for i in ids])
@@ -207,11 +237,19 @@ def render_escalation_day(session: Session, row: OutboxMessage, ctx: AppContext)
         launch = launches.get(lid)
         if late and launch is not None and launch.active:
             parts.append(daily.Part(launch, late, overdue=len(late), role=LEVEL_ROLES.get(level, "")))
-    if not parts:
-        return None
-    return Message(channel=row.recipient, text=daily.escalation_day_text(parts),
-                   blocks=daily.escalation_day(parts, user_tz(session, row.recipient), now=now,
-                                               home_url=home_url(ctx)))
+    return _daily_message(row, "escalation-day", parts, update_only, ("✅", "Nothing overdue any more"), lambda: (
+        daily.escalation_day_text(parts),
+        daily.escalation_day(parts, user_tz(session, row.recipient), now=now, home_url=home_url(ctx))))
+
+
+def render_escalation_day(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+    """A lead's or owner's one escalation of the day across launches: what is still overdue."""
+    return _escalation_day(session, row, ctx, update_only=False)
+
+
+def render_escalation_day_refresh(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
+    latest = _latest_daily(session, Kind.ESCALATION_DAY, row.recipient)
+    return _escalation_day(session, latest, ctx, update_only=True) if latest else None
 
 
 LEVEL_ROLES = {1: "readiness lead", 2: "launch owner"}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
 
 from .rate_limits import MethodPace, PausingWebClient, RateLimitPauses
 
@@ -20,7 +21,7 @@ def make_client(token: str, api_url: str, timeout: int = 10, *, wait_on_rate_lim
     measured a method's sustained limit, spaces its calls below it (rate_limits.py);
     `pace_clock` is what that spacing waits on (the worker's pacer clock).
     """
-    handlers = [ConnectionErrorRetryHandler(max_retry_count=1)]
+    handlers: list[RetryHandler] = [ConnectionErrorRetryHandler(max_retry_count=1)]
     if wait_on_rate_limit:
         handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
         return WebClient(token=token, base_url=api_url, timeout=timeout, retry_handlers=handlers)

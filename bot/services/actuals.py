@@ -111,7 +111,9 @@ def check_rows(session: Session, raw_rows: list[tuple[str, list[str]]], queues: 
     wanted = {lid for _, row in raw_rows if row and (lid := _launch_id(row[0])) is not None}
     launches = {l.id: l for l in session.exec(select(Launch).where(Launch.id.in_(wanted)))} if wanted else {}
     forecasts = forecast_queues(session, list(launches), queues)
-    problems, out, seen = [], [], {}
+    problems: list[str] = []
+    out: list = []
+    seen: dict = {}
     for line, row in raw_rows:
         row = [str(c) for c in row]
         if not any(c.strip() for c in row):

@@ -39,6 +39,7 @@ def check_can_answer(session: Session, item: Item, launch: Launch, actor: str, n
         raise access.refuse(session, launch=launch, actor=actor, action=action, entity="item", entity_id=item.id,
                             message=ANSWER_REFUSED.format(owner=owner_mention(item)), now=now)
     access.check_checklist_open(launch)
+    item_state.check_open(item, launch, now)
 
 
 def check_can_reassign(session: Session, item: Item, launch: Launch, actor: str, now: datetime) -> None:

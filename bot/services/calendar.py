@@ -116,3 +116,11 @@ def due_at(launch_date: date, offset: int, markets: Iterable[str] = ()) -> datet
 
 def due_time(day: date, markets: Iterable[str] = ()) -> time:
     return HALF_DAY_DUE_TIME if is_half_day(day, markets) else DUE_TIME
+
+
+def opens_at(launch_date: date, offset: int | None, markets: Iterable[str] = ()) -> datetime | None:
+    """When something `offset` business days from the launch date opens: the start (00:00 UTC) of
+    that business day. None (no offset) means open from the start."""
+    if offset is None:
+        return None
+    return datetime.combine(add_business_days(launch_date, offset, tuple(markets)), time(0, 0), tzinfo=timezone.utc)

@@ -263,7 +263,8 @@ def for_launch(launch: Launch, items: dict[str, Item], queues: Queues, tolerance
                    if r.get("planned_fte")}
     out = []
     for d in (demands(forecast.answer, list(launch.markets), queues) if answered else []):
-        required, problems = [], []
+        required: list[WeekRequirement | None] = []
+        problems: list[str | None] = []
         for n in range(1, WEEKS + 1):
             try:
                 required.append(requirement(d, n))

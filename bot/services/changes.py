@@ -30,8 +30,8 @@ class ItemChanged:
 
     launch_id: int
     item_id: int
-    owners: tuple[str, ...] = ()
-    delegates: tuple[str, ...] = ()
+    owners: tuple[str | None, ...] = ()      # None: an item nobody owns (yet); skipped
+    delegates: tuple[str | None, ...] = ()
     action: str = ""
     actor: str = ""
 

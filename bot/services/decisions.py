@@ -112,6 +112,7 @@ def check(session: Session, gate_id: int, round_: int, actor: str, now: datetime
         raise NotFound("That gate no longer exists.")
     launch = session.get(Launch, gate.launch_id)
     authorize(session, launch, gate, actor, now)
+    check_gate_open(launch, gate, now)
     problem = conflict(session, launch, gate, round_) or _already_voted(session, gate, round_, actor)
     if problem:
         raise problem
@@ -180,6 +181,15 @@ def clean(ballot: Ballot, items: list[Item], today: date) -> Ballot:
 
 # -- voting --------------------------------------------------------------------------------
 
+def check_gate_open(launch: Launch, gate: Gate, now: datetime) -> None:
+    """A gate with an opening time (template key `opens`) is not decided before it."""
+    if gate.opens_at is not None and now < gate.opens_at:
+        raise item_state.NotOpenYet(
+            f"Not yet: {safe(gate.name)} can be decided from "
+            f"{item_state.opens_text(gate.opens_at, gate.opens_offset_business_days)}; "
+            f"{launch.key} launches {launch.launch_date:%a %d %b %Y}.")
+
+
 def _lock_gate(session: Session, gate_id: int) -> Gate | None:
     stmt = select(Gate).where(Gate.id == gate_id).execution_options(populate_existing=True)
     if is_postgres(session):
@@ -196,6 +206,7 @@ def cast_vote(session: Session, gate_id: int, round_: int, actor: str, ballot: B
     launch = gates.lock_launch(session, gate.launch_id)
     gate = _lock_gate(session, gate_id)
     people = authorize(session, launch, gate, actor, now)
+    check_gate_open(launch, gate, now)
     problem = conflict(session, launch, gate, round_) or _already_voted(session, gate, round_, actor)
     if problem:
         raise problem

@@ -104,7 +104,7 @@ def _digest_batch(session: Session, now: datetime, hours: WorkingHours, first: i
     if not deciding:
         return
     ids = [launch.id for launch in deciding]
-    changes = dict(session.execute(
+    changes: dict[int, int] = dict(session.execute(
         select(AuditEvent.launch_id, func.count(AuditEvent.id))
         .join(Launch, Launch.id == AuditEvent.launch_id)
         .where(AuditEvent.launch_id.in_(ids), AuditEvent.at > func.coalesce(Launch.last_digest_at, Launch.created_at),

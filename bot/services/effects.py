@@ -25,7 +25,9 @@ derives anything (tests/test_architecture.py checks no other module listens to s
 from __future__ import annotations
 
 import weakref
+from datetime import timedelta
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, event, inspect, tuple_
@@ -140,6 +142,31 @@ def _escalated(session: Session, launch_ids: Iterable[int]) -> list[tuple[int, s
     return list(dict.fromkeys((lid, r, int((p or {}).get("level", 1))) for lid, r, p in rows))
 
 
+DAILY_KINDS = {Kind.NUDGE_DAY: Kind.NUDGE_DAY_REFRESH, Kind.ESCALATION_DAY: Kind.ESCALATION_DAY_REFRESH}
+
+
+def _daily_touched(session: Session, out: Refreshes, now) -> list[tuple[str, str]]:
+    """(refresh kind, recipient) of each of the last days' messages across launches (a person's
+    reminder or escalation of the day) that shows a launch that changed: found by their daily
+    keys (unique index), for the item owners and the launches' leads and owners."""
+    launch_ids = {lid for lid, _ in out.nudges} | set(out.escalations)
+    if not launch_ids:
+        return []
+    days = [(now + timedelta(days=d)).date().isoformat() for d in (-1, 0, 1)]  # anyone's local today
+    heads = session.exec(select(Launch.readiness_lead_id, Launch.owner_id).where(Launch.id.in_(launch_ids))).all()
+    keys = [f"nudge-day:{user}:{day}" for _, user in out.nudges for day in days]
+    keys += [f"escalation-day:{user}:{day}" for pair in heads for user in pair for day in days]
+    rows = session.exec(select(OutboxMessage.kind, OutboxMessage.recipient, OutboxMessage.payload).where(
+        OutboxMessage.dedupe_key.in_(keys), OutboxMessage.kind.in_(list(DAILY_KINDS)),
+        OutboxMessage.status == OutboxStatus.SENT))
+    found = {}
+    for kind, recipient, payload in rows:
+        shown = {part[0] for part in (payload or {}).get("launches" if kind == Kind.NUDGE_DAY else "parts", [])}
+        if shown & launch_ids:
+            found[(DAILY_KINDS[kind], recipient)] = None
+    return list(found)
+
+
 def refreshes(session: Session, cs: ChangeSet) -> None:
     """Re-render, in place, every message that shows something that changed."""
     out = _collect(session, cs)
@@ -156,6 +183,8 @@ def refreshes(session: Session, cs: ChangeSet) -> None:
     for launch_id, user_id in sorted(_nudged(session, out.nudges), key=list(out.nudges).index):
         outbox.refresh(session, Kind.NUDGE_REFRESH, user_id, launch_id, f"{launch_id}:{user_id}", now=now,
                        **PromptPayload(user=user_id).dump())
+    for kind, user_id in _daily_touched(session, out, now):
+        outbox.refresh(session, kind, user_id, None, user_id, now=now)
     for launch_id, item_id, user_id in out.delegates:
         outbox.refresh(session, Kind.DELEGATE_REFRESH, user_id, launch_id, f"{item_id}:{user_id}", now=now,
                        **DelegatePayload(item=item_id, user=user_id).dump())
@@ -225,17 +254,14 @@ def _events(cs: ChangeSet) -> list:
 def link_checks(session: Session, cs: ChangeSet) -> None:
     """An item whose answer changed has its links checked now; so has a gate's whose review opened."""
     languages = config_for(session).languages
-    answered: dict[int, object] = {}
-    reviews: dict[int, object] = {}
+    answered: dict[int, datetime] = {}
+    reviews: dict[int, datetime] = {}
     for ev in _events(cs):
         if ev.entity == "item" and ev.entity_id and ev.action.startswith("item."):
             answered[ev.entity_id] = ev.at
         elif ev.action == "gate.review_opened" and ev.entity_id:
             reviews[ev.entity_id] = ev.at
-    for item_id, at in answered.items():
-        item = session.get(Item, item_id)
-        if item is not None:
-            links.item_changed(session, item, at, languages)
+    links.items_changed(session, answered, languages)
     for gate_id, at in reviews.items():
         links.review_opened(session, gate_id, at)
 

@@ -13,6 +13,7 @@ committed at the same moment cannot both miss that the gate is complete.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -326,7 +327,7 @@ def review(session: Session, gate_id: int, round_: int) -> Review | None:
     items = items_by_gate(session, launch.id)
     decision = decision_for(session, gate_id, round_)
     people = approvers(session, launch, lead)
-    base = dict(launch=launch, lead=lead, round=round_, votes=votes_in(session, gate_id, round_),
+    base: dict[str, Any] = dict(launch=launch, lead=lead, round=round_, votes=votes_in(session, gate_id, round_),
                 approvers=people, needed=needed_votes(lead, people))
     if decision is not None:
         together = session.exec(select(GateDecision).where(GateDecision.decided_with_id == decision.id)

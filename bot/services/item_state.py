@@ -21,6 +21,7 @@ from models import AuditAction, AuditEvent, Item, ItemState, Launch
 from . import audit, calendar, changes, gates, policy, reminders
 from .answer_values import Answer
 from .changes import ItemChanged
+from .errors import Conflict
 
 REOPEN_GRACE_BUSINESS_DAYS = 2
 
@@ -50,11 +51,42 @@ def _changed(session: Session, item: Item, launch: Launch, *, actor: str, action
     return event
 
 
+# -- not yet open ----------------------------------------------------------------------------
+# Items (and gates) that only make sense near or after the launch date have an opening time
+# (template key `opens`, docs/checklists.md): before it nobody can answer them, however they try
+# (Slack buttons, the Home tab, the HTTP answering API), and they are not nudged.
+
+class NotOpenYet(Conflict):
+    """The item (or gate) opens later; the message says when and why."""
+
+
+def opens_text(opens_at: datetime, offset: int | None) -> str:
+    when = f"{opens_at:%a %d %b %Y}"
+    if offset is None:
+        return when
+    days = abs(offset)
+    relation = "the launch date" if offset == 0 else (
+        f"{days} business day{'s' if days != 1 else ''} {'before' if offset < 0 else 'after'} launch")
+    return f"{when} ({relation})"
+
+
+def is_open_yet(item: Item, now: datetime) -> bool:
+    return item.opens_at is None or now >= item.opens_at
+
+
+def check_open(item: Item, launch: Launch, now: datetime) -> None:
+    if not is_open_yet(item, now):
+        raise NotOpenYet(f"Not yet: this item opens on {opens_text(item.opens_at, item.opens_offset_business_days)}"
+                         f" — {launch.key} launches {launch.launch_date:%a %d %b %Y}, and the answer only means "
+                         "something close to it. Reminders for it start then.")
+
+
 # -- answers ---------------------------------------------------------------------------------
 
 def set_answer(session: Session, item: Item, launch: Launch, answer: Answer, *, actor: str, now: datetime,
                settings: Settings) -> bool:
     """Answer, edit, not applicable, blocked or (state OPEN) reopen; False when nothing changes."""
+    check_open(item, launch, now)
     before = snapshot(item)
     if answer.state == ItemState.OPEN:
         if item.state == ItemState.OPEN:
@@ -157,9 +189,9 @@ def delegate(session: Session, item: Item, launch: Launch, delegate_id: str | No
 
 
 def move_due(session: Session, item: Item, launch: Launch, due: datetime, *, now: datetime,
-             settings: Settings) -> None:
-    """The launch date moved: a new due date (audited once, on the launch, by launch_edit)."""
-    item.due_at = due
+             settings: Settings, opens: datetime | None = None) -> None:
+    """The launch date moved: a new due date and opening (audited once, on the launch, by launch_edit)."""
+    item.due_at, item.opens_at = due, opens
     reminders.schedule_item(item, launch, policy.for_launch(settings, launch), now)
     session.add(item)
     changes.record(session, ItemChanged(launch.id, item.id, (item.owner_id,), (item.delegate_id,),

@@ -89,13 +89,17 @@ def change_date(session: Session, launch_id: int, new_date: date | None, *, acto
     for gate in ov.gates:
         if not gate.decided:
             gate.due_at = calendar.due_at(new_date, gate.offset_business_days, launch.markets)
+            gate.opens_at = calendar.opens_at(new_date, gate.opens_offset_business_days, launch.markets)
             session.add(gate)
     moved: dict[str, list[tuple[Item, datetime]]] = defaultdict(list)
     for item in open_items:
         due = calendar.due_at(new_date, item.due_offset_business_days, launch.markets)
+        opens = calendar.opens_at(new_date, item.opens_offset_business_days, launch.markets)
+        if opens != item.opens_at and due == item.due_at:
+            item_state.move_due(session, item, launch, due, now=now, settings=settings, opens=opens)
         if due != item.due_at:
             old_due = item.due_at
-            item_state.move_due(session, item, launch, due, now=now, settings=settings)
+            item_state.move_due(session, item, launch, due, now=now, settings=settings, opens=opens)
             if item.owner_id:
                 moved[item.owner_id].append((item, old_due))
     change.moved = dict(moved)

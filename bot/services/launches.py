@@ -182,16 +182,45 @@ def open_launch(
             raise
         return existing
 
-    resolved = {role: directory.members(session, role, form.markets) for role in _roles_in(template)}
+    resolved = _add_roles(session, launch, template, actor)
+    gates = _add_gates(session, launch, template)
+    items = _add_items(session, launch, template, gates, resolved)
+    rules = reminders.pinned_policy(launch)
+    for item in items:
+        reminders.schedule_item(item, launch, rules, now)
+    session.flush()
+
+    audit.record(
+        session,
+        actor=actor,
+        action="launch.created",
+        entity="launch",
+        entity_id=launch.id,
+        launch_id=launch.id,
+        after=launch_snapshot(launch) | {"items": len(items), "gates": len(gates)},
+        at=now,
+    )
+    _queue_opening_messages(session, launch, items, launches_channel)
+    return launch
+
+
+def _add_roles(session: Session, launch: Launch, template: ChecklistTemplate, actor: str) -> dict[str, list[str]]:
+    """The launch's role holders (PM, leads, and each template role's people in its markets);
+    returns the template roles' holders, who own the items."""
+    resolved = {role: directory.members(session, role, launch.markets) for role in _roles_in(template)}
     roles = {"product_manager": [actor], "readiness_lead": [launch.readiness_lead_id]}
-    for extra in directory.members(session, "readiness_lead", form.markets):
+    for extra in directory.members(session, "readiness_lead", launch.markets):
         roles["readiness_lead"].append(extra)
     for role, users in resolved.items():
         roles.setdefault(role, []).extend(users)
     for role, users in roles.items():
         for user in dict.fromkeys(users):
             session.add(LaunchRole(launch_id=launch.id, role=role, user_id=user))
+    return resolved
 
+
+def _add_gates(session: Session, launch: Launch, template: ChecklistTemplate) -> dict[str, Gate]:
+    """The template's gates, due by business days before the launch date; by gate key."""
     gates: dict[str, Gate] = {}
     for position, gate_t in enumerate(template.gates):
         gate = Gate(
@@ -200,7 +229,9 @@ def open_launch(
             name=gate_t.name,
             position=position,
             offset_business_days=gate_t.offset_business_days,
-            due_at=calendar.due_at(form.launch_date, gate_t.offset_business_days, form.markets),
+            due_at=calendar.due_at(launch.launch_date, gate_t.offset_business_days, launch.markets),
+            opens_offset_business_days=gate_t.opens,
+            opens_at=calendar.opens_at(launch.launch_date, gate_t.opens, launch.markets),
             approver_role=gate_t.approver_role,
             quorum=str(gate_t.quorum),
             fast_path=gate_t.fast_path,
@@ -210,9 +241,14 @@ def open_launch(
         session.add(gate)
         gates[gate_t.id] = gate
     session.flush()
+    return gates
 
+
+def _add_items(session: Session, launch: Launch, template: ChecklistTemplate, gates: dict[str, Gate],
+               resolved: dict[str, list[str]]) -> list[Item]:
+    """The template's items for this kind and these markets, each with its owner and due date."""
     items: list[Item] = []
-    for gate_t, item_t in template.items_for(form.kind, form.markets):
+    for gate_t, item_t in template.items_for(launch.kind, launch.markets):
         offset = gate_t.item_due_offset(item_t)
         item = Item(
             launch_id=launch.id,
@@ -234,27 +270,13 @@ def open_launch(
             must_be_updated=item_t.updated or item_t.updated_date is not None,
             updated_date=item_t.updated_date.rule() if item_t.updated_date else None,
             due_offset_business_days=offset,
-            due_at=calendar.due_at(form.launch_date, offset, form.markets),
+            due_at=calendar.due_at(launch.launch_date, offset, launch.markets),
+            opens_offset_business_days=gate_t.item_opens_offset(item_t),
+            opens_at=calendar.opens_at(launch.launch_date, gate_t.item_opens_offset(item_t), launch.markets),
         )
         session.add(item)
         items.append(item)
-    rules = reminders.pinned_policy(launch)
-    for item in items:
-        reminders.schedule_item(item, launch, rules, now)
-    session.flush()
-
-    audit.record(
-        session,
-        actor=actor,
-        action="launch.created",
-        entity="launch",
-        entity_id=launch.id,
-        launch_id=launch.id,
-        after=launch_snapshot(launch) | {"items": len(items), "gates": len(gates)},
-        at=now,
-    )
-    _queue_opening_messages(session, launch, items, launches_channel)
-    return launch
+    return items
 
 
 def by_idempotency_key(session: Session, key: str) -> Launch | None:
@@ -328,9 +350,11 @@ def get_launch(session: Session, key: str, viewer: str | None = None) -> Launch:
     if launch is not None and viewer is not None and not access.can_see(session, launch, viewer):
         launch = None
     if launch is None:
-        shown = str(key or "").strip()[:40] or "(nothing)"
-        shown = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # shown as mrkdwn
-        raise NotFound(f"No launch {shown}. Try `/launch list` to see open launches and their keys (like LR-12).")
+        typed = str(key or "").strip()[:40] or "(nothing)"
+        shown = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # shown as mrkdwn
+        raise NotFound(f"No launch {shown}. Try `/launch list` to see open launches and their keys (like LR-12).",
+                       cli=f"No launch {typed}. `launchgate portfolio` lists the open launches and their keys "
+                           "(like LR-12).")
     return launch
 
 

@@ -39,8 +39,10 @@ class Kind:
     NUDGE = "nudge"
     NUDGE_REFRESH = "nudge_refresh"      # chat.update of the latest nudge (answers, snoozes)
     NUDGE_DAY = "nudge_day"              # a person's one reminder of the day across several launches
+    NUDGE_DAY_REFRESH = "nudge_day_refresh"  # chat.update of it (items answered since)
     ESCALATION = "escalation"
     ESCALATION_DAY = "escalation_day"    # a lead's / owner's one escalation of the day across several launches
+    ESCALATION_DAY_REFRESH = "escalation_day_refresh"
     ESCALATION_REFRESH = "escalation_refresh"  # chat.update of the latest escalation (items handled since)
     DIGEST = "digest"
     DATES_MOVED = "dates_moved"          # one DM per owner (and a channel note) when the launch date moves
@@ -59,6 +61,7 @@ class Kind:
 
 
 REFRESH_KINDS = {Kind.STATUS_CARD, Kind.PROMPT_REFRESH, Kind.REVIEW_REFRESH, Kind.NUDGE_REFRESH,
+                 Kind.NUDGE_DAY_REFRESH, Kind.ESCALATION_DAY_REFRESH,
                  Kind.DELEGATE_REFRESH, Kind.HOME_REFRESH, Kind.ESCALATION_REFRESH, Kind.CHANNEL_TOPIC}
 
 
@@ -123,7 +126,7 @@ def exists(session: Session, dedupe_key: str) -> bool:
     return session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)).first() is not None
 
 
-def refresh(session: Session, kind: str, recipient: str, launch_id: int, key: str, *, now: datetime | None = None,
+def refresh(session: Session, kind: str, recipient: str, launch_id: int | None, key: str, *, now: datetime | None = None,
             **payload) -> bool:
     """Write a coalescing refresh now (bot/services/effects.py, at commit): a burst of changes
     becomes one update. The key is freed when the worker claims the row, so a change after

@@ -36,6 +36,7 @@ def send_portfolio_digest(session: Session, ctx: AppContext, now: datetime, repo
         if local.weekday() != MONDAY or local.time() < start:
             continue
         year, week, _ = local.isocalendar()
-        if outbox.enqueue(session, outbox.Kind.PORTFOLIO_DIGEST, to, {"channel": bool(channel)}, dedupe_key=f"portfolio:{year}-W{week:02d}:{to}",
-                          now=now):
+        # Written at once: whether the week's key was new says whether this pass queued it.
+        if outbox.enqueue_now(session, outbox.Kind.PORTFOLIO_DIGEST, to, {"channel": bool(channel)},
+                              dedupe_key=f"portfolio:{year}-W{week:02d}:{to}", now=now):
             report.add(f"portfolio digest {to} ({year}-W{week:02d})")

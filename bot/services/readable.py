@@ -10,14 +10,14 @@ from typing import Any
 
 from models import Item, ItemState, Outcome
 
-OUTCOME_LABELS = {
+OUTCOME_LABELS: dict[str, str] = {  # keyed by Outcome (a str): looked up with stored strings
     Outcome.GO: "Go",
     Outcome.GO_WITH_CONDITIONS: "Go with conditions",
     Outcome.HOLD: "Hold",
     Outcome.RECYCLE: "Recycle",
     Outcome.KILL: "Kill",
 }
-OUTCOME_ICONS = {
+OUTCOME_ICONS: dict[str, str] = {
     Outcome.GO: "✅", Outcome.GO_WITH_CONDITIONS: "☑️", Outcome.HOLD: "⏸️", Outcome.RECYCLE: "↩️", Outcome.KILL: "🛑",
 }
 STATE_LABELS = {

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from bot.config import Settings
@@ -46,7 +47,7 @@ def schedule_item(item: Item, launch: Launch, policy: ReminderPolicy, now: datet
         item.next_nudge_at = None
     else:
         first = calendar.add_business_days(item.due_at.date(), -policy.first_nudge_days, launch.markets)
-        item.next_nudge_at = day_start(first)
+        item.next_nudge_at = max(day_start(first), item.opens_at or day_start(first))  # never before it opens
     if item.due_at > now:
         item.escalation_level = 0
 
@@ -55,7 +56,8 @@ def _nudgeable(now: datetime):
     """Open, required items of open launches whose nudge day may have come somewhere on Earth
     (backed by the partial index ix_item_nudge_due)."""
     return (Launch.status == LaunchStatus.OPEN, Item.state == ItemState.OPEN, Item.required.is_(True),
-            Item.owner_id.is_not(None), Item.next_nudge_at.is_not(None), Item.next_nudge_at <= now + LOCAL_DAY_LEAD)
+            Item.owner_id.is_not(None), Item.next_nudge_at.is_not(None), Item.next_nudge_at <= now + LOCAL_DAY_LEAD,
+            or_(Item.opens_at.is_(None), Item.opens_at <= now))  # an item not yet open is never nudged
 
 
 def send_nudges(session: Session, ctx: AppContext, now: datetime, report: TickReport) -> None:

@@ -90,6 +90,7 @@ class ItemTemplate(_Strict):
     answer: Literal[ANSWER_KINDS] = "confirm"  # type: ignore[valid-type]
     required: bool = True
     due: int | None = None
+    opens: int | None = None   # business days from the launch date; not answerable before (default: its gate's)
     min: float | None = None
     max: float | None = None
     unit: str | None = Field(default=None, max_length=32)
@@ -136,10 +137,14 @@ class GateTemplate(_Strict):
     quorum: Literal["any", "all"] | Annotated[int, Field(ge=1, le=20)] = "any"
     fast_path: bool = False
     allow_self_approval: bool = False
+    opens: int | None = None   # business days from the launch date: no answers or decision before
     items: list[ItemTemplate] = []
 
     def item_due_offset(self, item: ItemTemplate) -> int:
         return self.offset_business_days if item.due is None else item.due
+
+    def item_opens_offset(self, item: ItemTemplate) -> int | None:
+        return self.opens if item.opens is None else item.opens
 
 
 class ReminderOverrides(_Strict):
@@ -239,6 +244,8 @@ def _cross_checks(path: Path, template: ChecklistTemplate) -> list[Fault]:
             fault(where, "a gate needs at least one item")
         if gate.fast_path and previous is None:
             fault(where, "the first gate cannot be a fast path (there is no previous gate)")
+        if gate.opens is not None and gate.opens > gate.offset_business_days:
+            fault(where, f"opens {gate.opens} is after the gate is due ({gate.offset_business_days})")
         for item in gate.items:
             iwhere = f"item {item.id}"
             if item.id in seen_items:
@@ -247,6 +254,9 @@ def _cross_checks(path: Path, template: ChecklistTemplate) -> list[Fault]:
             due = gate.item_due_offset(item)
             if due > gate.offset_business_days:
                 fault(iwhere, f"due {due} is after its gate ({gate.id} at {gate.offset_business_days})")
+            opens = gate.item_opens_offset(item)
+            if opens is not None and opens > due:
+                fault(iwhere, f"opens {opens} is after the item is due ({due})")
             low = previous.offset_business_days if previous else gate.offset_business_days - 1
             if due <= low:
                 bound = f"previous gate ({previous.id} at {low})" if previous else f"first gate ({gate.offset_business_days})"

@@ -31,8 +31,11 @@ from .policy import WorkingHours
 from .recipients import UTC, zone_named
 
 BATCH_LAUNCHES = 500   # launches per batch: ~15,000 items read, one commit
-BATCH_PEOPLE = 200     # people per batch of a per-person step (reminders, escalations): one commit
+BATCH_PEOPLE = 500     # people per batch of a per-person step (reminders, escalations): one commit
 CHUNK = 2000           # ids per IN (…) list / rows per multi-row INSERT (well under SQLite's 32,766 variables)
+PARAMS = 30000         # bound values per statement of the per-person steps' bulk writes (SQLite allows 32,766,
+                       # PostgreSQL 65,535): a pass's ledger, outbox and item writes stay one statement each up to
+                       # 6,000 reminders a pass
 
 
 def chunks(values: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
@@ -120,10 +123,11 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]], *, returning: boo
     """Queue outbox rows; a row whose dedupe key is already there is skipped (ON CONFLICT DO NOTHING).
     With `returning`, the dedupe keys of the rows written (the others lost to an earlier row)."""
     written: set[str] = set()
-    stmt = _insert(session, OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    for part in chunks(rows, CHUNK // 10):
-        if returning:
-            written |= set(session.execute(stmt.returning(OutboxMessage.dedupe_key), list(part)).scalars())
+    stmt = (_insert(session, OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .execution_options(insertmanyvalues_page_size=PARAMS))
+    for part in chunks(rows, PARAMS // 12):
+        if returning:  # one multi-row INSERT … RETURNING (an executemany would go row by row here)
+            written |= set(session.execute(stmt.values(list(part)).returning(OutboxMessage.dedupe_key)).scalars())
         else:
             session.execute(stmt, list(part))
     return written
@@ -136,8 +140,9 @@ def claim_many(session: Session, claims: list[tuple[int, str, date, str]], now: 
     won: set[tuple[int, str, date, str]] = set()
     stmt = (_insert(session, Nudge)
             .on_conflict_do_nothing(index_elements=["launch_id", "user_id", "day", "kind"])
-            .returning(Nudge.launch_id, Nudge.user_id, Nudge.day, Nudge.kind))
-    for part in chunks(claims, CHUNK // 5):
+            .returning(Nudge.launch_id, Nudge.user_id, Nudge.day, Nudge.kind)
+            .execution_options(insertmanyvalues_page_size=PARAMS))
+    for part in chunks(claims, PARAMS // 5):
         won |= {tuple(r) for r in session.execute(stmt, [
             {"launch_id": lid, "user_id": user, "day": day, "kind": kind, "at": now} for lid, user, day, kind in part])}
     return won
@@ -146,7 +151,7 @@ def claim_many(session: Session, claims: list[tuple[int, str, date, str]], now: 
 def release_claims(session: Session, claims: list[tuple[int, str, date, str]]) -> None:
     """Give back ledger claims this pass won but will not send (rare: the person's message of the
     day was already queued by another pass)."""
-    for part in chunks(claims, CHUNK // 5):
+    for part in chunks(claims, PARAMS // 4):
         session.execute(delete(Nudge).where(tuple_(Nudge.launch_id, Nudge.user_id, Nudge.day, Nudge.kind).in_(
             [tuple(c) for c in part])))
 
@@ -156,8 +161,9 @@ def audit_many(session: Session, events: list[dict[str, Any]]) -> None:
     rows = [{"launch_id": e["launch_id"], "at": e["at"], "actor": e["actor"], "action": e["action"],
              "entity": e["entity"], "entity_id": e.get("entity_id"), "before": _plain(e.get("before")),
              "after": _plain(e.get("after")), "note": e.get("note")} for e in events]
-    for part in chunks(rows):
-        session.execute(insert(AuditEvent), list(part))
+    stmt = insert(AuditEvent).execution_options(insertmanyvalues_page_size=PARAMS // 9)
+    for part in chunks(rows, PARAMS // 9):
+        session.execute(stmt, list(part))
     # Written without the ORM: hand them to the derived effects as plain records (webhooks such as item.overdue).
     changes.of(session).written_events.extend(SimpleNamespace(id=None, **row) for row in rows)
 
@@ -165,7 +171,7 @@ def audit_many(session: Session, events: list[dict[str, Any]]) -> None:
 def set_many(session: Session, model, ids: Iterable[int], **values) -> None:
     """UPDATE model SET values WHERE id IN ids (chunked)."""
     ids = sorted(set(ids))
-    for part in chunks(ids):
+    for part in chunks(ids, PARAMS):
         session.execute(update(model).where(model.id.in_(part)).values(**values)
                         .execution_options(synchronize_session=False))
 

@@ -63,7 +63,7 @@ def view_submission(state: State, *, user_id: str, view: dict, trigger_id: str) 
 def block_actions(state: State, *, user_id: str, actions: list[dict], trigger_id: str, container: dict,
                   message: dict | None = None, view: dict | None = None, channel_id: str | None = None,
                   response_url: str | None = None) -> dict:
-    payload = {
+    payload: dict = {
         "type": "block_actions", "user": user_ref(state, user_id), "api_app_id": APP_ID,
         "token": VERIFICATION_TOKEN, "container": container, "trigger_id": trigger_id, "team": TEAM,
         "enterprise": None, "is_enterprise_install": False, "state": {"values": {}}, "actions": actions,
