@@ -40,6 +40,7 @@ os.environ.setdefault("SE_OFFLINE", "true")  # selenium must never download a dr
 from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import (  # noqa: E402
     ElementClickInterceptedException,
+    ElementNotInteractableException,
     StaleElementReferenceException,
     TimeoutException,
 )
@@ -116,7 +117,8 @@ class Page:
             try:
                 element.send_keys(keys) if keys else element.click()
                 return True
-            except (StaleElementReferenceException, ElementClickInterceptedException):
+            except (StaleElementReferenceException, ElementClickInterceptedException,
+                    ElementNotInteractableException):  # redrawn, or not laid out yet: look again
                 return False
         self.wait(attempt, what=what)
 
