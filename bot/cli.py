@@ -9,29 +9,18 @@ from datetime import datetime, timezone
 from functools import partial
 
 from bot import preflight
+from bot.cli_support import Refused as CliError  # printed as one line on stderr; exit status 2
+from bot.cli_support import settings as _settings
 from bot.config import ConfigError, Settings, load_settings
+from bot.services.errors import ServiceError
 
 log = logging.getLogger("launchgate")
 
 
-class CliError(Exception):
-    """Printed as one line on stderr; exit status 2."""
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        raise CliError(f"configuration error: {exc}") from None
-
-
 def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Every tick would log three lines at INFO; keep the scheduler's chatter for DEBUG. Alembic
-    # only logs when a migration runs (bot.db.migrate), minus its plugin set-up chatter.
-    if settings.log_level != "DEBUG":
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
-        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from bot import logs
+
+    logs.setup(settings.log_level, settings.log_format)
 
 
 def cmd_migrate(args) -> int:
@@ -258,7 +247,7 @@ def cmd_export(args) -> int:
         try:
             sys.stdout.write(export.export_launch(session, args.key, args.format, viewer=args.viewer))
         except ServiceError as exc:
-            raise CliError(str(exc)) from None
+            raise CliError(exc.for_cli()) from None
     return 0
 
 
@@ -273,7 +262,7 @@ def cmd_report(args) -> int:
             sys.stdout.write(report.render_report(session, args.key, html=args.html, viewer=args.viewer,
                                                   settings=settings))
         except ServiceError as exc:
-            raise CliError(str(exc)) from None
+            raise CliError(exc.for_cli()) from None
     return 0
 
 
@@ -286,8 +275,23 @@ def cmd_sandbox(args) -> int:
         raise CliError(str(exc)) from None
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("launchgate")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="launchgate", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="launchgate", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Operational-readiness gates for launches, run from Slack. `launchgate COMMAND --help` "
+                    "says what each command does, with examples.",
+        epilog="start here:\n  launchgate sandbox          # try it without Slack\n"
+               "  launchgate migrate && launchgate serve   # your workspace (README, 'Create the Slack app')")
+    parser.add_argument("--version", action="version", version=f"launchgate {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the bot (HTTP, or Socket Mode when SLACK_APP_TOKEN is set)").set_defaults(
         func=cmd_serve)
@@ -333,6 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     from bot import cli_integrations, cli_webhooks
     cli_webhooks.register(sub)
     cli_integrations.register(sub)
+    from bot import cli_help
+    cli_help.apply(parser)
     return parser
 
 
@@ -355,6 +361,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (CliError, preflight.StartupError) as exc:
         print(f"launchgate: {exc}", file=sys.stderr)
+        return 2
+    except ServiceError as exc:  # a service's refusal, with the hint for the terminal
+        print(f"launchgate: {exc.for_cli()}", file=sys.stderr)
         return 2
     except ConfigError as exc:
         print(f"launchgate: configuration error: {exc}", file=sys.stderr)

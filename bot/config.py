@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import time
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,7 @@ class Settings(BaseSettings):
     launches_channel: str | None = None
     portfolio_channel: str | None = None  # the weekly portfolio digest goes here; unset: a DM to each readiness lead
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"   # json: one object per line, with request/launch ids
 
     # Reminder policy defaults (a template may override the day counts).
     reminder_first_nudge_days: int = Field(3, ge=0, le=30)
@@ -120,6 +122,11 @@ class Settings(BaseSettings):
             if entry != "everyone" and entry not in (*ROLES, "admin") and not re.fullmatch(r"[UW][A-Z0-9]{2,}", entry):
                 raise ValueError(f"'{entry}' is not `everyone`, a role ({', '.join(('admin', *ROLES))}) or a user id")
         return ",".join(entries)
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format(cls, v):
+        return (v.strip().lower() or "text") if isinstance(v, str) else v
 
     @field_validator("log_level")
     @classmethod

@@ -130,8 +130,8 @@ def check(body: Any) -> None:
             raise Malformed("authorizations")
         for auth in auths:
             _dict(auth)
-    urls = body.get("response_urls")
-    if "response_urls" in body:  # Bolt takes len() of it (null too) and fails on more than one
+    if "response_urls" in body:  # Bolt takes len() of it even when null, reads [0] and fails on more than one
+        urls = body["response_urls"]
         if not isinstance(urls, list) or len(urls) > 1:
             raise Malformed("response_urls")
         for url in urls:

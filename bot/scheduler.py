@@ -40,21 +40,35 @@ def start_scheduler(rt: Runtime, first_tick_now: bool = True) -> BackgroundSched
         timezone=timezone.utc,
     )
     again = threading.Event()
+    running = threading.Event()
+    lock = threading.Lock()
 
     def drain_until_quiet() -> None:
-        """Drain; once more if a command was committed and kicked meanwhile (a kick while a drain
-        runs would otherwise be skipped as "already running" and wait for the next interval)."""
-        while True:
-            again.clear()
-            rt.worker.drain_all()
-            if not again.is_set():
-                return
+        """Drain; once more if a command was committed and kicked meanwhile."""
+        with lock:
+            running.set()
+        try:
+            while True:
+                again.clear()
+                rt.worker.drain_all()
+                with lock:
+                    if not again.is_set():
+                        running.clear()
+                        return
+        finally:
+            running.clear()
 
     drain = scheduler.add_job(drain_until_quiet, "interval", seconds=DRAIN_SECONDS, id="outbox-drain")
 
     def kick() -> None:
-        again.set()
-        drain.modify(next_run_time=datetime.now(timezone.utc))
+        """Coalesced: a kick while a drain runs only asks that drain for one more round. Moving the
+        job's next run instead would make APScheduler skip it with a "maximum number of running
+        instances reached" warning on ordinary clicks."""
+        with lock:
+            again.set()
+            if running.is_set():
+                return
+            drain.modify(next_run_time=datetime.now(timezone.utc))
 
     def tick() -> None:
         report = run_tick(rt.ctx)

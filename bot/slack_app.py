@@ -6,7 +6,7 @@ import logging
 
 from slack_bolt import App, BoltResponse
 
-from bot import metrics
+from bot import logs, metrics
 from bot.listeners import adhoc, capacity, commands, gates, home, items, launch_edit, launch_modal, people
 from bot.listeners.common import inject_runtime
 from bot.runtime import Runtime
@@ -35,7 +35,9 @@ def create_app(rt: Runtime) -> App:
         client=rt.listener_client or rt.client,
         token_verification_enabled=False,
         ignoring_self_events_enabled=True,
+        listener_executor=logs.ContextExecutor(max_workers=5),  # listeners keep the request's log ids
     )
+    app.middleware(logs.slack_request_middleware)
     app.middleware(inject_runtime(rt))
     for module in LISTENERS:
         module.register(app)

@@ -31,7 +31,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import exists, or_, update
 from sqlmodel import Session, select
 
-from bot import metrics
+from bot import logs, metrics
 from bot.codecs import PayloadError, TextPayload
 from bot.db import is_postgres, unit_of_work
 from bot.services import directory
@@ -173,7 +173,8 @@ class OutboxWorker:
                 report.released += self._release(rows[n:])
                 break
             if self._still_mine(row, rows[n:]):
-                self._process(row, now, report)
+                with logs.bound(outbox_row=row.id, launch_id=row.launch_id):
+                    self._process(row, now, report)
             else:
                 report.skipped += 1
 

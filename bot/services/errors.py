@@ -3,7 +3,15 @@ from __future__ import annotations
 
 
 class ServiceError(Exception):
-    """Something the person can fix; the message is shown to them as is."""
+    """Something the person can fix; the message is shown to them as is. `cli`: the same told at the
+    terminal, where a hint names a `launchgate` command rather than a Slack one."""
+
+    def __init__(self, message: str = "", *, cli: str | None = None):
+        super().__init__(message)
+        self.cli = cli
+
+    def for_cli(self) -> str:
+        return self.cli or str(self)
 
 
 class NotFound(ServiceError):

@@ -350,9 +350,11 @@ def get_launch(session: Session, key: str, viewer: str | None = None) -> Launch:
     if launch is not None and viewer is not None and not access.can_see(session, launch, viewer):
         launch = None
     if launch is None:
-        shown = str(key or "").strip()[:40] or "(nothing)"
-        shown = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # shown as mrkdwn
-        raise NotFound(f"No launch {shown}. Try `/launch list` to see open launches and their keys (like LR-12).")
+        typed = str(key or "").strip()[:40] or "(nothing)"
+        shown = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # shown as mrkdwn
+        raise NotFound(f"No launch {shown}. Try `/launch list` to see open launches and their keys (like LR-12).",
+                       cli=f"No launch {typed}. `launchgate portfolio` lists the open launches and their keys "
+                           "(like LR-12).")
     return launch
 
 

@@ -32,7 +32,9 @@ def prune_outbox(session: Session, ctx: AppContext, now: datetime, report: TickR
                OutboxMessage.dedupe_key.is_(None), OutboxMessage.kind.not_in(KEEP_KINDS))
         .limit(BATCH)
     )
+    if report.dry_run:  # a dry run deletes nothing, so it says nothing about deleting
+        return
     ids = list(session.exec(old))
     if ids:
         session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
-        log.info("outbox: deleting %d delivered row(s) older than %d days", len(ids), RETENTION.days)
+        log.info("outbox: deleted %d delivered row(s) older than %d days", len(ids), RETENTION.days)

@@ -1,0 +1,37 @@
+"""The `launchgate` command itself: version, help that teaches, errors that point at CLI commands."""
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from bot.cli import build_parser
+from bot.cli_help import subcommands
+from tests.cli_process import one_line_error, run_cli
+
+
+def test_version(tmp_path):
+    proc = run_cli("--version", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"launchgate {version('launchgate')}"
+
+
+def test_every_subcommand_help_says_what_it_does_with_an_example():
+    parser = build_parser()
+    paths = []
+    for path, sub in subcommands(parser):
+        text = sub.format_help()
+        name = " ".join(path)
+        assert sub.description, f"`launchgate {name} --help` does not say what it does (bot/cli_help.py)"
+        assert "examples:\n  launchgate " + name in text, f"`launchgate {name} --help` has no example"
+        paths.append(name)
+    assert {"serve", "tick", "outbox retry", "checklists validate"} <= set(paths)
+
+
+def test_help_is_printed_by_the_command(tmp_path):
+    proc = run_cli("tick", "--help", cwd=tmp_path)
+    assert proc.returncode == 0 and "--dry-run" in proc.stdout
+    assert "launchgate tick --dry-run --at 2027-03-02T09:00Z" in proc.stdout
+
+
+def test_an_unknown_launch_at_the_terminal_suggests_a_cli_command_not_a_slack_one(db_url, tmp_path):
+    for command in (("export", "LR-99"), ("report", "LR-99")):
+        line = one_line_error(run_cli(*command, cwd=tmp_path, DATABASE_URL=db_url))
+        assert "No launch LR-99" in line and "`launchgate portfolio`" in line and "/launch" not in line
