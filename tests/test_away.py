@@ -55,6 +55,8 @@ def test_away_sends_the_reminders_to_the_roles_backup_who_may_answer(standin, bo
     assert (event.actor, event.after) == ("UMKT", {"user": "UMKT", "away_until": "2027-09-24"})
     home = open_home(standin, bot, "UMKT")
     assert "Away through Fri 24 Sep 2027" in json.dumps(home)
+    backup_home = json.dumps(open_home(standin, bot, "UTRAIN"))  # the backup sees what they cover
+    assert "Covering for <@UMKT>" in backup_home
     # Back early: reminded again from the next pass on.
     assert "back" in slash(standin, bot, "UMKT", "away off")
     assert [e.after["away_until"] for e in events(bot.rt.ctx.engine, "person.back")] == [None]

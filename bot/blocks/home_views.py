@@ -48,6 +48,8 @@ def _item(m: MyItem, tz: str | None, viewer: str) -> list:
     item = m.item
     paused = " · _launch on hold_" if m.launch.status == LaunchStatus.ON_HOLD else ""
     delegated = f"\n{delegated_note(item, viewer)}" if item.delegate_id else ""
+    if m.covering:
+        delegated += f"\n🏖️ Covering for {user(item.owner_id)} while they are away"
     text = (f"{ITEM_ICONS.get(item.state, '')} *{esc(clip(item.question, 500))}*\n"
             f"{m.launch.key} · {esc(m.launch.name)} · {esc(m.gate.name)} · due {day(item.due_at, tz)}"
             + ("" if item.required else " · optional") + paused + delegated)

@@ -194,16 +194,25 @@ def _nudge_day(session: Session, row: OutboxMessage, ctx: AppContext, *, update_
         if mine and launch is not None and launch.active:
             parts.append(daily.Part(launch, mine, overdue=sum(i.due_at < now for i in mine),
                                     covering=sorted({i.owner_id for i in mine if i.owner_id != row.recipient})))
-    purpose = f"nudge-day:{row.recipient}"
+    return _daily_message(row, "nudge-day", parts, update_only, ("⏰", "All set — thank you"), lambda: (
+        daily.nudge_day_text(parts),
+        daily.nudge_day(parts, user_tz(session, row.recipient), now=now, home_url=home_url(ctx),
+                        weekly=bool(row.payload.get("weekly")))))
+
+
+def _daily_message(row: OutboxMessage, purpose: str, parts: list, update_only: bool, empty: tuple[str, str],
+                   render) -> Message | None:
+    """Post (remembered under the person's daily purpose) or update a message of the day; once
+    nothing in it is left, an update says so and a first send is dropped."""
+    purpose = f"{purpose}:{row.recipient}"
     if not parts:
         if not update_only:
             return None  # everything answered (or the launches stopped) before it went out
-        return Message(channel=row.recipient, text="All set — thank you", blocks=daily.all_set("⏰"),
-                       purpose=purpose, update_only=True)
-    return Message(channel=row.recipient, text=daily.nudge_day_text(parts),
-                   blocks=daily.nudge_day(parts, user_tz(session, row.recipient), now=now, home_url=home_url(ctx),
-                                          weekly=bool(row.payload.get("weekly"))),
-                   purpose=purpose, post_new=not update_only, update_only=update_only)
+        return Message(channel=row.recipient, text=empty[1], blocks=daily.all_set(empty[0]), purpose=purpose,
+                       update_only=True)
+    text, blocks = render()
+    return Message(channel=row.recipient, text=text, blocks=blocks, purpose=purpose, post_new=not update_only,
+                   update_only=update_only)
 
 
 def render_nudge_day(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:
@@ -228,16 +237,9 @@ def _escalation_day(session: Session, row: OutboxMessage, ctx: AppContext, *, up
         launch = launches.get(lid)
         if late and launch is not None and launch.active:
             parts.append(daily.Part(launch, late, overdue=len(late), role=LEVEL_ROLES.get(level, "")))
-    purpose = f"escalation-day:{row.recipient}"
-    if not parts:
-        if not update_only:
-            return None
-        return Message(channel=row.recipient, text="Nothing overdue any more", blocks=daily.all_set("✅"),
-                       purpose=purpose, update_only=True)
-    return Message(channel=row.recipient, text=daily.escalation_day_text(parts),
-                   blocks=daily.escalation_day(parts, user_tz(session, row.recipient), now=now,
-                                               home_url=home_url(ctx)),
-                   purpose=purpose, post_new=not update_only, update_only=update_only)
+    return _daily_message(row, "escalation-day", parts, update_only, ("✅", "Nothing overdue any more"), lambda: (
+        daily.escalation_day_text(parts),
+        daily.escalation_day(parts, user_tz(session, row.recipient), now=now, home_url=home_url(ctx))))
 
 
 def render_escalation_day(session: Session, row: OutboxMessage, ctx: AppContext) -> Message | None:

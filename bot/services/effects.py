@@ -261,10 +261,7 @@ def link_checks(session: Session, cs: ChangeSet) -> None:
             answered[ev.entity_id] = ev.at
         elif ev.action == "gate.review_opened" and ev.entity_id:
             reviews[ev.entity_id] = ev.at
-    for item_id, at in answered.items():
-        item = session.get(Item, item_id)
-        if item is not None:
-            links.item_changed(session, item, at, languages)
+    links.items_changed(session, answered, languages)
     for gate_id, at in reviews.items():
         links.review_opened(session, gate_id, at)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from models import (
@@ -44,6 +44,7 @@ class MyItem:
     launch: Launch
     gate: Gate
     item: Item
+    covering: bool = False      # the owner is away and this person is their role's backup
 
 
 @dataclass
@@ -76,12 +77,16 @@ def home_for(session: Session, user_id: str) -> Home:
         home.away_until = pref.away_until if pref.away_until and pref.away_until >= today else None
         home.summary_days = pref.summary_days
     live = Launch.status.in_(LIVE)
+    mine = or_(Item.owner_id == user_id, Item.delegate_id == user_id)
+    covered = [role for role, people in directory.backups(session).items() if user_id in people]
+    if covered:  # a backup also sees the items of the people in those roles who are away
+        away = select(PersonPreference.user_id).where(PersonPreference.away_until >= utcnow().date())
+        mine = or_(mine, and_(Item.owner_role.in_(covered), Item.owner_id.in_(away)))
     for item, launch, gate in session.exec(
             select(Item, Launch, Gate).join(Launch, Launch.id == Item.launch_id).join(Gate, Gate.id == Item.gate_id)
-            .where(live, Item.state.in_([ItemState.OPEN, ItemState.BLOCKED]),
-                   or_(Item.owner_id == user_id, Item.delegate_id == user_id))
+            .where(live, Item.state.in_([ItemState.OPEN, ItemState.BLOCKED]), mine)
             .order_by(Item.due_at, Item.id)):
-        home.items.append(MyItem(launch, gate, item))
+        home.items.append(MyItem(launch, gate, item, covering=user_id not in (item.owner_id, item.delegate_id)))
 
     roles = select(LaunchRole.launch_id).where(LaunchRole.user_id == user_id)
     mine = list(session.exec(select(Launch).where(live, or_(

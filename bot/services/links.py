@@ -58,32 +58,37 @@ def links_relevant(item: Item) -> bool:
     return item.answer_kind in ("link", "market_links") or bool(item.evidence) or bool(item.url_pattern)
 
 
-def item_changed(session: Session, item: Item, now: datetime, languages: dict[str, str] | None = None) -> None:
-    """Keep the item's link rows in line with its answer; a done item's links are checked now.
+def items_changed(session: Session, changed: dict[int, datetime], languages: dict[str, str] | None = None) -> None:
+    """Keep items' link rows in line with their answers — `changed` maps item id → when — in a few
+    statements however many items changed; a done item's links are checked now.
 
     Rows of an item that is no longer done stay (the ⚠ of a link that sent it back
     keeps showing) but are not checked until it is answered again.
     """
-    if not links_relevant(item):
+    items = [i for i in session.exec(select(Item).where(Item.id.in_(list(changed)))) if links_relevant(i)] \
+        if changed else []
+    if not items:
         return
-    launch = session.get(Launch, item.launch_id)
-    wanted = dict((url, market) for market, url in urls_for(item, launch, languages))
-    rows = session.exec(select(LinkCheck).where(LinkCheck.item_id == item.id)).all()
-    if not wanted:
-        for row in rows:
-            row.next_check_at = None
+    launches = {lid: session.get(Launch, lid) for lid in {i.launch_id for i in items}}
+    rows: dict[int, list[LinkCheck]] = {}
+    for row in session.exec(select(LinkCheck).where(LinkCheck.item_id.in_([i.id for i in items]))):
+        rows.setdefault(row.item_id, []).append(row)
+    for item in items:
+        now = changed[item.id]
+        wanted = dict((url, market) for market, url in urls_for(item, launches[item.launch_id], languages))
+        for row in rows.get(item.id, []):
+            if not wanted:
+                row.next_check_at = None
+            elif row.url in wanted:
+                row.next_check_at, row.market = now, wanted.pop(row.url)
+                row.stale_confirmed_by = row.stale_confirmed_reason = None
+            else:
+                session.delete(row)
+                continue
             session.add(row)
-        return
-    for row in rows:
-        if row.url in wanted:
-            row.next_check_at, row.market = now, wanted.pop(row.url)
-            row.stale_confirmed_by = row.stale_confirmed_reason = None
-            session.add(row)
-        else:
-            session.delete(row)
-    for url, market in wanted.items():
-        session.add(LinkCheck(launch_id=item.launch_id, item_id=item.id, market=market, url=url[:500],
-                              next_check_at=now, created_at=now))
+        for url, market in wanted.items():
+            session.add(LinkCheck(launch_id=item.launch_id, item_id=item.id, market=market, url=url[:500],
+                                  next_check_at=now, created_at=now))
 
 
 def review_opened(session: Session, gate_id: int, now: datetime) -> None:

@@ -126,8 +126,8 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]], *, returning: boo
     stmt = (_insert(session, OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
             .execution_options(insertmanyvalues_page_size=PARAMS))
     for part in chunks(rows, PARAMS // 12):
-        if returning:
-            written |= set(session.execute(stmt.returning(OutboxMessage.dedupe_key), list(part)).scalars())
+        if returning:  # one multi-row INSERT … RETURNING (an executemany would go row by row here)
+            written |= set(session.execute(stmt.values(list(part)).returning(OutboxMessage.dedupe_key)).scalars())
         else:
             session.execute(stmt, list(part))
     return written
@@ -161,8 +161,9 @@ def audit_many(session: Session, events: list[dict[str, Any]]) -> None:
     rows = [{"launch_id": e["launch_id"], "at": e["at"], "actor": e["actor"], "action": e["action"],
              "entity": e["entity"], "entity_id": e.get("entity_id"), "before": _plain(e.get("before")),
              "after": _plain(e.get("after")), "note": e.get("note")} for e in events]
-    for part in chunks(rows):
-        session.execute(insert(AuditEvent), list(part))
+    stmt = insert(AuditEvent).execution_options(insertmanyvalues_page_size=PARAMS // 9)
+    for part in chunks(rows, PARAMS // 9):
+        session.execute(stmt, list(part))
     # Written without the ORM: hand them to the derived effects as plain records (webhooks such as item.overdue).
     changes.of(session).written_events.extend(SimpleNamespace(id=None, **row) for row in rows)
 
