@@ -140,7 +140,11 @@ def cmd_serve(args) -> int:
 
             handler = SocketModeHandler(app, settings.slack_app_token)
             handler.client.wss_uri = socket_url  # the URL preflight got with SLACK_APP_TOKEN, used once
-            handler.connect()
+            try:
+                handler.connect()
+            except Exception as exc:  # the WebSocket itself (a proxy, a firewall): one line, not a traceback
+                raise CliError(f"Socket Mode could not connect to Slack ({type(exc).__name__}: {exc}); check "
+                               "outbound WebSocket access, or leave SLACK_APP_TOKEN empty to serve HTTP") from None
             log.info("Socket Mode connected; /healthz and /metrics on :%d", settings.port)
             _health_only_server(rt, settings.port, listening, probes + (partial(_socket_probe, handler),))
             threading.Event().wait()

@@ -189,6 +189,7 @@ def listening_sockets(pid: int) -> list[tuple[str, int]]:
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads listening sockets from Linux's /proc")
 def test_the_sandbox_listens_on_the_loopback_interface_only(sandbox):
+    sandbox.wait(lambda: f"launchgate sandbox: open http://127.0.0.1:{sandbox.port}/" in sandbox.log.read_text())
     listening = listening_sockets(sandbox.proc.pid)
     assert (("127.0.0.1", sandbox.port)) in listening
     assert len(listening) >= 2  # the page and Slack's side, and the bot's own /slack/events

@@ -1,10 +1,15 @@
 """The sandbox page in a real headless browser (Debian's chromium + chromium-driver, via
-selenium), used the way a person would: open a launch as the PM through the modal (keyboard
-only), answer items as the stakeholders (the forecast with one invalid value first), decide Go
-on the first gate as the readiness lead (keyboard only), move the clock until a nudge arrives,
-open App Home. Assertions are on what the page shows.
+selenium), used the way a person would, keyboard first: open a launch as the PM through the
+modal, answer items as the stakeholders (the forecast with one invalid value first, seeing the
+field error), use an item's overflow menu, decide Go on the first gate as the readiness lead,
+move the clock until a nudge arrives, open App Home, jump to Launch day, and see a modal replaced
+in place when two people act at once; someone outside every role gets ephemerals and field errors.
+Assertions are on what the page shows, and on no console errors.
 
-A screenshot of every step goes to sandbox-screenshots/ (not committed; LAUNCHGATE_SCREENSHOTS
+The tests wait for what the page shows (never sleep); the page itself must not drop or undo what
+the person sees or does while it polls (stale answers dropped, focus and open menus kept).
+
+A screenshot of every step goes to sandbox-screenshots/<test>/ (not committed; LAUNCHGATE_SCREENSHOTS
 overrides the folder), so a failing run can be looked at. Skipped when chromium or its driver
 is missing, unless LAUNCHGATE_REQUIRE_BROWSER=1 (.ci/run sets it after installing them).
 """
@@ -35,6 +40,7 @@ os.environ.setdefault("SE_OFFLINE", "true")  # selenium must never download a dr
 from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import (  # noqa: E402
     ElementClickInterceptedException,
+    ElementNotInteractableException,
     StaleElementReferenceException,
     TimeoutException,
 )
@@ -84,27 +90,35 @@ class Page:
 
     def be(self, who: str) -> None:
         """Switch persona and wait until the page shows that person's workspace (not just the menu)."""
+        self.wait(lambda: self.css(f"#persona option[value='{PEOPLE[who]}']"), what="the persona switcher")
         Select(self.d.find_element(By.ID, "persona")).select_by_value(PEOPLE[who])
         self.wait(lambda: self.d.execute_script("return document.body.dataset.me") == PEOPLE[who],
                   what=f"the page to show {who}'s workspace")
 
     def clock(self, step: str) -> str:
-        """Press a clock button; wait until the page shows the new sandbox time; return it (ISO, UTC)."""
-        shown = self.d.find_element(By.ID, "clock-now").get_attribute("datetime")
+        """Press a clock button; wait until the page shows that step's line in the clock log (the
+        shown time moves with real time too, so it alone proves nothing); return the sandbox time
+        shown with it (ISO, UTC)."""
+        label = {"morning": "Next working morning", "day": "+1 day", "week": "+1 week", "launch": "Launch day"}[step]
+        before = {line.text for line in self.css("#clock-log li")}
         self.css(f".clock-step[data-step={step}]")[0].click()
-        return self.wait(lambda: (lambda now: now if now and now != shown else None)(
-            self.d.find_element(By.ID, "clock-now").get_attribute("datetime")), what=f"the clock after {step!r}")
+        self.wait(lambda: [line for line in self.css("#clock-log li")
+                           if line.text.startswith(label + " →") and line.text not in before],
+                  what=f"the clock log after {label!r}")
+        return self.d.find_element(By.ID, "clock-now").get_attribute("datetime")  # drawn with the log line
 
-    def click(self, find, what: str) -> None:
-        """Click what `find` returns, looking again if the page re-rendered it meanwhile."""
+    def click(self, find, what: str, keys: str | None = None) -> None:
+        """Click what `find` returns (or, with `keys`, focus it and type them), looking again if the
+        page re-rendered it meanwhile."""
         def attempt():
             element = find()
             if element is None:
                 return False
             try:
-                element.click()
+                element.send_keys(keys) if keys else element.click()
                 return True
-            except (StaleElementReferenceException, ElementClickInterceptedException):
+            except (StaleElementReferenceException, ElementClickInterceptedException,
+                    ElementNotInteractableException):  # redrawn, or not laid out yet: look again
                 return False
         self.wait(attempt, what=what)
 
@@ -240,6 +254,8 @@ def test_a_launch_from_the_modal_to_a_go_decision_in_the_browser(page):
     card = p.text("#messages")
     assert "Discovery" in card and "@Tomás Ortega" in card and "Open" in card
     p.shot("status-card")
+    p.open("launches")  # the announcements channel gets one line per launch
+    p.wait(lambda: p.message_with("Instant payouts") and "LR-1" in p.text("#messages"), what="the announcement")
 
     # 2. The PM answers the launch brief and confirms the stakeholder list in the DM.
     p.open("launchgate · Messages")
@@ -307,7 +323,7 @@ def test_a_launch_from_the_modal_to_a_go_decision_in_the_browser(page):
     p.be("vendor")
     p.open("launchgate · Messages")
     # The item's overflow menu, by keyboard: Delegate… opens a modal with a people picker; Escape cancels it.
-    p.item_button("outsourcing partners", "⋯").send_keys(Keys.ENTER)
+    p.click(lambda: p.item_button("outsourcing partners", "⋯"), "⋯ on partner scope", keys=Keys.ENTER)
     p.wait(lambda: p.active().get_attribute("role") == "menuitem", what="the overflow menu")
     assert "Reassign…" in p.text(".bk-menu-list:not([hidden])")
     for _ in range(6):
@@ -339,8 +355,8 @@ def test_a_launch_from_the_modal_to_a_go_decision_in_the_browser(page):
     p.open("lr-1-instant-payouts")  # the gate review is posted in the launch channel
     p.wait(lambda: "required items answered or waived" in p.text("#messages"), what="the gate review")
     p.shot("review-message")
-    go = p.tab_to(lambda e: e.tag_name == "button" and e.text == "Go" and "bk-button" in (e.get_attribute("class") or ""))
-    go.send_keys(Keys.ENTER)
+    p.tab_to(lambda e: e.tag_name == "button" and e.text == "Go" and "bk-button" in (e.get_attribute("class") or ""))
+    p.keys(Keys.ENTER)  # on the focused Go button
     confirm = p.wait(lambda: next(iter(p.css(".confirm")), None), what="the Go confirmation")
     assert "Vote Go?" in confirm.text
     p.keys(Keys.ENTER)  # the confirm button has focus
@@ -539,12 +555,21 @@ def test_every_block_and_element_the_bot_uses_is_rendered(page):
          "element": {"type": "radio_buttons", "action_id": "r", "options": [
              {"text": {"type": "plain_text", "text": "Done"}, "value": "done"}],
              "initial_option": {"text": {"type": "plain_text", "text": "Done"}, "value": "done"}}},
+        {"type": "input", "block_id": "i5", "optional": True, "label": {"type": "plain_text", "text": "Required"},
+         "element": {"type": "checkboxes", "action_id": "cb", "options": [
+             {"text": {"type": "plain_text", "text": "Required: the gate waits for it"}, "value": "required"}],
+             "initial_options": [{"text": {"type": "plain_text", "text": "Required: the gate waits for it"},
+                                  "value": "required"}]}},
+        {"type": "input", "block_id": "i6", "optional": True, "label": {"type": "plain_text", "text": "Channel"},
+         "element": {"type": "conversations_select", "action_id": "ch", "initial_conversation": "C1",
+                     "placeholder": {"type": "plain_text", "text": "Use an existing channel"}}},
         {"type": "image", "block_id": "img", "image_url": "https://example.com/x.png", "alt_text": "chart"},
         {"type": "video", "block_id": "v"},
     ]
     script = """
     const ctx = {surface: "modal", names: {userName: () => null, channelName: () => null},
-                 people: [{id: "U0WEN0001", real_name: "Wen Zhao", title: "WFM"}], channels: [],
+                 people: [{id: "U0WEN0001", real_name: "Wen Zhao", title: "WFM"}],
+                 channels: [{id: "C1", name: "launches"}],
                  onAction: () => {}, confirm: () => Promise.resolve(true)};
     const root = BlockKit.renderBlocks(arguments[0], ctx);
     document.body.append(root);
@@ -558,9 +583,13 @@ def test_every_block_and_element_the_bot_uses_is_rendered(page):
     got = p.d.execute_script(script, blocks)
     text = got["text"]
     for shown in ("LR-1 · *not bold*", "Due", "Owner", "Wen", "small", "Go", "Kill", "Pick", "Who", "Markets",
-                  "France (FR)", "Link", "(optional)", "FTE", "Status", "Done", "chart", "[unsupported block: video]"):
+                  "France (FR)", "Link", "(optional)", "FTE", "Status", "Done", "Required: the gate waits for it",
+                  "Channel", "#launches", "chart", "[unsupported block: video]"):
         assert shown in text, shown
     assert got["primary"] == 1 and got["danger"] == 1 and got["hr"] == 1 and got["img"] == 0 and got["strong"] == 2
     assert got["values"]["i3"]["n"] == {"type": "number_input", "value": "2.5"}
     assert got["values"]["i4"]["r"]["selected_option"]["value"] == "done"
+    assert [o["value"] for o in got["values"]["i5"]["cb"]["selected_options"]] == ["required"]
+    assert got["values"]["i6"]["ch"] == {"type": "conversations_select", "selected_conversation": "C1"}
+    assert text.count("(optional)") == 3  # once per optional input, as Slack shows it
     assert got["problems"] == {"i1": "Please complete this required field."}  # Slack's own check, before the app
