@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
+from bot import metrics
 from bot.db import unit_of_work
 from models import Item, PersonPreference
 from tests.conftest import STAKEHOLDERS
@@ -128,3 +129,20 @@ def test_a_weekly_summary_keeps_far_items_for_monday(standin, bot, clock):
 def _items(bot, launch_id: int) -> list[Item]:
     with unit_of_work(bot.rt.ctx.engine) as session:
         return list(session.exec(select(Item).where(Item.launch_id == launch_id).order_by(Item.id)))
+
+
+def test_a_forged_summary_button_is_told_out_of_date_and_changes_nothing(standin, bot, clock):
+    engine = bot.rt.ctx.engine
+    before = _unhandled()
+    for value in ("weekly lots", "hourly", ""):
+        resp = standin.send_block_action(bot.url, "UMKT", "person.summary", value)
+        assert resp.status_code == 200
+    told = standin.wait_for(lambda: [e["text"] for e in standin.ephemerals(user="UMKT")]
+                            if len(standin.ephemerals(user="UMKT")) >= 3 else None)
+    assert all("out of date" in t for t in told)
+    assert events(engine, "person.reminders_set") == []
+    assert _unhandled() == before  # answered, not the last-resort error handler
+
+
+def _unhandled() -> float:
+    return sum(s.value for m in metrics.UNHANDLED_ERRORS.collect() for s in m.samples if s.name.endswith("_total"))

@@ -13,8 +13,9 @@ from bot.blocks.ids import Action
 from bot.blocks.text import day
 from bot.runtime import Runtime
 from bot.services import away
+from bot.services.errors import ServiceError
 
-from .common import ephemeral, runtime
+from .common import STALE, ephemeral, runtime, tell
 from .home import settled
 
 
@@ -49,13 +50,17 @@ def summary_text(days: int | None) -> str:
             "come daily; the rest wait for Monday's summary.")
 
 
-def summary_clicked(ack: Ack, body: dict, context: BoltContext) -> None:
+def summary_clicked(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     """The Home tab's Daily / Weekly buttons."""
     ack()
     rt = runtime(context)
     user_id = body["user"]["id"]
     value = (body.get("actions") or [{}])[0].get("value") or ""
-    days = away.parse_summary(value.split())  # our own button's value: always valid
+    try:
+        days = away.parse_summary(value.split())
+    except ServiceError:  # not a value our button carries (tampered or from an older release)
+        tell(client, body, None, ephemeral(STALE))
+        return
     with rt.unit_of_work() as session:
         away.set_summary(session, user_id, days, now=rt.ctx.now())
     settled(rt, user_id, home_tab=True)
