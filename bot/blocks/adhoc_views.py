@@ -7,7 +7,6 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     Option,
-    OptionGroup,
     PlainTextInputElement,
     SectionBlock,
     StaticSelectElement,
@@ -18,6 +17,7 @@ from slack_sdk.models.views import View
 from bot.services.adhoc import KINDS, QUESTION_MAX, REASON_MAX
 from models import Gate, Item, Launch
 
+from .gate_views import item_picker
 from .ids import Callback, Field
 from .text import clip, day, esc
 
@@ -74,17 +74,11 @@ def roster_modal(launch: Launch, roles: list[str], *, private_metadata: str) -> 
 
 
 def remove_item_modal(launch: Launch, items: list[Item], gates: list[Gate], *, private_metadata: str) -> View:
-    names = {g.id: g.name for g in gates}
-    groups: dict[int, list[Option]] = {}
-    for item in items[:100]:
-        groups.setdefault(item.gate_id, []).append(Option(value=str(item.id), text=clip(item.question, 75)))
     blocks: list = [
         SectionBlock(text=MarkdownTextObject(text=clip(
             f"Remove an open item from *{launch.key} · {esc(launch.name)}*. The reason and the item as it was "
             "stay on the record; its owner's prompt is updated."))),
-        InputBlock(block_id=Field.ITEM, label="Open item", element=StaticSelectElement(
-            action_id=Field.ITEM, placeholder="Pick an item", option_groups=[
-                OptionGroup(label=clip(names.get(gid, "Gate"), 75), options=opts) for gid, opts in groups.items()])),
+        item_picker(items, gates, label="Open item", placeholder="Pick an item"),
         InputBlock(block_id=Field.REASON, label="Reason", element=PlainTextInputElement(
             action_id=Field.REASON, multiline=True, max_length=REASON_MAX)),
     ]

@@ -262,6 +262,17 @@ def decision_modal(outcome: str, gate: Gate, launch: Launch, round_: int, items:
                 private_metadata=private_metadata, blocks=blocks)
 
 
+def item_picker(items: list[Item], gates: list[Gate], *, label: str, placeholder: str) -> InputBlock:
+    """A select of items grouped under their gate's name (Slack's cap: 100 options)."""
+    names = {g.id: g.name for g in gates}
+    groups: dict[int, list[Option]] = {}
+    for item in items[:100]:
+        groups.setdefault(item.gate_id, []).append(Option(value=str(item.id), text=clip(item.question, 75)))
+    return InputBlock(block_id=Field.ITEM, label=label, element=StaticSelectElement(
+        action_id=Field.ITEM, placeholder=placeholder, option_groups=[
+            OptionGroup(label=clip(names.get(gid, "Gate"), 75), options=opts) for gid, opts in groups.items()]))
+
+
 def waive_modal(launch: Launch, items: list[Item], gates: list[Gate], *, private_metadata: str,
                 fixed: Item | None = None) -> View:
     blocks: list = [SectionBlock(text=MarkdownTextObject(text=clip(
@@ -270,14 +281,7 @@ def waive_modal(launch: Launch, items: list[Item], gates: list[Gate], *, private
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(
             f"*{esc(fixed.question)}* — {user(fixed.owner_id)} · {fixed.state}"))))
     else:
-        names = {g.id: g.name for g in gates}
-        groups: dict[int, list[Option]] = {}
-        for item in items[:100]:
-            groups.setdefault(item.gate_id, []).append(Option(value=str(item.id), text=clip(item.question, 75)))
-        blocks.append(InputBlock(
-            block_id=Field.ITEM, label="Item",
-            element=StaticSelectElement(action_id=Field.ITEM, placeholder="Pick an open item", option_groups=[
-                OptionGroup(label=clip(names.get(gid, "Gate"), 75), options=opts) for gid, opts in groups.items()])))
+        blocks.append(item_picker(items, gates, label="Item", placeholder="Pick an open item"))
     blocks += [
         InputBlock(block_id=Field.REASON, label="Reason", hint="Recorded and shown to the item's owner.",
                    element=PlainTextInputElement(action_id=Field.REASON, multiline=True, max_length=1000)),
@@ -291,17 +295,11 @@ def waive_modal(launch: Launch, items: list[Item], gates: list[Gate], *, private
 
 def unwaive_modal(launch: Launch, items: list[Item], gates: list[Gate], *, private_metadata: str) -> View:
     """Pick a waived item and say why the waiver is taken back."""
-    names = {g.id: g.name for g in gates}
-    groups: dict[int, list[Option]] = {}
-    for item in items[:100]:
-        groups.setdefault(item.gate_id, []).append(Option(value=str(item.id), text=clip(item.question, 75)))
     blocks: list = [
         SectionBlock(text=MarkdownTextObject(text=clip(
             f"Take back a waiver on *{launch.key} · {esc(launch.name)}*. The item opens again and its owner is "
             "told why; a gate in review waits for it again."))),
-        InputBlock(block_id=Field.ITEM, label="Waived item", element=StaticSelectElement(
-            action_id=Field.ITEM, placeholder="Pick a waived item", option_groups=[
-                OptionGroup(label=clip(names.get(gid, "Gate"), 75), options=opts) for gid, opts in groups.items()])),
+        item_picker(items, gates, label="Waived item", placeholder="Pick a waived item"),
         InputBlock(block_id=Field.REASON, label="Reason", hint="Recorded and shown to the item's owner.",
                    element=PlainTextInputElement(action_id=Field.REASON, multiline=True, max_length=1000)),
     ]
