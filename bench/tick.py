@@ -9,9 +9,11 @@ digests, waiver expiry, retention) and a quiet pass five minutes later, each in 
 fresh process, and prints for each: seconds, SQL statements, rows queued, peak
 Python heap (tracemalloc) and the process's peak RSS.
 
-Usage: .venv/bin/python bench/tick.py [LAUNCHES] [DATABASE_URL] [--heap]
+Usage: .venv/bin/python bench/tick.py [LAUNCHES] [DATABASE_URL] [--heap] [--whole]
        (default 100 launches on a fresh SQLite file; a PostgreSQL URL is wiped first;
-       --heap adds the Python heap peak from tracemalloc, which slows the passes 2-3×)
+       --heap adds the Python heap peak from tracemalloc, which slows the passes 2-3×;
+       --whole runs one pass with no time budget, as `launchgate tick` does, instead of the
+       scheduler's budgeted passes)
 Not a test: figures to watch, never an assertion.
 """
 from __future__ import annotations
@@ -157,8 +159,11 @@ def seed(rt, count: int) -> None:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
 
 
-def one_pass(url: str, at: datetime, heap: bool = False) -> dict:
-    """Runs in its own process, so peak RSS is the pass's, not the seed's."""
+def one_pass(url: str, at: datetime, heap: bool = False, budget: float | None = None) -> dict:
+    """Runs in its own process, so peak RSS is the pass's, not the seed's. With a `budget`, runs
+    passes as the scheduler does (each starts no new batch after `budget` seconds; the next starts
+    at once, a second later on the clock) until one finishes everything due, and reports the
+    longest pass and the totals."""
     rt = build_runtime(settings_for(url))
     # one-off costs of a process's first pass (holiday tables) are not the pass's
     for year in (at.year, at.year + 1):
@@ -189,7 +194,14 @@ def one_pass(url: str, at: datetime, heap: bool = False) -> dict:
     if heap:  # tracemalloc slows Python down 2-3×: its pass's seconds are not the tick's
         tracemalloc.start()
     started, cpu = time.perf_counter(), time.process_time()
-    report = run_tick(rt.ctx, at, steps=tuple(counted(step) for step in STEPS))
+    passes: list[tuple[float, int]] = []  # (seconds, statements) of each pass
+    while True:
+        begun, before_pass = time.perf_counter(), statements[0]
+        report = run_tick(rt.ctx, at + timedelta(seconds=len(passes)), steps=tuple(counted(step) for step in STEPS),
+                          budget=budget, resume=report.resume if passes else None)
+        passes.append((time.perf_counter() - begun, statements[0] - before_pass))
+        if not report.unfinished:
+            break
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = tracemalloc.get_traced_memory()[1] / 1e6 if heap else float("nan")
     tracemalloc.stop()
@@ -197,25 +209,33 @@ def one_pass(url: str, at: datetime, heap: bool = False) -> dict:
     with unit_of_work(rt.ctx.engine) as session:
         queued = dict(session.exec(select(OutboxMessage.kind, func.count()).where(OutboxMessage.id > before)
                                    .group_by(OutboxMessage.kind)).all())
-    return {"seconds": seconds, "cpu": cpu, "statements": done, "queued": sum(queued.values()), "lines": len(report.lines),
+    return {"passes": len(passes), "longest": max(p[0] for p in passes), "most_statements": max(p[1] for p in passes),
+            "seconds": seconds, "cpu": cpu, "statements": done, "queued": sum(queued.values()), "lines": len(report.lines),
             "kinds": queued, "per_step": per_step, "heap_mb": peak,
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def run_pass(url: str, at: datetime) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--pass", url, at.isoformat(), *HEAP], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run([sys.executable, __file__, "--pass", url, at.isoformat(), str(BUDGET), *HEAP],
+                         capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 HEAP = ["heap"] if "--heap" in sys.argv else []
+BUDGET: float | None = 1.0  # the scheduler's default TICK_BUDGET_SECONDS; --whole: one pass with no budget
 
 
 def main() -> None:
+    global BUDGET
     if "--heap" in sys.argv:
         sys.argv.remove("--heap")
+    if "--whole" in sys.argv:
+        sys.argv.remove("--whole")
+        BUDGET = None
     if sys.argv[1:2] == ["--pass"]:
-        print(json.dumps(one_pass(sys.argv[2], datetime.fromisoformat(sys.argv[3]), heap=sys.argv[4:5] == ["heap"])))
+        budget = None if sys.argv[4] == "None" else float(sys.argv[4])
+        print(json.dumps(one_pass(sys.argv[2], datetime.fromisoformat(sys.argv[3]), heap=sys.argv[5:6] == ["heap"],
+                                  budget=budget)))
         return
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     url = sys.argv[2] if len(sys.argv) > 2 else f"sqlite:///{tempfile.mkdtemp()}/bench.db"
@@ -236,8 +256,13 @@ def main() -> None:
     print(f"database      {url.split(':')[0].split('+')[0]}; load average {os.getloadavg()[0]:.1f} "
           f"({os.cpu_count()} cores, shared)")
     print(f"launches      {count} ({items} items), seeded in {seeded:.1f}s, {pending} rows pending before")
-    for name, figures in (("busy pass", busy), ("quiet pass", quiet)):
-        print(f"{name:<13} {figures['seconds']:.2f}s ({figures['cpu']:.2f}s CPU), {figures['statements']} SQL statements, "
+    print("budget        " + (f"{BUDGET}s a pass (TICK_BUDGET_SECONDS), passes run back to back as the scheduler does"
+                               if BUDGET else "none (--whole): one pass does everything due, as `launchgate tick`"))
+    for name, figures in (("busy", busy), ("quiet", quiet)):
+        if BUDGET:
+            print(f"{name:<13} {figures['passes']} pass(es), longest {figures['longest']:.2f}s and at most "
+                  f"{figures['most_statements']} SQL statements a pass; in all:")
+        print(f"{name + ' pass' if not BUDGET else '':<13} {figures['seconds']:.2f}s ({figures['cpu']:.2f}s CPU), {figures['statements']} SQL statements, "
               f"{figures['queued']} rows queued {figures['kinds']}, "
               + (f"heap peak {figures['heap_mb']:.1f} MB, " if HEAP else "") +
               f"RSS peak {figures['rss_mb']:.0f} MB")

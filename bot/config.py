@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     workday_start: time = time(9, 0)
     workday_end: time = time(17, 30)
     tick_seconds: int = Field(60, ge=5, le=3600)
+    # A scheduled pass starts no new batch after this many seconds; what is left runs in the next
+    # pass, started at once (bot/ticks.py). Keeps every pass, and every lock it holds, short.
+    tick_budget_seconds: float = Field(1.0, gt=0, le=600)
     # Capacity (issue 13): queues file, and the shortfall (% of required FTE) that marks a plan "gap".
     capacity_file: str = "capacity.yaml"
     capacity_gap_tolerance_percent: float = Field(5, ge=0, le=100)

@@ -70,11 +70,18 @@ def start_scheduler(rt: Runtime, first_tick_now: bool = True) -> BackgroundSched
                 return
             drain.modify(next_run_time=datetime.now(timezone.utc))
 
+    resume: dict = {}  # where the last pass's unfinished steps stopped (this process's own passes only)
+
     def tick() -> None:
-        report = run_tick(rt.ctx)
+        nonlocal resume
+        report = run_tick(rt.ctx, budget=rt.ctx.settings.tick_budget_seconds, resume=resume)
+        resume = report.resume
         if report.lines:
             log.info("tick: %d reminder(s) queued", len(report.lines))
             kick()
+        if report.unfinished:  # the budget ran out with batches left: the next pass starts now
+            log.info("tick: %s continue in the next pass", ", ".join(dict.fromkeys(report.unfinished)))
+            scheduler.get_job("tick").modify(next_run_time=datetime.now(timezone.utc))
 
     scheduler.add_job(tick, "interval", seconds=rt.ctx.settings.tick_seconds, id="tick",
                       next_run_time=datetime.now(timezone.utc) if first_tick_now else None)

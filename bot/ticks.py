@@ -13,6 +13,7 @@ import this module.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -44,8 +45,15 @@ STEPS: tuple[TickStep, ...] = (
 
 
 def run_tick(ctx: AppContext, now: datetime | None = None, dry_run: bool = False,
-             steps: tuple[TickStep, ...] = STEPS) -> TickReport:
-    report = TickReport(dry_run=dry_run)
+             steps: tuple[TickStep, ...] = STEPS, budget: float | None = None,
+             resume: dict | None = None) -> TickReport:
+    """With a `budget` (seconds), batching steps start no new batch once it is spent (each still runs
+    its first): a pass over 10,000 launches with everyone due stays short, holds no lock for long, and
+    the scheduler runs the next pass at once for the rest (`report.unfinished`). Without one (the CLI's
+    `tick`, the sandbox's clock), a pass does everything due. `resume` is the previous pass's
+    `report.resume`: where its unfinished steps stopped."""
+    report = TickReport(dry_run=dry_run, deadline=None if budget is None else time.monotonic() + budget,
+                        start_after=dict(resume or {}))
     now = now or ctx.now()
     with metrics.TICK_SECONDS.time():
         for step in steps:

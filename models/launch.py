@@ -58,6 +58,9 @@ class Launch(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_digest_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the daily digest is next considered (the lead's next working window); NULL: at the next
+    # pass. Keeps a quiet pass from reading every launch (bot/services/digest.py).
+    digest_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     # The reminder policy the launch was opened with (settings + template overrides).
     reminder_policy: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     # The submission that opened it (modal view id): a repeated or concurrent copy finds this row.
@@ -131,7 +134,9 @@ class Item(SQLModel, table=True):
     # Not answerable (nor nudged) before this (template key `opens`; None: from the start).
     opens_offset_business_days: int | None = None
     opens_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    state: str = Field(default=ItemState.OPEN, max_length=16, index=True)
+    # No index of its own: a handful of values, and SQLite (no statistics) would read every open
+    # item through it instead of the due-time indexes the scheduler's queries are made for.
+    state: str = Field(default=ItemState.OPEN, max_length=16)
     answer: Any | None = Field(default=None, sa_column=Column(JSONType))
     evidence: str | None = Field(default=None, max_length=500)
     note: str | None = Field(default=None, sa_column=Column(Text))
@@ -141,6 +146,10 @@ class Item(SQLModel, table=True):
     snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_nudged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalation_level: int = 0
+    # When the escalation step next reads this open or blocked required item: its due time when
+    # (re)scheduled, then its next level's threshold day; NULL for the others (bot/services/escalations.py).
+    # A plain index, not a partial one: SQLite cannot match a partial index's WHERE to bound parameters.
+    escalate_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     waiver_reason: str | None = Field(default=None, sa_column=Column(Text))
     waiver_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     waived_by: str | None = Field(default=None, max_length=32)

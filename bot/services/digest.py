@@ -9,8 +9,9 @@ Reminders themselves (nudges, escalations, snoozes) are not "changes".
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
@@ -64,10 +65,14 @@ def build(session: Session, launch: Launch, since: datetime | None, now: datetim
 
 def send_digests(session: Session, ctx: AppContext, now: datetime, report: TickReport) -> None:
     """Set-based (tick_batches.py): a batch of launches is one read, one zone look-up for
-    their leads, one ledger claim, two counts (changes and overdue items per launch) and bulk writes."""
+    their leads, one ledger claim, two counts (changes and overdue items per launch) and bulk writes.
+
+    Only launches whose `digest_due_at` has come are read: a launch that was decided today, or
+    whose lead's working window has not started, waits in the database until its next window,
+    so a quiet pass reads nothing."""
     hours = WorkingHours.from_settings(ctx.settings)
-    launch_ids = session.exec(select(Launch.id).where(*_digestible()).order_by(Launch.id)).all()
-    for first, last in batches.launch_ranges(launch_ids):
+    launch_ids = session.exec(select(Launch.id).where(*_digestible(), _due(now)).order_by(Launch.id)).all()
+    for first, last in batches.budgeted(batches.launch_ranges(batches.after(launch_ids, report, "digests")), report, "digests"):
         _digest_batch(session, now, hours, first, last, report)
         batches.end_batch(session, report)
 
@@ -76,28 +81,44 @@ def _digestible():
     return Launch.status == LaunchStatus.OPEN, Launch.channel_id.is_not(None)
 
 
+def _due(now: datetime):
+    return or_(Launch.digest_due_at.is_(None), Launch.digest_due_at <= now)
+
+
 def _not_a_change():
     return or_(*(AuditEvent.action.startswith(prefix, autoescape=True) for prefix in NOT_CHANGES))
+
+
+def next_window(local: datetime, hours: WorkingHours) -> datetime:
+    """UTC start of the next working window after `local` (today's if it has not begun): when the
+    lead's digest is next considered. A day that turns out not to be a business day in the launch's
+    markets simply moves it on once more."""
+    day = local.date() if local.time() < hours.start else local.date() + timedelta(days=1)
+    return datetime.combine(day, hours.start, tzinfo=local.tzinfo).astimezone(timezone.utc)
 
 
 def _digest_batch(session: Session, now: datetime, hours: WorkingHours, first: int, last: int,
                   report: TickReport) -> None:
     stmt = (select(Launch.id, Launch.name, Launch.markets, Launch.readiness_lead_id, Launch.channel_id,
                    Launch.last_digest_at)
-            .where(*_digestible(), Launch.id.between(first, last)).order_by(Launch.id))
+            .where(*_digestible(), _due(now), Launch.id.between(first, last)).order_by(Launch.id))
     if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
     found = session.execute(stmt).all()
     zones = batches.Zones(session, now)
     zones.load(launch.readiness_lead_id for launch in found)
-    today = {}
+    today, wait = {}, defaultdict(list)
     for launch in found:
         zone = zones[launch.readiness_lead_id]
         if zone is None:
-            continue
+            continue  # the lead's time zone is being asked for: the next pass decides
         local = now.astimezone(zone)
         if batches.in_working_time(local, hours, tuple(launch.markets or ())):
             today[launch.id] = local.date()
+        # decided now (or by another replica today), or not the lead's working time: next window
+        wait[next_window(local, hours)].append(launch.id)
+    for due_at, ids in wait.items():
+        batches.set_many(session, Launch, ids, digest_due_at=due_at)
     # The first tick of the lead's working day decides, once: post, or stay quiet today.
     won = batches.claim_many(session, [(lid, LAUNCH_CHANNEL, day, "digest") for lid, day in today.items()], now)
     deciding = [launch for launch in found if (launch.id, LAUNCH_CHANNEL, today.get(launch.id), "digest") in won]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import or_
+from sqlalchemy import and_, false, func, or_
 from sqlmodel import Session, select
 
 from bot.db import is_postgres
@@ -21,6 +21,7 @@ from . import away, calendar, policy
 from . import tick_batches as batches
 from .context import AppContext, TickReport
 from .outbox import Kind
+from .recipients import LOCAL_DAY_LEAD, day_start
 
 LEVELS = ((1, "escalation", "readiness lead"), (2, "escalation_owner", "launch owner"))
 
@@ -31,10 +32,11 @@ def overdue_days(item: Item, today: date, markets: list[str]) -> int:
 
 
 def _overdue(now: datetime):
-    """Open or blocked required items past due that have not reached the last level
-    (backed by the partial index ix_item_escalation_due)."""
-    return (Launch.status == LaunchStatus.OPEN, Item.state.in_([ItemState.OPEN, ItemState.BLOCKED]),
-            Item.required.is_(True), Item.due_at < now, Item.escalation_level < 2)
+    """Open or blocked required items past due that have not reached the last level and are worth
+    reading now (`escalate_at` passed: backed by ix_item_escalate_at)."""
+    return (batches.unindexed(Launch.status) == LaunchStatus.OPEN, Item.state.in_([ItemState.OPEN, ItemState.BLOCKED]),
+            Item.required.is_(True), Item.due_at < now, Item.escalation_level < 2,
+            Item.escalate_at <= now)
 
 
 def send_escalations(session: Session, ctx: AppContext, now: datetime, report: TickReport) -> None:
@@ -48,29 +50,43 @@ def send_escalations(session: Session, ctx: AppContext, now: datetime, report: T
     of their launches, one look-up of their zones and of who was already told today, and bulk
     writes."""
     hours = policy.WorkingHours.from_settings(ctx.settings)
-    heads = session.exec(select(Launch.readiness_lead_id, Launch.owner_id).where(
-        Launch.id.in_(select(Item.launch_id).join(Launch, Launch.id == Item.launch_id).where(*_overdue(now))))
-        .distinct()).all()
-    routing = away.Routing(session, {p for pair in heads for p in pair if p}, now.date())
-    rungs = {(lead, owner): (routing.lead_rung(lead, owner), routing.owner_rung(owner)) for lead, owner in heads}
+    heads = session.exec(select(Launch.readiness_lead_id, Launch.owner_id, Item.escalation_level, func.count())
+                         .join(Item, Item.launch_id == Launch.id).where(*_overdue(now))
+                         .group_by(Launch.readiness_lead_id, Launch.owner_id, Item.escalation_level)).all()
+    routing = away.Routing(session, {p for lead, owner, _, _ in heads for p in (lead, owner) if p}, now.date())
+    rungs = {(lead, owner): (routing.lead_rung(lead, owner), routing.owner_rung(owner)) for lead, owner, _, _ in heads}
+    load: dict[str, int] = defaultdict(int)  # items each person's next level waits on: how heavy their batch is
+    for lead, owner, level, n in heads:
+        load[rungs[(lead, owner)][level]] += n
     people = sorted({who for pair in rungs.values() for who in pair if who})
+    # Only people inside their working hours and not yet told today are read this pass.
+    zones = batches.Zones(session, now)
+    local = {p: now.astimezone(zones[p]) for p in batches.in_working_hours(zones, people, hours)}
+    told = batches.taken_keys(session, [daily_key(p, t.date()) for p, t in local.items()])
+    free = [p for p in local if daily_key(p, local[p].date()) not in told]
     rules: dict[str, policy.ReminderPolicy] = {}
-    for batch in batches.chunks(people, batches.BATCH_PEOPLE):
-        members = set(batch)
-        pairs = [pair for pair, told in rungs.items() if members & set(told)]
-        _escalation_batch(session, ctx, now, hours, batch, pairs, rungs, rules, report)
+    for batch in batches.budgeted(batches.weighted_chunks(batches.after(free, report, "escalations"), load), report,
+                                  "escalations"):
+        _escalation_batch(session, ctx, now, hours, batch, rungs, rules, zones, local, report)
         batches.end_batch(session, report)
 
 
-def _overdue_rows(session: Session, now: datetime, pairs: list[tuple[str, str]]):
-    """Overdue items of the launches these (lead, owner) pairs head (bounded by the batch's people)."""
-    leads, owners = sorted({lead for lead, _ in pairs}), sorted({owner for _, owner in pairs})
+def _overdue_rows(session: Session, now: datetime, members: set[str], rungs: dict):
+    """Overdue items whose next level goes to one of the batch's people: items no level yet of the
+    launches whose lead rung is in the batch, items at the lead's level of those whose owner rung is."""
+    wanted = []
+    for level in (0, 1):
+        pairs = [pair for pair, rung in rungs.items() if rung[level] in members]
+        if pairs:
+            wanted.append(and_(Item.escalation_level == level,
+                               Launch.readiness_lead_id.in_(sorted({lead for lead, _ in pairs})),
+                               Launch.owner_id.in_(sorted({owner for _, owner in pairs}))))
     stmt = (
         select(Item.id, Item.launch_id, Item.owner_id, Item.item_key, Item.due_at, Item.escalation_level,
                Launch.name, Launch.markets, Launch.readiness_lead_id, Launch.owner_id.label("launch_owner"),
                Launch.reminder_policy)
         .join(Launch, Launch.id == Item.launch_id)
-        .where(*_overdue(now), or_(Launch.readiness_lead_id.in_(leads), Launch.owner_id.in_(owners)))
+        .where(*_overdue(now), or_(*wanted) if wanted else false())
         .order_by(Item.launch_id, Item.due_at, Item.id)
     )
     if is_postgres(session):
@@ -79,35 +95,34 @@ def _overdue_rows(session: Session, now: datetime, pairs: list[tuple[str, str]])
 
 
 def _escalation_batch(session: Session, ctx: AppContext, now: datetime, hours: policy.WorkingHours,
-                      people: Sequence[str], pairs: list, rungs: dict, rules: dict, report: TickReport) -> None:
+                      people: Sequence[str], rungs: dict, rules: dict, zones: batches.Zones,
+                      local: dict[str, datetime], report: TickReport) -> None:
+    mine = set(people)  # inside their hours and not yet told today (send_escalations)
     by_launch: dict[int, list] = defaultdict(list)
-    for row in _overdue_rows(session, now, pairs):
+    for row in _overdue_rows(session, now, mine, rungs):
         by_launch[row.launch_id].append(row)
-    zones = batches.Zones(session, now)
-    zones.load(people)
-    mine = set(people)
-    local = {p: now.astimezone(zones[p]) for p in people if zones[p] is not None}
-    told = batches.taken_keys(session, [daily_key(p, t.date()) for p, t in local.items()])
-    free = {p for p in local if daily_key(p, local[p].date()) not in told}
     levels = {row.id: row.escalation_level for items in by_launch.values() for row in items}
     wanted = []   # (launch, recipient, level, kind, crossing)
+    waits: dict[tuple[int, int], datetime] = {}   # (item, level) → not to be read again before
+    rule_of: dict[int, policy.ReminderPolicy] = {}
     for level, kind, _ in LEVELS:
         for launch_id, items in by_launch.items():
             head = items[0]
             recipient = rungs.get((head.readiness_lead_id, head.launch_owner), (None, None))[level - 1]
-            if recipient not in mine or recipient not in free:
+            # The launch owner hears only of what the lead already knows about (maybe this very pass).
+            waiting = [i for i in items if levels[i.id] == level - 1]
+            if recipient not in mine or not waiting:
                 continue
             markets = tuple(head.markets or ())
-            if not batches.in_working_time(local[recipient], hours, markets):
-                continue
-            key = repr(sorted((head.reminder_policy or {}).items()))
-            if key not in rules:
-                rules[key] = policy.for_launch(ctx.settings, Launch(reminder_policy=head.reminder_policy or {}))
-            threshold = (rules[key].escalate_after_days if level == 1 else rules[key].escalate_owner_after_days)
-            # The launch owner hears only of what the lead already knows about (maybe this very pass).
-            crossing = [i for i in items if levels[i.id] == level - 1
-                        and batches.business_days_between(i.due_at.date(), local[recipient].date(), markets)
-                        >= threshold]
+            rule = rule_of[launch_id] = _rule(ctx, rules, head.reminder_policy)
+            threshold = rule.escalate_after_days if level == 1 else rule.escalate_owner_after_days
+            today = local[recipient].date()
+            working = batches.in_working_time(local[recipient], hours, markets)
+            crossing = [i for i in waiting if working
+                        and batches.business_days_between(i.due_at.date(), today, markets) >= threshold]
+            crossed = {i.id for i in crossing}
+            for item in (i for i in waiting if i.id not in crossed):
+                waits[(item.id, level)] = _not_before(item.due_at.date(), threshold, markets, today, zones[recipient])
             if crossing:
                 wanted.append((launch_id, recipient, level, kind, crossing))
                 for item in crossing:
@@ -138,7 +153,48 @@ def _escalation_batch(session: Session, ctx: AppContext, now: datetime, hours: p
     for level, _, _ in LEVELS:
         batches.set_many(session, Item, [i.id for who in sent for _, _, lv, _, crossing in daily[who] if lv == level
                                          for i in crossing], escalation_level=level)
+    _schedule_next(session, by_launch, waits, rule_of, [part for who in sent for part in daily[who]])
     batches.audit_many(session, events)
+
+
+def _rule(ctx: AppContext, rules: dict, pinned: dict | None) -> policy.ReminderPolicy:
+    key = repr(sorted((pinned or {}).items()))
+    if key not in rules:
+        rules[key] = policy.for_launch(ctx.settings, Launch(reminder_policy=pinned or {}))
+    return rules[key]
+
+
+def _not_before(due: date, threshold: int, markets: tuple[str, ...], today: date, zone) -> datetime:
+    """The start (in the recipient's zone) of the first local day the item can cross `threshold`,
+    and never today again: it was just looked at."""
+    day = max(batches.add_business_days(due, threshold, markets), today + timedelta(days=1))
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
+
+
+def _schedule_next(session: Session, by_launch: dict, waits: dict, rule_of: dict, sent: list) -> None:
+    """`Item.escalate_at`: when each item read this batch is next worth reading, so an overdue item
+    that is not yet escalating is not read again by every pass (time lives in the database).
+
+    An item waiting for its next level waits until that level's threshold day (in the recipient's
+    zone); one escalated to the lead now waits for the owner's threshold (a day early, whatever the
+    zone); one that crossed but was not sent (another pass took the day) stays due."""
+    stored = {row.id: row for items in by_launch.values() for row in items}
+    raised = {i.id: launch_id for launch_id, _, level, _, crossing in sent if level == 1 for i in crossing}
+    at: dict[int, datetime] = {}
+    for (item_id, level), when in waits.items():
+        if stored[item_id].escalation_level == level - 1 or (level == 2 and item_id in raised):
+            at[item_id] = when
+    for item_id, launch_id in raised.items():
+        if item_id not in at:
+            row, rule = stored[item_id], rule_of[launch_id]
+            cross = batches.add_business_days(row.due_at.date(), rule.escalate_owner_after_days,
+                                              tuple(row.markets or ()))
+            at[item_id] = day_start(cross) - LOCAL_DAY_LEAD
+    by_time: dict[datetime, list[int]] = defaultdict(list)
+    for item_id, when in at.items():
+        by_time[when].append(item_id)
+    for when, ids in by_time.items():
+        batches.set_many(session, Item, ids, escalate_at=when)
 
 
 LABELS = {level: label for level, _, label in LEVELS}

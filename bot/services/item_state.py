@@ -137,6 +137,7 @@ def _reopen(item: Item, launch: Launch, now: datetime) -> dict[str, Any]:
     item.escalation_level = 0
     grace = calendar.add_business_days(now.date(), REOPEN_GRACE_BUSINESS_DAYS, launch.markets)
     item.due_at = max(item.due_at, datetime.combine(grace, calendar.DUE_TIME, tzinfo=timezone.utc))
+    item.escalate_at = item.due_at if item.required else None
     return before
 
 

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from bot.config import Settings
@@ -50,12 +50,14 @@ def schedule_item(item: Item, launch: Launch, policy: ReminderPolicy, now: datet
         item.next_nudge_at = max(day_start(first), item.opens_at or day_start(first))  # never before it opens
     if item.due_at > now:
         item.escalation_level = 0
+    # Due date, state or level may have changed: the escalation step looks again from the due time.
+    item.escalate_at = item.due_at if item.is_open and item.required and item.escalation_level < 2 else None
 
 
 def _nudgeable(now: datetime):
     """Open, required items of open launches whose nudge day may have come somewhere on Earth
     (backed by the partial index ix_item_nudge_due)."""
-    return (Launch.status == LaunchStatus.OPEN, Item.state == ItemState.OPEN, Item.required.is_(True),
+    return (batches.unindexed(Launch.status) == LaunchStatus.OPEN, Item.state == ItemState.OPEN, Item.required.is_(True),
             Item.owner_id.is_not(None), Item.next_nudge_at.is_not(None), Item.next_nudge_at <= now + LOCAL_DAY_LEAD,
             or_(Item.opens_at.is_(None), Item.opens_at <= now))  # an item not yet open is never nudged
 
@@ -71,14 +73,20 @@ def send_nudges(session: Session, ctx: AppContext, now: datetime, report: TickRe
     day) and the person's daily outbox key both stop a second replica or pass from reminding
     anyone twice."""
     hours = WorkingHours.from_settings(ctx.settings)
-    pairs = session.exec(select(Item.owner_id, Item.owner_role).join(Launch, Launch.id == Item.launch_id)
-                         .where(*_nudgeable(now)).distinct()).all()
-    routing = away.Routing(session, {owner for owner, _ in pairs}, now.date())
-    route = {(owner, role): routing.stand_in(owner, role) for owner, role in pairs}
-    for people in batches.chunks(sorted({who for who in route.values() if who}), batches.BATCH_PEOPLE):
+    counts = session.exec(select(Item.owner_id, Item.owner_role, func.count()).join(Launch, Launch.id == Item.launch_id)
+                          .where(*_nudgeable(now)).group_by(Item.owner_id, Item.owner_role)).all()
+    routing = away.Routing(session, {owner for owner, _, _ in counts}, now.date())
+    route = {(owner, role): routing.stand_in(owner, role) for owner, role, _ in counts}
+    load: dict[str, int] = defaultdict(int)
+    for owner, role, n in counts:
+        load[route[(owner, role)]] += n
+    zones = batches.Zones(session, now)
+    awake = batches.in_working_hours(zones, sorted({who for who in route.values() if who}), hours)
+    for people in batches.budgeted(batches.weighted_chunks(batches.after(awake, report, "reminders"), load), report,
+                                 "reminders"):
         batch = set(people)
         owners = sorted({owner for (owner, _), who in route.items() if who in batch})
-        _nudge_batch(session, now, hours, people, owners, route, routing, report)
+        _nudge_batch(session, now, hours, people, owners, route, routing, zones, report)
         batches.end_batch(session, report)
 
 
@@ -97,15 +105,13 @@ def _due_rows(session: Session, now: datetime, owners: Sequence[str]):
 
 
 def _nudge_batch(session: Session, now: datetime, hours: WorkingHours, people: Sequence[str], owners: Sequence[str],
-                 route: dict, routing: away.Routing, report: TickReport) -> None:
+                 route: dict, routing: away.Routing, zones: batches.Zones, report: TickReport) -> None:
     groups: dict[tuple[int, str], list] = defaultdict(list)
     members = set(people)
     for row in _due_rows(session, now, owners):
         who = route.get((row.owner_id, row.owner_role))
         if who in members:
             groups[(row.launch_id, who)].append(row)
-    zones = batches.Zones(session, now)
-    zones.load(people)
     moved: dict[datetime, list[int]] = defaultdict(list)
     wanted = []
     for (launch_id, user), items in sorted(groups.items()):

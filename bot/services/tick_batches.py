@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, tuple_, update
+from sqlalchemy import delete, insert, literal_column, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -31,11 +31,18 @@ from .policy import WorkingHours
 from .recipients import UTC, zone_named
 
 BATCH_LAUNCHES = 500   # launches per batch: ~15,000 items read, one commit
-BATCH_PEOPLE = 500     # people per batch of a per-person step (reminders, escalations): one commit
+BATCH_ROWS = 500       # due items per batch of a per-person step (reminders, escalations): one commit
 CHUNK = 2000           # ids per IN (…) list / rows per multi-row INSERT (well under SQLite's 32,766 variables)
 PARAMS = 30000         # bound values per statement of the per-person steps' bulk writes (SQLite allows 32,766,
                        # PostgreSQL 65,535): a pass's ledger, outbox and item writes stay one statement each up to
                        # 6,000 reminders a pass
+
+
+def unindexed(column):
+    """`column || ''`: the same value, but SQLite (which keeps no statistics unless asked) no longer
+    drives a scheduler query from that column's index (every open launch's items) instead of the
+    due-time index on item the query is made for. PostgreSQL plans by its statistics either way."""
+    return column.op("||")(literal_column("''"))
 
 
 def chunks(values: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
@@ -43,10 +50,48 @@ def chunks(values: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
         yield values[start:start + size]
 
 
+def weighted_chunks(values: Sequence, weight: dict, limit: int = BATCH_ROWS) -> Iterator[list]:
+    """`values` in order, cut into batches of about `limit` due rows (a value's weight); a value
+    heavier than the limit is a batch of its own. Bounds a batch by the work it holds, not by the
+    number of people in it."""
+    batch: list = []
+    load = 0
+    for value in values:
+        if batch and load + weight.get(value, 1) > limit:
+            yield batch
+            batch, load = [], 0
+        batch.append(value)
+        load += weight.get(value, 1)
+    if batch:
+        yield batch
+
+
 def launch_ranges(launch_ids: Sequence[int], size: int = BATCH_LAUNCHES) -> Iterator[tuple[int, int]]:
     """Sorted launch ids → (first, last) of consecutive batches of `size` launches."""
     for part in chunks(list(launch_ids), size):
         yield part[0], part[-1]
+
+
+def budgeted(batches: Iterable[Sequence], report: TickReport, step: str) -> Iterator[Sequence]:
+    """The batches a step runs this pass: while the pass's time budget lasts (TickReport.deadline),
+    and at least one in every pass, so each pass makes progress. Batches are in key order (people's
+    ids, launch ids); a step that stops records the last key it did, and the next pass skips the
+    batches up to it (`after`)."""
+    done = report.start_after.get(step)
+    for batch in batches:
+        if report.batches and report.out_of_time():
+            report.unfinished.append(step)
+            report.resume[step] = done
+            return
+        report.batches += 1
+        yield batch
+        done = batch[-1]
+
+
+def after(values: Sequence, report: TickReport, step: str) -> list:
+    """The sorted `values` an unfinished step has not reached yet (all of them on a fresh start)."""
+    start = report.start_after.get(step)
+    return list(values) if start is None else [v for v in values if v > start]
 
 
 def end_batch(session: Session, report: TickReport) -> None:
@@ -66,8 +111,22 @@ def is_business_day(day: date, markets: tuple[str, ...]) -> bool:
 
 
 @lru_cache(maxsize=65536)
+def add_business_days(start: date, days: int, markets: tuple[str, ...]) -> date:
+    return calendar.add_business_days(start, days, markets)
+
+
+@lru_cache(maxsize=65536)
 def business_days_between(start: date, end: date, markets: tuple[str, ...]) -> int:
     return calendar.business_days_between(start, end, markets)
+
+
+def in_working_hours(zones: "Zones", people: Sequence[str], hours: WorkingHours) -> list[str]:
+    """Those of `people` whose clock now reads inside working hours (one zone look-up for all of
+    them). Whether it is a business day depends on each launch's markets and is checked per launch
+    later; people outside their hours are not read at all this pass."""
+    zones.load(people)
+    return [p for p in people
+            if zones[p] is not None and hours.start <= zones.now.astimezone(zones[p]).time() < hours.end]
 
 
 def in_working_time(local: datetime, hours: WorkingHours, markets: tuple[str, ...]) -> bool:

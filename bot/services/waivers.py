@@ -17,6 +17,7 @@ from bot.db import is_postgres
 from models import Item, ItemState, Launch, LaunchStatus
 
 from . import access, answers, directory, gates, item_state
+from . import tick_batches as batches
 from .context import AppContext, TickReport
 from .errors import Conflict, FieldErrors
 from .readable import safe, short
@@ -134,7 +135,7 @@ def expire_waivers(session: Session, ctx: AppContext, now: datetime, report: Tic
     """Claim due waivers (SKIP LOCKED on PostgreSQL, so replicas never reopen one twice)."""
     stmt = (select(Item).join(Launch, Launch.id == Item.launch_id)
             .where(Item.state == ItemState.WAIVED, Item.waiver_expires_at.is_not(None),
-                   Item.waiver_expires_at <= now, Launch.status.in_(LIVE))
+                   Item.waiver_expires_at <= now, batches.unindexed(Launch.status).in_(LIVE))
             .order_by(Item.waiver_expires_at, Item.id).limit(200))
     if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True, of=Item)
