@@ -58,6 +58,8 @@ def run_tick(ctx: AppContext, now: datetime | None = None, dry_run: bool = False
     with metrics.TICK_SECONDS.time():
         for step in steps:
             _run_step(step, ctx, now, dry_run, report)
+    if not report.unfinished:  # the round is over: the next pass starts every step afresh
+        report.resume.clear()
     return report
 
 

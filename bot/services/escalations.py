@@ -150,9 +150,10 @@ def _escalation_batch(session: Session, ctx: AppContext, now: datetime, hours: p
         label = " and ".join(dict.fromkeys(LABELS[p[2]] for p in parts))
         report.add(f"escalate to {label} {who} ({local[who]:%a %d %b %H:%M} {zone.key}): {where} — "
                    f"{count} overdue item(s)")
-    for level, _, _ in LEVELS:
+    for level, _, _ in LEVELS:  # the last level is read no more (escalate_at NULL)
         batches.set_many(session, Item, [i.id for who in sent for _, _, lv, _, crossing in daily[who] if lv == level
-                                         for i in crossing], escalation_level=level)
+                                         for i in crossing], escalation_level=level,
+                         **({"escalate_at": None} if level == len(LEVELS) else {}))
     _schedule_next(session, by_launch, waits, rule_of, [part for who in sent for part in daily[who]])
     batches.audit_many(session, events)
 
@@ -179,9 +180,13 @@ def _schedule_next(session: Session, by_launch: dict, waits: dict, rule_of: dict
     zone); one escalated to the lead now waits for the owner's threshold (a day early, whatever the
     zone); one that crossed but was not sent (another pass took the day) stays due."""
     stored = {row.id: row for items in by_launch.values() for row in items}
-    raised = {i.id: launch_id for launch_id, _, level, _, crossing in sent if level == 1 for i in crossing}
+    last = {i.id for _, _, level, _, crossing in sent if level == len(LEVELS) for i in crossing}
+    raised = {i.id: launch_id for launch_id, _, level, _, crossing in sent if level == 1 for i in crossing
+              if i.id not in last}
     at: dict[int, datetime] = {}
     for (item_id, level), when in waits.items():
+        if item_id in last:
+            continue
         if stored[item_id].escalation_level == level - 1 or (level == 2 and item_id in raised):
             at[item_id] = when
     for item_id, launch_id in raised.items():

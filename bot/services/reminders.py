@@ -73,16 +73,25 @@ def send_nudges(session: Session, ctx: AppContext, now: datetime, report: TickRe
     day) and the person's daily outbox key both stop a second replica or pass from reminding
     anyone twice."""
     hours = WorkingHours.from_settings(ctx.settings)
-    counts = session.exec(select(Item.owner_id, Item.owner_role, func.count()).join(Launch, Launch.id == Item.launch_id)
-                          .where(*_nudgeable(now)).group_by(Item.owner_id, Item.owner_role)).all()
-    routing = away.Routing(session, {owner for owner, _, _ in counts}, now.date())
-    route = {(owner, role): routing.stand_in(owner, role) for owner, role, _ in counts}
-    load: dict[str, int] = defaultdict(int)
-    for owner, role, n in counts:
-        load[route[(owner, role)]] += n
+    counts = session.exec(
+        select(Item.owner_id, Item.owner_role, Item.next_nudge_at, func.count())
+        .join(Launch, Launch.id == Item.launch_id)
+        .where(*_nudgeable(now), or_(Item.snoozed_until.is_(None), Item.snoozed_until <= now))
+        .group_by(Item.owner_id, Item.owner_role, Item.next_nudge_at)).all()
+    routing = away.Routing(session, {owner for owner, _, _, _ in counts}, now.date())
+    route = {(owner, role): routing.stand_in(owner, role) for owner, role, _, _ in counts}
     zones = batches.Zones(session, now)
     awake = batches.in_working_hours(zones, sorted({who for who in route.values() if who}), hours)
-    for people in batches.budgeted(batches.weighted_chunks(batches.after(awake, report, "reminders"), load), report,
+    # Items whose day has come in their recipient's own calendar (a Tokyo evening is already
+    # tomorrow): people with none, such as those reminded earlier today, are not read at all.
+    today = {who: now.astimezone(zones[who]).date() for who in awake}
+    load: dict[str, int] = defaultdict(int)
+    for owner, role, day, n in counts:
+        who = route[(owner, role)]
+        if who in today and day.date() <= today[who]:
+            load[who] += n
+    due = [who for who in awake if load[who]]
+    for people in batches.budgeted(batches.weighted_chunks(batches.after(due, report, "reminders"), load), report,
                                  "reminders"):
         batch = set(people)
         owners = sorted({owner for (owner, _), who in route.items() if who in batch})

@@ -50,10 +50,11 @@ def chunks(values: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
         yield values[start:start + size]
 
 
-def weighted_chunks(values: Sequence, weight: dict, limit: int = BATCH_ROWS) -> Iterator[list]:
+def weighted_chunks(values: Sequence, weight: dict, limit: int | None = None) -> Iterator[list]:
     """`values` in order, cut into batches of about `limit` due rows (a value's weight); a value
     heavier than the limit is a batch of its own. Bounds a batch by the work it holds, not by the
     number of people in it."""
+    limit = limit or BATCH_ROWS
     batch: list = []
     load = 0
     for value in values:
@@ -66,17 +67,21 @@ def weighted_chunks(values: Sequence, weight: dict, limit: int = BATCH_ROWS) -> 
         yield batch
 
 
-def launch_ranges(launch_ids: Sequence[int], size: int = BATCH_LAUNCHES) -> Iterator[tuple[int, int]]:
+def launch_ranges(launch_ids: Sequence[int], size: int | None = None) -> Iterator[tuple[int, int]]:
     """Sorted launch ids → (first, last) of consecutive batches of `size` launches."""
-    for part in chunks(list(launch_ids), size):
+    for part in chunks(list(launch_ids), size or BATCH_LAUNCHES):
         yield part[0], part[-1]
+
+
+FINISHED = "finished"  # a step's mark in TickReport.resume: done for this round of passes
 
 
 def budgeted(batches: Iterable[Sequence], report: TickReport, step: str) -> Iterator[Sequence]:
     """The batches a step runs this pass: while the pass's time budget lasts (TickReport.deadline),
     and at least one in every pass, so each pass makes progress. Batches are in key order (people's
     ids, launch ids); a step that stops records the last key it did, and the next pass skips the
-    batches up to it (`after`)."""
+    batches up to it (`after`); a step that finishes is not run again until every step has (the
+    round of passes is over), so rows that stay due (a snoozed item) cannot starve the others."""
     done = report.start_after.get(step)
     for batch in batches:
         if report.batches and report.out_of_time():
@@ -86,11 +91,14 @@ def budgeted(batches: Iterable[Sequence], report: TickReport, step: str) -> Iter
         report.batches += 1
         yield batch
         done = batch[-1]
+    report.resume[step] = FINISHED
 
 
 def after(values: Sequence, report: TickReport, step: str) -> list:
     """The sorted `values` an unfinished step has not reached yet (all of them on a fresh start)."""
     start = report.start_after.get(step)
+    if start == FINISHED:
+        return []
     return list(values) if start is None else [v for v in values if v > start]
 
 
