@@ -271,7 +271,7 @@ def main() -> None:
         after = bot.rss_mb()
         print(f"bot RSS       {before:.0f} MB before 40 `/launch list`, {after:.0f} MB after "
               f"({after - before:+.0f} MB){f', {failed} failed' if failed else ''}")
-        print(f"{'':<19}{'mode':<12}{'bare p50':>9}{'p99':>8}{'bot p50':>9}{'p99':>8}{'p50 ×':>7}{'p99 ×':>7}"
+        print(f"{'':<26}{'mode':<12}{'bare p50':>9}{'p99':>8}{'bot p50':>9}{'p99':>8}{'p50 ×':>7}{'p99 ×':>7}"
               f"{'errors':>8}")
         for kind, label in KINDS.items():
             for mode, count, clients in (("sequential", args.requests, 1), (f"{CLIENTS} clients", concurrent,
@@ -281,10 +281,10 @@ def main() -> None:
                 ours, errors = measure(requests, kind, bot.url, count, clients)
                 rows = [(label, base, ours)]
                 if kind in ANSWERED_LATER:
-                    rows.append((label + " answer", base_answers, requests.answers))
+                    rows.append((label + ", answer", base_answers, requests.answers))
                 for name, b, o in rows:
                     b50, b99, o50, o99 = pct(b, .5), pct(b, .99), pct(o, .5), pct(o, .99)
-                    print(f"{name:<19}{mode:<12}{b50 * 1000:>7.0f}ms{b99 * 1000:>6.0f}ms{o50 * 1000:>7.0f}ms"
+                    print(f"{name:<26}{mode:<12}{b50 * 1000:>7.0f}ms{b99 * 1000:>6.0f}ms{o50 * 1000:>7.0f}ms"
                           f"{o99 * 1000:>6.0f}ms{o50 / b50:>7.1f}{o99 / b99:>7.1f}{errors + base_errors:>8}")
         late = [p for p in standin.bot_response_errors if "answered after" in p or "HTTP" in p]
         print(f"Slack-visible problems (late or non-200 answers): {len(late)}"
