@@ -13,7 +13,8 @@ ack arrived. The bot acks `/launch list` at once and posts the page to the respo
 afterwards (Slack's "ack, then do the slow work"), so for it a second row, "answer", times
 each request until the page arrived at the stand-in (the bare app's answer is its ack); a
 client waits for the answer before its next request, as a person would. Prints p50/p99 per
-app and the bot/bare ratio, then the bot server's RSS before and after 40 `/launch list`.
+app and the bot/bare ratio, each server's CPU per request (user + system, from /proc), then the
+bot server's RSS before and after 40 `/launch list`.
 
 Usage: .venv/bin/python bench/ack.py [--launches N] [--requests R] [DATABASE_URL]
        (default 1,000 launches on a fresh SQLite file; a PostgreSQL URL is wiped first)
@@ -102,6 +103,11 @@ class Server:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
         return float("nan")
+
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the server process has used so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -272,20 +278,25 @@ def main() -> None:
         print(f"bot RSS       {before:.0f} MB before 40 `/launch list`, {after:.0f} MB after "
               f"({after - before:+.0f} MB){f', {failed} failed' if failed else ''}")
         print(f"{'':<26}{'mode':<12}{'bare p50':>9}{'p99':>8}{'bot p50':>9}{'p99':>8}{'p50 ×':>7}{'p99 ×':>7}"
-              f"{'errors':>8}")
+              f"{'errors':>8}{'CPU/req bare':>14}{'bot':>7}")
         for kind, label in KINDS.items():
             for mode, count, clients in (("sequential", args.requests, 1), (f"{CLIENTS} clients", concurrent,
                                                                              CLIENTS)):
+                cpu = bare.cpu_s()
                 base, base_errors = measure(requests, kind, bare.url, count, clients)
+                base_cpu = (bare.cpu_s() - cpu) / count
                 base_answers = requests.answers
+                cpu = bot.cpu_s()
                 ours, errors = measure(requests, kind, bot.url, count, clients)
+                our_cpu = (bot.cpu_s() - cpu) / count  # the answer's work included (clients wait for it)
                 rows = [(label, base, ours)]
                 if kind in ANSWERED_LATER:
                     rows.append((label + ", answer", base_answers, requests.answers))
                 for name, b, o in rows:
                     b50, b99, o50, o99 = pct(b, .5), pct(b, .99), pct(o, .5), pct(o, .99)
                     print(f"{name:<26}{mode:<12}{b50 * 1000:>7.0f}ms{b99 * 1000:>6.0f}ms{o50 * 1000:>7.0f}ms"
-                          f"{o99 * 1000:>6.0f}ms{o50 / b50:>7.1f}{o99 / b99:>7.1f}{errors + base_errors:>8}")
+                          f"{o99 * 1000:>6.0f}ms{o50 / b50:>7.1f}{o99 / b99:>7.1f}{errors + base_errors:>8}"
+                          + (f"{base_cpu * 1000:>12.1f}ms{our_cpu * 1000:>5.1f}ms" if name == label else ""))
         late = [p for p in standin.bot_response_errors if "answered after" in p or "HTTP" in p]
         print(f"Slack-visible problems (late or non-200 answers): {len(late)}"
               + (f", e.g. {late[0]}" if late else ""))
