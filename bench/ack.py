@@ -186,9 +186,10 @@ class Requests:
         resp = getattr(self, kind)(url)
         status, acked = self.standin._local.last
         answered = self.standin.answered_after(resp) if kind in ANSWERED_LATER else acked
-        shown = resp.json() if resp.content.strip() else self.standin.reply(resp) if answered is not None else None
-        if answered is not None and kind == "list" and "launch(es)" not in json.dumps(shown) and url != self.bare_url:
-            answered = None  # not the page
+        if answered is not None and kind == "list" and url != self.bare_url:
+            shown = resp.json() if resp.content.strip() else self.standin.reply(resp)
+            if "launch(es)" not in json.dumps(shown):
+                answered = None  # not the page
         return status, acked, answered
 
 
