@@ -37,7 +37,7 @@ from sqlmodel import Session, select
 from bot.codecs import DelegatePayload, EscalationRefreshPayload, PromptPayload, ReviewPayload
 from models import Gate, Item, Launch, OutboxMessage, OutboxStatus, SlackMessageRef, utcnow
 
-from . import capacity, changes, gates, links, outbox
+from . import capacity, changes, gates, links, locks, outbox
 from .changes import (
     ApprovalsChanged,
     ChangeSet,
@@ -326,6 +326,11 @@ def flush(session: Session) -> None:
 def _before_commit(session: Session) -> None:
     if not session.in_nested_transaction():  # a SAVEPOINT released mid-use-case is not the end of the transaction
         flush(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction) -> None:
+    locks.forget(session, transaction)  # the rows this transaction had locked (bot/services/locks.py)
 
 
 @event.listens_for(Session, "after_rollback")

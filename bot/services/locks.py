@@ -16,7 +16,6 @@ identity map, so the commit-time effects find it with `session.get` instead of a
 """
 from __future__ import annotations
 
-from sqlalchemy import event
 from sqlmodel import Session, select
 
 from bot.db import is_postgres
@@ -45,11 +44,11 @@ def _keep(session: Session, row):
     return row
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _forget_locks(session: Session, transaction) -> None:
+def forget(session: Session, transaction) -> None:
     """Locks end with the transaction; a SAVEPOINT's end forgets them too (a rolled-back
     one releases its row locks on PostgreSQL; re-locking after a released one costs one read).
-    A flush's internal sub-transaction is not an end."""
+    A flush's internal sub-transaction is not an end. Called by effects.py's session hook
+    (the one module that hooks into sessions)."""
     if transaction.parent is None or transaction.nested:
         session.info.pop(HELD, None)
         session.info.pop(KEPT, None)
