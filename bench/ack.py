@@ -9,8 +9,12 @@ WSGI adapter, the same signing secret):
 The Slack stand-in signs and sends what Slack sends — `/launch help`, `/launch list`, a Done
 click on an open item (its owner, a different item each time) and the New launch submission
 — first one after another, then from 8 concurrent clients, and times each request until its
-answer arrived. Prints p50/p99 per app and the bot/bare ratio, then the bot server's RSS
-before and after 40 `/launch list` requests.
+ack arrived. The bot acks `/launch list` at once and posts the page to the response_url
+afterwards (Slack's "ack, then do the slow work"), so for it a second row, "answer", times
+each request until the page arrived at the stand-in (the bare app's answer is its ack); a
+client waits for the answer before its next request, as a person would. Prints p50/p99 per
+app and the bot/bare ratio, each server's CPU per request (user + system, from /proc), then the
+bot server's RSS before and after 40 `/launch list`.
 
 Usage: .venv/bin/python bench/ack.py [--launches N] [--requests R] [DATABASE_URL]
        (default 1,000 launches on a fresh SQLite file; a PostgreSQL URL is wiped first)
@@ -19,6 +23,7 @@ Not a test: figures to watch, never an assertion.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -99,6 +104,11 @@ class Server:
                 return int(line.split()[1]) / 1024
         return float("nan")
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the server process has used so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=30)
@@ -121,9 +131,24 @@ class TimedStandIn(SlackStandIn):
         return client.post(bot_url.rstrip("/") + "/slack/events", content=body.encode(), headers=headers)
 
     def _post(self, bot_url, body, content_type):
+        self._local.started = time.time()
         resp, elapsed = super()._post(bot_url, body, content_type)
         self._local.last = (resp.status_code, elapsed)
         return resp, elapsed
+
+    def answered_after(self, resp) -> float | None:
+        """Seconds from sending a slash command until its answer was shown: the ack when it has a
+        body, else the first post to its response_url (None: no answer within 30 s)."""
+        if resp.content.strip():
+            return self._local.last[1]
+        try:
+            self.reply(resp, timeout=30)
+        except TimeoutError:
+            return None
+        url_id = resp.response_url.rsplit("/", 1)[-1]
+        with self.state.lock:
+            at = next(r.at for r in self.state.responses if r.url_id == url_id)
+        return at - self._local.started
 
 
 class Requests:
@@ -135,6 +160,8 @@ class Requests:
         self.lock = threading.Lock()
         self.opened = 0
         self.launch_date = date.today() + timedelta(weeks=26)
+        self.bare_url = ""
+        self.answers: list[float] = []
 
     def help(self, url):
         return self.standin.send_slash_command(url, text="help", user_id=PM)
@@ -154,19 +181,28 @@ class Requests:
         return self.standin.send_view_submission(url, PM, "launch_new", launch_form(
             name=f"Ack bench {n}", markets=("GB",), launch_date=self.launch_date, lead=LEAD))
 
-    def timed(self, kind: str, url: str) -> tuple[int, float]:
-        getattr(self, kind)(url)
-        return self.standin._local.last
+    def timed(self, kind: str, url: str) -> tuple[int, float, float | None]:
+        """(HTTP status, seconds until the ack, seconds until the answer was shown — None if never)."""
+        resp = getattr(self, kind)(url)
+        status, acked = self.standin._local.last
+        answered = self.standin.answered_after(resp) if kind in ANSWERED_LATER else acked
+        if answered is not None and kind == "list" and url != self.bare_url:
+            shown = resp.json() if resp.content.strip() else self.standin.reply(resp)
+            if "launch(es)" not in json.dumps(shown):
+                answered = None  # not the page
+        return status, acked, answered
 
 
 KINDS = {"help": "/launch help", "list": "/launch list", "done": "Done click", "open_launch": "New launch submit"}
+ANSWERED_LATER = {"list"}  # kinds whose answer may come through the response_url after the ack
 
 
 CLIENT_POOL = ThreadPoolExecutor(CLIENTS)
 
 
 def measure(requests: Requests, kind: str, url: str, count: int, clients: int) -> tuple[list[float], int]:
-    """Latencies (s) of `count` requests from `clients` concurrent clients, and non-200 answers."""
+    """Ack latencies (s) of `count` requests from `clients` concurrent clients, and non-200 answers or
+    answers that never came. The answer latencies are in `requests.answers`."""
     def one(_):
         return requests.timed(kind, url)
 
@@ -174,7 +210,8 @@ def measure(requests: Requests, kind: str, url: str, count: int, clients: int) -
         results = [one(n) for n in range(count)]
     else:  # the same client threads every time: each keeps its connection to each app
         results = list(CLIENT_POOL.map(one, range(count)))
-    return [s for _, s in results], sum(1 for status, _ in results if status != 200)
+    requests.answers = [a for _, _, a in results if a is not None]
+    return [s for _, s, _ in results], sum(1 for status, _, a in results if status != 200 or a is None)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -228,6 +265,7 @@ def main() -> None:
             standin.add_user(tick.person(role, k), tz=tick.ZONES[k % len(tick.ZONES)])
     bot, bare = Server("bot", url, standin.api_url), Server("bare", url, standin.api_url)
     requests = Requests(standin, items)
+    requests.bare_url = bare.url
     print(f"database      {url.split(':')[0].split('+')[0]}; {args.launches} launches seeded in {seeded:.0f}s; "
           f"load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
     try:
@@ -240,16 +278,26 @@ def main() -> None:
         after = bot.rss_mb()
         print(f"bot RSS       {before:.0f} MB before 40 `/launch list`, {after:.0f} MB after "
               f"({after - before:+.0f} MB){f', {failed} failed' if failed else ''}")
-        print(f"{'':<19}{'mode':<12}{'bare p50':>9}{'p99':>8}{'bot p50':>9}{'p99':>8}{'p50 ×':>7}{'p99 ×':>7}"
-              f"{'errors':>8}")
+        print(f"{'':<26}{'mode':<12}{'bare p50':>9}{'p99':>8}{'bot p50':>9}{'p99':>8}{'p50 ×':>7}{'p99 ×':>7}"
+              f"{'errors':>8}{'CPU/req bare':>14}{'bot':>7}")
         for kind, label in KINDS.items():
             for mode, count, clients in (("sequential", args.requests, 1), (f"{CLIENTS} clients", concurrent,
                                                                              CLIENTS)):
+                cpu = bare.cpu_s()
                 base, base_errors = measure(requests, kind, bare.url, count, clients)
+                base_cpu = (bare.cpu_s() - cpu) / count
+                base_answers = requests.answers
+                cpu = bot.cpu_s()
                 ours, errors = measure(requests, kind, bot.url, count, clients)
-                b50, b99, o50, o99 = pct(base, .5), pct(base, .99), pct(ours, .5), pct(ours, .99)
-                print(f"{label:<19}{mode:<12}{b50 * 1000:>7.0f}ms{b99 * 1000:>6.0f}ms{o50 * 1000:>7.0f}ms"
-                      f"{o99 * 1000:>6.0f}ms{o50 / b50:>7.1f}{o99 / b99:>7.1f}{errors + base_errors:>8}")
+                our_cpu = (bot.cpu_s() - cpu) / count  # the answer's work included (clients wait for it)
+                rows = [(label, base, ours)]
+                if kind in ANSWERED_LATER:
+                    rows.append((label + ", answer", base_answers, requests.answers))
+                for name, b, o in rows:
+                    b50, b99, o50, o99 = pct(b, .5), pct(b, .99), pct(o, .5), pct(o, .99)
+                    print(f"{name:<26}{mode:<12}{b50 * 1000:>7.0f}ms{b99 * 1000:>6.0f}ms{o50 * 1000:>7.0f}ms"
+                          f"{o99 * 1000:>6.0f}ms{o50 / b50:>7.1f}{o99 / b99:>7.1f}{errors + base_errors:>8}"
+                          + (f"{base_cpu * 1000:>12.1f}ms{our_cpu * 1000:>5.1f}ms" if name == label else ""))
         late = [p for p in standin.bot_response_errors if "answered after" in p or "HTTP" in p]
         print(f"Slack-visible problems (late or non-200 answers): {len(late)}"
               + (f", e.g. {late[0]}" if late else ""))

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
@@ -37,7 +37,18 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S})
         _sqlite_serialised_writes(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                         connect_args={"options": _pg_options(url)})
+
+
+def _pg_options(url: str) -> str:
+    """PostgreSQL session settings: the URL's own `options`, plus JIT off. launchgate's statements
+    are short OLTP reads and writes; at 10,000 launches the planner's cost estimate of the list's
+    count and page passes `jit_above_cost`, and compiling them took 25–30 ms each for queries
+    that run in 5 (bench/ack.py). A URL that sets `jit` itself wins (it comes last)."""
+    given = make_url(url).query.get("options") or ""
+    given = " ".join(given) if isinstance(given, tuple) else given
+    return " ".join(part for part in ("-c jit=off", given) if part)
 
 
 def _sqlite_serialised_writes(engine: Engine) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from slack_sdk import WebClient
@@ -16,6 +17,7 @@ from bot.db import make_engine, read_only, transaction, unit_of_work
 from bot.delivery.gateway import SlackGateway
 from bot.delivery.slack_client import make_client
 from bot.delivery.worker import ChannelPacer, OutboxWorker, PacerClock
+from bot.logs import ContextExecutor
 from bot.services import effects
 from bot.services.context import AppContext
 from bot.services.templates import load_templates
@@ -31,6 +33,10 @@ class Runtime:
     worker: OutboxWorker
     listener_client: WebClient | None = None  # Bolt's: waits Retry-After once (see make_client)
     kick_hook: Callable[[], None] | None = None
+    # Answers given after the ack (`/launch list`, `/launch status`): their own small pool, so a
+    # burst of slow reads never delays another request's ack (Bolt's listener pool stays free).
+    answers: ThreadPoolExecutor = field(
+        default_factory=lambda: ContextExecutor(max_workers=2, thread_name_prefix="answer"))
 
     @property
     def slack(self) -> SlackGateway:
@@ -48,6 +54,10 @@ class Runtime:
     def read_only(self):
         """A session for a path that only reads (bot.db.read_only): never waits behind a writer."""
         return read_only(self.ctx.engine)
+
+    def answer_later(self, job: Callable[[], None]) -> None:
+        """Run `job` on the answer pool (after the request was acked)."""
+        self.answers.submit(job)
 
     def kick(self) -> None:
         """Ask the delivery loop to drain now rather than at its next interval."""

@@ -8,7 +8,7 @@ from slack_bolt import App, BoltResponse
 
 from bot import logs, metrics
 from bot.listeners import adhoc, capacity, commands, gates, home, items, launch_edit, launch_modal, people
-from bot.listeners.common import inject_runtime
+from bot.listeners.common import SORRY, inject_runtime
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -47,9 +47,6 @@ def create_app(rt: Runtime) -> App:
         return last_resort(error, body)
 
     return app
-
-
-SORRY = "Sorry, something went wrong on our side and nothing was changed. Please try again."
 
 
 def last_resort(error: Exception, body) -> BoltResponse:

@@ -79,3 +79,21 @@ def test_a_database_that_does_not_exist_is_one_line_saying_how_to_create_it(tmp_
     line = one_line_error(run_cli("migrate", cwd=tmp_path, DATABASE_URL=url))
     assert "the database 'launchgate_no_such_db' in DATABASE_URL" in line and "does not exist" in line
     assert "createdb launchgate_no_such_db" in line
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's session settings")
+def test_postgres_sessions_run_without_jit_and_keep_the_urls_own_options():
+    """JIT compiled the list's count and page for 25–30 ms each at 10,000 launches (issue 10):
+    sessions turn it off, and `options` given in DATABASE_URL still apply."""
+    from sqlalchemy import text
+
+    from bot.db import make_engine
+
+    url = make_url(PG_URL).update_query_dict({"options": "-c statement_timeout=4321"})
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW jit")).scalar() == "off"
+            assert conn.execute(text("SHOW statement_timeout")).scalar() == "4321ms"
+    finally:
+        engine.dispose()

@@ -175,12 +175,12 @@ def test_launches_channel_gets_one_line(standin, settings, clock):
 
 def test_list_status_help_and_unknowns(standin, bot):
     submit(standin, bot)
-    listing = standin.send_slash_command(bot.url, text="list", user_id="UPM", channel_id="C0GENERAL").json()
+    listing = standin.reply(standin.send_slash_command(bot.url, text="list", user_id="UPM", channel_id="C0GENERAL"))
     assert "LR-1" in json.dumps(listing) and "Instant payouts" in json.dumps(listing)
-    status = standin.send_slash_command(bot.url, text="status LR-1", user_id="UWFM", channel_id="C0G").json()
+    status = standin.reply(standin.send_slash_command(bot.url, text="status LR-1", user_id="UWFM", channel_id="C0G"))
     text = json.dumps(status)
     assert "Discovery" in text and "<@UWFM>" in text
-    missing = standin.send_slash_command(bot.url, text="status LR-99", user_id="UPM", channel_id="C0G").json()
+    missing = standin.reply(standin.send_slash_command(bot.url, text="status LR-99", user_id="UPM", channel_id="C0G"))
     assert "No launch LR-99" in json.dumps(missing)
     unknown = standin.send_slash_command(bot.url, text="frobnicate", user_id="UPM", channel_id="C0G").json()
     assert "/launch help" in json.dumps(unknown)

@@ -17,7 +17,7 @@ from tests.gate_support import open_launch, satisfy, vote
 def slash(standin, bot, user: str, text: str) -> str:
     resp = standin.send_slash_command(bot.url, text=text, user_id=user, channel_id="C0GENERAL")
     assert resp.status_code == 200, resp.text
-    return json.dumps(resp.json(), ensure_ascii=False)
+    return json.dumps(standin.reply(resp), ensure_ascii=False)  # the page comes after an empty ack
 
 
 def keys(reply: str) -> list[str]:
@@ -114,3 +114,22 @@ def _statements(rt, clock) -> int:
         event.remove(rt.ctx.engine, "before_cursor_execute", count)
     return len(seen)
 
+
+
+def test_a_bug_while_reading_the_page_is_an_apology_not_silence(standin, bot, monkeypatch):
+    """The page is read after the ack (answered through the response_url): a failure there
+    still answers the person, and is counted like any unhandled error."""
+    from bot import metrics
+
+    def unhandled() -> float:
+        return sum(s.value for m in metrics.UNHANDLED_ERRORS.collect() for s in m.samples if s.name.endswith("_total"))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the list")
+
+    monkeypatch.setattr(portfolio, "list_launches", broken)
+    before = unhandled()
+    reply = slash(standin, bot, "UPM", "list")
+    assert "Sorry, something went wrong on our side" in reply and "a bug in the list" not in reply
+    assert unhandled() == before + 1
+    assert standin.bot_response_errors == []

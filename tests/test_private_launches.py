@@ -33,7 +33,7 @@ def open_private(standin, bot) -> Launch:
 def slash(standin, bot, user: str, text: str) -> str:
     resp = standin.send_slash_command(bot.url, text=text, user_id=user, channel_id="C0GENERAL")
     assert resp.status_code == 200, resp.text
-    return json.dumps(resp.json(), ensure_ascii=False) if resp.content.strip() else ""
+    return json.dumps(standin.reply(resp), ensure_ascii=False)  # list and status answer after the ack
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from bot.services import directory, launches, permissions, portfolio
 from bot.services.errors import Forbidden, ServiceError
 
 from . import adhoc, capacity, gates, launch_edit, lifecycle, links, people
-from .common import ephemeral, problem, runtime, open_modal
+from .common import answer_later, ephemeral, open_modal, problem, runtime
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +33,27 @@ def new_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list
 
 
 def list_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list[str]) -> None:
-    with rt.read_only() as session:  # never queues behind a writer (SQLite: no write lock)
-        filters = portfolio.parse(session, args)
-        page = portfolio.list_launches(session, body["user_id"], filters, now=rt.ctx.now())
-        blocks = launch_views.launch_list_page(page)
-    ack(response_type="ephemeral", text=f"{page.total} launch(es)", blocks=[b.to_dict() for b in blocks])
+    """Acked at once; the page follows through the response_url (common.answer_later)."""
+    def page() -> dict:
+        with rt.read_only() as session:  # never queues behind a writer (SQLite: no write lock)
+            filters = portfolio.parse(session, args)
+            found = portfolio.list_launches(session, body["user_id"], filters, now=rt.ctx.now())
+            blocks = launch_views.launch_list_page(found)
+        return {"response_type": "ephemeral", "text": f"{found.total} launch(es)",
+                "blocks": [b.to_dict() for b in blocks]}
+
+    answer_later(rt, ack, client, body, page)
 
 
 def status_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list[str]) -> None:
-    with rt.read_only() as session:
-        launch = launches.get_launch(session, args[0] if args else "", viewer=body["user_id"])
-        blocks = launch_views.launch_status(launches.overview(session, launch))
-    ack(response_type="ephemeral", text=f"{launch.key} status", blocks=[b.to_dict() for b in blocks])
+    """Acked at once; the status follows through the response_url (common.answer_later)."""
+    def status() -> dict:
+        with rt.read_only() as session:
+            launch = launches.get_launch(session, args[0] if args else "", viewer=body["user_id"])
+            blocks = launch_views.launch_status(launches.overview(session, launch))
+        return {"response_type": "ephemeral", "text": f"{launch.key} status", "blocks": [b.to_dict() for b in blocks]}
+
+    answer_later(rt, ack, client, body, status)
 
 
 def help_command(rt: Runtime, ack: Ack, client: WebClient, body: dict, args: list[str]) -> None:

@@ -18,6 +18,7 @@ from slack_bolt import BoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from bot import metrics
 from bot.blocks.gate_views import notice_modal
 from bot.blocks.launch_views import notice
 from bot.blocks.text import esc
@@ -70,13 +71,40 @@ def tell(client, body: dict, respond, reply: dict) -> None:
     try:
         if body.get("response_url"):
             if respond is not None:
-                respond(**reply, replace_original=False)
+                answer = respond(**reply, replace_original=False)
             else:
-                WebhookClient(body["response_url"]).send(**reply, replace_original=False)
+                answer = WebhookClient(body["response_url"]).send(**reply, replace_original=False)
+            if answer.status_code != 200:
+                log.warning("Slack refused the reply to %s: HTTP %s %s", user, answer.status_code, answer.body[:200])
         elif user:
             client.chat_postEphemeral(channel=user, user=user, text=reply["text"], blocks=reply["blocks"])
     except (SlackApiError, OSError) as exc:
         log.warning("could not tell %s: %s", user, exc)
+
+
+SORRY = "Sorry, something went wrong on our side and nothing was changed. Please try again."
+
+
+def answer_later(rt: Runtime, ack, client, body: dict, work: Callable[[], dict]) -> None:
+    """Slack's "ack, then do the slow work" for a read: an empty ack at once, then `work()` — which
+    returns the reply body — runs on the runtime's answer pool and its reply goes to the request's
+    response_url, only to the person who asked (a refusal as its message, a bug as an apology).
+    Only for reads: nothing is lost if the process stops in between; the person asks again."""
+    ack()
+
+    def answer() -> None:
+        try:
+            reply = work()
+        except ServiceError as exc:
+            reply = problem(exc)
+        except Exception as exc:  # noqa: BLE001 - the safety net of a request already acked
+            log.error("unhandled %s answering a slash command: %s", type(exc).__name__, str(exc)[:300])
+            log.debug("traceback of the unhandled error", exc_info=exc)
+            metrics.UNHANDLED_ERRORS.labels("slash_command").inc()
+            reply = ephemeral(SORRY)
+        tell(client, body, None, reply)
+
+    rt.answer_later(answer)
 
 
 EXPIRED_TRIGGER = "Slack took too long to open that form. Please try again."

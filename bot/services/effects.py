@@ -31,12 +31,13 @@ from datetime import datetime
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, event, inspect, tuple_
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
 from bot.codecs import DelegatePayload, EscalationRefreshPayload, PromptPayload, ReviewPayload
 from models import Gate, Item, Launch, OutboxMessage, OutboxStatus, SlackMessageRef, utcnow
 
-from . import capacity, changes, gates, links, outbox
+from . import capacity, changes, gates, links, locks, outbox
 from .changes import (
     ApprovalsChanged,
     ChangeSet,
@@ -153,7 +154,10 @@ def _daily_touched(session: Session, out: Refreshes, now) -> list[tuple[str, str
     if not launch_ids:
         return []
     days = [(now + timedelta(days=d)).date().isoformat() for d in (-1, 0, 1)]  # anyone's local today
-    heads = session.exec(select(Launch.readiness_lead_id, Launch.owner_id).where(Launch.id.in_(launch_ids))).all()
+    held = [session.identity_map.get(identity_key(Launch, lid)) for lid in launch_ids]  # the click's launch
+    heads = [(launch.readiness_lead_id, launch.owner_id) for launch in held if launch is not None]
+    if len(heads) < len(launch_ids):
+        heads = session.exec(select(Launch.readiness_lead_id, Launch.owner_id).where(Launch.id.in_(launch_ids))).all()
     keys = [f"nudge-day:{user}:{day}" for _, user in out.nudges for day in days]
     keys += [f"escalation-day:{user}:{day}" for pair in heads for user in pair for day in days]
     rows = session.exec(select(OutboxMessage.kind, OutboxMessage.recipient, OutboxMessage.payload).where(
@@ -322,6 +326,11 @@ def flush(session: Session) -> None:
 def _before_commit(session: Session) -> None:
     if not session.in_nested_transaction():  # a SAVEPOINT released mid-use-case is not the end of the transaction
         flush(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction) -> None:
+    locks.forget(session, transaction)  # the rows this transaction had locked (bot/services/locks.py)
 
 
 @event.listens_for(Session, "after_rollback")

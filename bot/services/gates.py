@@ -17,6 +17,7 @@ from typing import Any
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.codecs import ReviewPayload
@@ -25,6 +26,7 @@ from models import (
     GateDecision,
     GateStatus,
     Item,
+    ItemState,
     Launch,
     LaunchStatus,
     Vote,
@@ -36,6 +38,7 @@ from .outbox import LAUNCH_CHANNEL
 from .readable import item_snapshot
 
 PASSED = (GateStatus.GO, GateStatus.GO_WITH_CONDITIONS)
+SATISFIED = (ItemState.DONE, ItemState.NA, ItemState.WAIVED)  # Item.satisfied
 SYSTEM = audit.SYSTEM
 CHANNEL = "channel"  # the review message's copy in the launch channel
 
@@ -150,22 +153,32 @@ def lead_of(session: Session, gate: Gate) -> Gate:
 
 def items_changed(session: Session, launch: Launch, gate_ids: Iterable[int], *, actor: str, now: datetime) -> None:
     """Called after items of these gates changed state (answered, reopened, waived…)."""
-    launch = lock_launch(session, launch.id)
-    before = {g.id: (g.status, g.review_round) for g in gates_of(session, launch.id)}
-    sync(session, launch, actor=actor, now=now)
+    launch = lock_launch(session, launch.id)  # already locked by the use case: no statement
+    gates = gates_of(session, launch.id)      # read once, after the lock; sync changes these objects
+    before = {g.id: (g.status, g.review_round) for g in gates}
+    sync(session, launch, actor=actor, now=now, gates=gates)
     changed = set(gate_ids)
-    chain = review_chain(gates_of(session, launch.id))
+    chain = review_chain(gates)
     if chain and before.get(chain[0].id) == (chain[0].status, chain[0].review_round) \
             and changed & {g.id for g in chain}:
         refresh_review(session, launch, chain[0], chain[0].review_round, now=now)  # an answer changed under review
 
 
-def sync(session: Session, launch: Launch, *, actor: str, now: datetime) -> None:
-    """Bring gate statuses in line with their items; ask approvers when a review opens."""
+def unsatisfied_by_gate(session: Session, launch_id: int) -> dict[int, int]:
+    """Gate id → its required items not yet answered or waived (gates with none are left out):
+    one aggregate, no item rows loaded."""
+    rows = session.exec(select(Item.gate_id, func.count()).where(
+        Item.launch_id == launch_id, Item.required.is_(True), Item.state.not_in(SATISFIED)).group_by(Item.gate_id))
+    return {gate_id: n for gate_id, n in rows}
+
+
+def sync(session: Session, launch: Launch, *, actor: str, now: datetime, gates: list[Gate] | None = None) -> None:
+    """Bring gate statuses in line with their items; ask approvers when a review opens.
+    `gates`: the launch's gates in order, when the caller has just read them (after the lock)."""
     if launch.status != LaunchStatus.OPEN:
         return
-    gates = gates_of(session, launch.id)
-    items = items_by_gate(session, launch.id)
+    gates = gates if gates is not None else gates_of(session, launch.id)
+    open_items = unsatisfied_by_gate(session, launch.id)
     start = current_index(gates)
     if start is None:
         finish_if_done(session, launch, now=now)
@@ -173,7 +186,7 @@ def sync(session: Session, launch: Launch, *, actor: str, now: datetime) -> None
     lead = gates[start]
     if lead.status in (GateStatus.HOLD, GateStatus.KILLED):
         return
-    lead_ready = satisfied(items.get(lead.id, []))
+    lead_ready = not open_items.get(lead.id)
     opened = withdrawn = False
     if lead_ready and lead.status != GateStatus.IN_REVIEW:
         _open(session, launch, lead, now, note="every required item is answered or waived")
@@ -185,7 +198,7 @@ def sync(session: Session, launch: Launch, *, actor: str, now: datetime) -> None
     chain_ok, followers_moved = lead_ready, False
     for gate in gates[start + 1:]:
         in_chain = chain_ok and gate.fast_path
-        ready = in_chain and satisfied(items.get(gate.id, [])) and (gate.status == GateStatus.IN_REVIEW or can_join)
+        ready = in_chain and not open_items.get(gate.id) and (gate.status == GateStatus.IN_REVIEW or can_join)
         if ready and gate.status != GateStatus.IN_REVIEW:
             _open(session, launch, gate, now, note=f"fast path: decided with {lead.name}")
             followers_moved = True

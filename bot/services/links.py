@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
 from models import Item, ItemState, Launch, LaunchStatus, LinkCheck, LinkStatus
@@ -58,6 +59,16 @@ def links_relevant(item: Item) -> bool:
     return item.answer_kind in ("link", "market_links") or bool(item.evidence) or bool(item.url_pattern)
 
 
+def _items(session: Session, ids) -> list[Item]:
+    """These items: from the session when this transaction already holds them (a click's item),
+    the others in one SELECT."""
+    held, missing = [], []
+    for item_id in ids:
+        found = session.identity_map.get(identity_key(Item, item_id))
+        (held if found is not None else missing).append(found if found is not None else item_id)
+    return held + (list(session.exec(select(Item).where(Item.id.in_(missing)))) if missing else [])
+
+
 def items_changed(session: Session, changed: dict[int, datetime], languages: dict[str, str] | None = None) -> None:
     """Keep items' link rows in line with their answers — `changed` maps item id → when — in a few
     statements however many items changed; a done item's links are checked now.
@@ -65,8 +76,7 @@ def items_changed(session: Session, changed: dict[int, datetime], languages: dic
     Rows of an item that is no longer done stay (the ⚠ of a link that sent it back
     keeps showing) but are not checked until it is answered again.
     """
-    items = [i for i in session.exec(select(Item).where(Item.id.in_(list(changed)))) if links_relevant(i)] \
-        if changed else []
+    items = [i for i in _items(session, changed) if links_relevant(i)]
     if not items:
         return
     launches = {lid: session.get(Launch, lid) for lid in {i.launch_id for i in items}}

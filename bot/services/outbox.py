@@ -111,14 +111,25 @@ def enqueue_now(
     return write(session, _values(kind, recipient, payload, launch_id, dedupe_key, not_before, now))
 
 
+_KEYED_INSERT: dict[str, Any] = {}  # dialect name → INSERT .. ON CONFLICT (dedupe_key) DO NOTHING RETURNING id
+
+
+def _keyed_insert(dialect: str):
+    """Built once per dialect and executed with each row's values (a click writes two or three
+    refresh rows; building the statement each time cost more CPU than running it)."""
+    stmt = _KEYED_INSERT.get(dialect)
+    if stmt is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = _KEYED_INSERT[dialect] = (insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                                         .returning(OutboxMessage.id))
+    return stmt
+
+
 def write(session: Session, values: dict[str, Any]) -> bool:
     if values["dedupe_key"] is None:
         session.add(OutboxMessage(**values))
         return True
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(OutboxMessage.id))
-    return session.execute(stmt).scalar() is not None
+    return session.execute(_keyed_insert(session.get_bind().dialect.name), values).scalar() is not None
 
 
 def exists(session: Session, dedupe_key: str) -> bool:

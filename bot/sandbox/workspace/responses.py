@@ -4,7 +4,8 @@ Both carry `{text, blocks, response_type, replace_original, delete_original}`
 and are validated like chat.postMessage. Nothing replaces the original
 message unless `replace_original` is true, and replies are ephemeral unless
 `response_type` is `in_channel`. A response_url works 5 times within 30
-minutes, as Slack's do.
+minutes, as Slack's do. A post Slack refuses (an invalid message, a used or expired URL)
+is recorded in `bot_response_errors`, like a refused ack body.
 """
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ def post_to_url(state: State, url_id: str, body) -> tuple[int, dict]:
                                      origin=url.origin, source="response_url")
     state.responses.append(ResponsePost(url_id, body if isinstance(body, dict) else {"_raw": body}, status, answer,
                                         time.time(), mentions_broadcast(body)))
+    if status != 200:  # the person would not see the answer
+        state.bot_response_errors.append(f"response_url post: Slack refuses it (HTTP {status}): {answer}")
     return status, answer
 
 

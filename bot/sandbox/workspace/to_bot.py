@@ -74,7 +74,26 @@ class SendsToBot:
                                              origin=None, source="ack")
             if status != 200:
                 self._problem(f"{what}: Slack rejects the ack body: {answer}")
+        resp.response_url = url  # where an app that acks first posts its answer (see `reply`)
         return resp
+
+    def reply(self, resp: httpx.Response, timeout: float = 10.0) -> Any:
+        """What the person sees for a slash command sent with `send_slash_command`: the ack's body,
+        or, when the app acked empty and answers after the ack (Slack's "ack, then do the slow
+        work"), the body of the first post to that command's response_url (TimeoutError if none
+        arrives within `timeout` seconds; a post Slack refuses is in `bot_response_errors`)."""
+        if resp.content.strip():
+            return _json_or_text(resp)
+        url_id = resp.response_url.rsplit("/", 1)[-1]
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.state.lock:
+                post = next((r for r in self.state.responses if r.url_id == url_id), None)
+            if post is not None:
+                return post.body
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no answer to {resp.response_url} within {timeout}s")
+            time.sleep(0.005)
 
     # -- modals -------------------------------------------------------------------------
     def send_view_submission(self, bot_url: str, user_id: str, callback_id: str | None, values: dict,
