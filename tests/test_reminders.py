@@ -445,3 +445,32 @@ def test_a_kick_while_the_worker_is_draining_is_delivered_at_once(rt, standin, m
     finally:
         release.set()
         scheduler.shutdown(wait=True)
+
+
+def test_a_pass_that_ran_out_of_its_budget_is_followed_at_once_by_the_next(rt, standin, monkeypatch):
+    """TICK_BUDGET_SECONDS: what a pass leaves is not left for TICK_SECONDS; the next pass starts
+    at once and resumes where the last one stopped."""
+    import threading
+
+    from bot import scheduler as scheduling
+    from bot.services.context import TickReport
+
+    calls, done = [], threading.Event()
+
+    def run_tick(ctx, budget=None, resume=None):
+        calls.append((budget, dict(resume or {})))
+        report = TickReport(resume={"reminders": f"U{len(calls)}"} if len(calls) < 3 else {})
+        if len(calls) < 3:
+            report.unfinished.append("reminders")
+        else:
+            done.set()
+        return report
+
+    monkeypatch.setattr(scheduling, "run_tick", run_tick)
+    scheduler = scheduling.start_scheduler(rt)
+    try:
+        assert done.wait(5)  # the interval (TICK_SECONDS, 60 s) alone would take two minutes
+    finally:
+        scheduler.shutdown(wait=True)
+    budget = rt.ctx.settings.tick_budget_seconds
+    assert calls[:3] == [(budget, {}), (budget, {"reminders": "U1"}), (budget, {"reminders": "U2"})]
