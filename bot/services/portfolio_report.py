@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import and_, case, func
 from sqlmodel import Session, select
 
@@ -187,6 +186,8 @@ def _chart(lines: list[LaunchLine], today: date) -> Chart | None:
 
 
 def render(portfolio: Portfolio, *, html: bool = False) -> str:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined  # only reports need it: not on every start
+
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=html, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(md=md, safe_url=safe_url)

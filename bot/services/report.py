@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session, select
 
 from models import GateDecision, ItemState, Launch, UserProfile, utcnow
@@ -186,7 +185,9 @@ def safe_url(url: str | None) -> str | None:
     return url if url and re.fullmatch(r"https?://\S+", url) else None
 
 
-def _env(html: bool) -> Environment:
+def _env(html: bool):
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined  # only reports need it: not on every start
+
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=html, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(md=md, md_link=md_link, safe_url=safe_url)
