@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
@@ -24,6 +24,7 @@ from . import tick_batches as batches
 from .context import AppContext, TickReport
 from .outbox import LAUNCH_CHANNEL, Kind
 from .policy import WorkingHours
+from .recipients import window_start
 
 NOT_CHANGES = ("nudge.", "escalation.", "digest.", "snooze.", "refused.", "launch.created",
                "launch.channel_created")
@@ -94,7 +95,7 @@ def next_window(local: datetime, hours: WorkingHours) -> datetime:
     lead's digest is next considered. A day that turns out not to be a business day in the launch's
     markets simply moves it on once more."""
     day = local.date() if local.time() < hours.start else local.date() + timedelta(days=1)
-    return datetime.combine(day, hours.start, tzinfo=local.tzinfo).astimezone(timezone.utc)
+    return window_start(day, local.tzinfo, hours)
 
 
 def _digest_batch(session: Session, now: datetime, hours: WorkingHours, first: int, last: int,
