@@ -187,8 +187,8 @@ def test_bolt_app_opens_modal_and_submission_closes_it(slack, bolt):
     bolt.seen.clear()
     resp = slack.send_slash_command(bolt.url, command="/demo", user_id="UPM")
     assert resp.status_code == 200
+    (view,) = slack.wait_for(lambda: slack.views("UPM"))  # Bolt opens the modal after acking
     (opened,) = slack.ok_calls("views.open")
-    (view,) = slack.views("UPM")
     assert view["id"] == opened.response["view"]["id"] and view["private_metadata"] == "meta"
     values = {"name": {"name": {"type": "plain_text_input", "value": "x"}}}
     resp = slack.send_view_submission(bolt.url, "UPM", "demo", values)
@@ -203,6 +203,7 @@ def test_bolt_app_opens_modal_and_submission_closes_it(slack, bolt):
 
 def test_errors_for_blocks_that_are_not_inputs_are_reported(slack, bolt):
     slack.send_slash_command(bolt.url, command="/demo", user_id="UPM")
+    slack.wait_for(lambda: slack.views("UPM"))  # Bolt opens the modal after acking
     slack.send_view_submission(bolt.url, "UPM", "demo", {"name": {"name": {"type": "plain_text_input",
                                                                             "value": "bogus"}}})
     assert any("not inputs" in e for e in slack.bot_response_errors)
