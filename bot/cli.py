@@ -157,8 +157,10 @@ def cmd_serve(args) -> int:
     finally:
         # Graceful stop (docker stop, Ctrl-C): the row being sent finishes, the rest of the
         # batch is handed back for the next process, and a running tick commits or rolls back.
-        # Answers already acked (a list or status being read) are still posted.
+        # Answers already acked (a list or status being read) are still posted, and clicks
+        # already acked are applied (any that are not wait in the database for the next process).
         rt.answers.shutdown(wait=True)
+        rt.clicks.shutdown(wait=True)
         rt.worker.stop()
         scheduler.shutdown(wait=True)
         log.info("launchgate stopped")

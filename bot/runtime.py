@@ -5,6 +5,7 @@ Built once per process; tests build one per app under test.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +38,12 @@ class Runtime:
     # burst of slow reads never delays another request's ack (Bolt's listener pool stays free).
     answers: ThreadPoolExecutor = field(
         default_factory=lambda: ContextExecutor(max_workers=2, thread_name_prefix="answer"))
+    # Clicks saved before the ack are applied here just after it (bot/listeners/clicks.py): one
+    # thread, so a burst of clicks is applied one after another instead of competing with acks.
+    clicks: ThreadPoolExecutor = field(
+        default_factory=lambda: ContextExecutor(max_workers=1, thread_name_prefix="click"))
+    _pending: int = 0
+    _settled: threading.Condition = field(default_factory=threading.Condition)
 
     @property
     def slack(self) -> SlackGateway:
@@ -58,6 +65,27 @@ class Runtime:
     def answer_later(self, job: Callable[[], None]) -> None:
         """Run `job` on the answer pool (after the request was acked)."""
         self.answers.submit(job)
+
+    def apply_later(self, job: Callable[[], None]) -> None:
+        """Run `job` on the click pool (after the request was acked); `settle` waits for it."""
+        with self._settled:
+            self._pending += 1
+
+        def run() -> None:
+            try:
+                job()
+            finally:
+                with self._settled:
+                    self._pending -= 1
+                    self._settled.notify_all()
+
+        self.clicks.submit(run)
+
+    def settle(self, timeout: float = 30.0) -> bool:
+        """Wait until every click taken so far is applied (what a person sees a moment after
+        clicking; tests and the sandbox wait here instead of polling)."""
+        with self._settled:
+            return self._settled.wait_for(lambda: self._pending == 0, timeout)
 
     def kick(self) -> None:
         """Ask the delivery loop to drain now rather than at its next interval."""

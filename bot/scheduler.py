@@ -30,6 +30,14 @@ def _check_links(rt: Runtime, kick) -> None:
         kick()
 
 
+def _apply_clicks(rt: Runtime) -> None:
+    """Done / Reopen clicks saved but not applied by the process that took them (it stopped)."""
+    from bot.listeners.clicks import apply_due
+
+    if apply_due(rt):
+        rt.kick()
+
+
 def start_scheduler(rt: Runtime, first_tick_now: bool = True) -> BackgroundScheduler:
     """With `first_tick_now=False` the tick waits for `release_first_tick` (called once the
     HTTP server listens), so a long first pass never delays /healthz."""
@@ -87,6 +95,8 @@ def start_scheduler(rt: Runtime, first_tick_now: bool = True) -> BackgroundSched
                       next_run_time=datetime.now(timezone.utc) if first_tick_now else None)
     scheduler.add_job(lambda: _check_links(rt, kick), "interval", seconds=rt.ctx.settings.tick_seconds,
                       id="link-checks")
+    scheduler.add_job(lambda: _apply_clicks(rt), "interval", seconds=rt.ctx.settings.tick_seconds,
+                      id="pending-clicks")
     rt.kick_hook = kick  # commands ask for prompt delivery instead of waiting for the interval
     scheduler.start()
     return scheduler

@@ -213,7 +213,9 @@ def bot(rt, standin):
     server = create_server(make_wsgi_app(create_app(rt), rt.ctx.engine, ctx=rt.ctx), host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
+    standin.settle_bot = rt.settle  # Done clicks are applied just after the ack: look once they are
     yield Bot(url=f"http://127.0.0.1:{server.effective_port}", rt=rt)
+    standin.settle_bot = None
     stop_waitress(server, thread)
     # Every answer the bot gave Slack was one Slack would accept (in time, valid body).
     assert list(standin.bot_response_errors) == []

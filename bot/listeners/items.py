@@ -20,6 +20,7 @@ from bot.services.errors import ServiceError
 from bot.services.policy import WorkingHours
 from bot.services.recipients import user_tz
 
+from . import clicks
 from .common import STALE, ephemeral, from_home, open_modal, problem, run_submission, runtime, tell, view_state
 from .gates import open_waive_modal
 from .home import settled
@@ -91,9 +92,7 @@ def done(ack: Ack, body: dict, client: WebClient, respond: Respond, context: Bol
     ref = _clicked(ack, body, client, respond, ItemAction)
     if ref is None:
         return
-    if quick(rt, ack, body, client, respond, lambda session: answers.mark_done(
-            session, ref.item, actor=body["user"]["id"], now=rt.ctx.now(), settings=rt.ctx.settings)):
-        settled(rt, body["user"]["id"], from_home(body))
+    clicks.take(rt, ack, body, client, respond, "item.done", ref.item)
 
 
 def answer(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
@@ -110,9 +109,7 @@ def menu(ack: Ack, body: dict, client: WebClient, respond: Respond, context: Bol
     if ref is None:
         return
     if ref.op == "reopen":
-        if quick(rt, ack, body, client, respond, lambda session: answers.reopen(
-                session, ref.item, actor=body["user"]["id"], now=rt.ctx.now(), settings=rt.ctx.settings)):
-            settled(rt, body["user"]["id"], from_home(body))
+        clicks.take(rt, ack, body, client, respond, "item.reopen", ref.item)
         return
     ack()
     if ref.op == "waive":  # from an escalation: the readiness lead waives an overdue item

@@ -130,6 +130,7 @@ class Sandbox:
         with unit_of_work(self.rt.ctx.engine) as session:  # names and time zones, as `serve` does
             directory.queue_profile_lookups(session)
         app = create_app(self.rt)
+        self.workspace.settle_bot = self.rt.settle  # a click's change shows as soon as the page updates
         self._bot_server = create_server(make_wsgi_app(app, self.rt.ctx.engine), host="127.0.0.1", port=0,
                                          threads=8, ident="launchgate")
         self._bot_thread = threading.Thread(target=self._bot_server.run, name="sandbox-bot", daemon=True)

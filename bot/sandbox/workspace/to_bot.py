@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -41,6 +42,9 @@ class SendsToBot:
     signing_secret: str
     base_url: str
     http_timeout: float = 15.0
+    # Called after each request the bot answered, before the caller looks at the result: the bot
+    # makes some changes just after its ack (a Done click), and a person sees them a moment later.
+    settle_bot: Callable[[], object] | None = None
 
     # -- raw --------------------------------------------------------------------------
     def signed_post(self, bot_url: str, body: str, content_type: str, secret: str | None = None,
@@ -269,7 +273,10 @@ class SendsToBot:
             resp = self.socket.deliver(body, content_type)
         else:
             resp = self.signed_post(bot_url, body, content_type)
-        return resp, time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        if self.settle_bot is not None:
+            self.settle_bot()
+        return resp, elapsed
 
     def _acked(self, what: str, resp: httpx.Response, elapsed: float) -> bool:
         ok = True
