@@ -12,7 +12,9 @@ click on an open item (its owner, a different item each time) and the New launch
 ack arrived. The bot acks `/launch list` at once and posts the page to the response_url
 afterwards (Slack's "ack, then do the slow work"), so for it a second row, "answer", times
 each request until the page arrived at the stand-in (the bare app's answer is its ack); a
-client waits for the answer before its next request, as a person would. Prints p50/p99 per
+client waits for the answer before its next request, as a person would. A Done click is acked
+once the click is saved and applied just after (bot/listeners/clicks.py): its "saved" row times
+each click until its change was committed (the bot server prints each as it commits). Prints p50/p99 per
 app and the bot/bare ratio, each server's CPU per request (user + system, from /proc), then the
 bot server's RSS before and after 40 `/launch list`.
 
@@ -76,6 +78,7 @@ def serve(kind: str, url: str, api_url: str) -> None:
 
         rt = build_runtime(settings_for(url, api_url))
         wsgi = make_wsgi_app(create_app(rt), rt.ctx.engine, ctx=rt.ctx)
+        report_applied_clicks()
     else:
         from slack_bolt import App
         from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -92,11 +95,47 @@ def serve(kind: str, url: str, api_url: str) -> None:
     server.run()
 
 
+def report_applied_clicks() -> None:
+    """The bot acks a Done click once the click is saved and applies it just after: print
+    "applied ITEM EPOCH" as each change commits, so the bench can time the click until saved."""
+    from bot.listeners import clicks as taken
+    from bot.services import clicks
+
+    items: dict[int, int] = {}
+    record, apply = clicks.record, taken.apply
+
+    def recorded(session, action, actor, item_id, **kw):
+        click_id = record(session, action, actor, item_id, **kw)
+        items[click_id] = item_id
+        return click_id
+
+    def applied(rt, click_id, told):
+        apply(rt, click_id, told)
+        print(f"applied {items.pop(click_id, 0)} {time.time()}", flush=True)
+
+    clicks.record, taken.apply = recorded, applied
+
+
 class Server:
     def __init__(self, kind: str, url: str, api_url: str):
         self.proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, url, api_url],
                                      stdout=subprocess.PIPE, text=True)
         self.url = f"http://127.0.0.1:{int(self.proc.stdout.readline())}"
+        self.applied: dict[int, float] = {}  # item id -> when its Done click was applied (epoch)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            if line.startswith("applied "):
+                _, item_id, at = line.split()
+                self.applied[int(item_id)] = float(at)
+
+    def saved_after(self, sent: dict[int, float], timeout: float = 120) -> list[float]:
+        """Seconds from sending each Done click until its change was applied (waits for all)."""
+        deadline = time.monotonic() + timeout
+        while any(i not in self.applied for i in sent) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return [self.applied[i] - at for i, at in sent.items() if i in self.applied]
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -162,6 +201,7 @@ class Requests:
         self.launch_date = date.today() + timedelta(weeks=26)
         self.bare_url = ""
         self.answers: list[float] = []
+        self.sent: dict[int, float] = {}  # Done clicks: item id -> when sent (epoch)
 
     def help(self, url):
         return self.standin.send_slash_command(url, text="help", user_id=PM)
@@ -172,6 +212,7 @@ class Requests:
     def done(self, url):
         with self.lock:
             item_id, owner = next(self.items)
+        self.sent[item_id] = time.time()
         return self.standin.send_block_action(url, owner, "item.done", str(item_id))
 
     def open_launch(self, url):
@@ -195,6 +236,7 @@ class Requests:
 
 KINDS = {"help": "/launch help", "list": "/launch list", "done": "Done click", "open_launch": "New launch submit"}
 ANSWERED_LATER = {"list"}  # kinds whose answer may come through the response_url after the ack
+SAVED_LATER = {"done"}     # kinds the bot acks once saved and applies just after (bot/listeners/clicks.py)
 
 
 CLIENT_POOL = ThreadPoolExecutor(CLIENTS)
@@ -288,11 +330,16 @@ def main() -> None:
                 base_cpu = (bare.cpu_s() - cpu) / count
                 base_answers = requests.answers
                 cpu = bot.cpu_s()
+                requests.sent = {}
                 ours, errors = measure(requests, kind, bot.url, count, clients)
-                our_cpu = (bot.cpu_s() - cpu) / count  # the answer's work included (clients wait for it)
+                saved = bot.saved_after(requests.sent) if kind in SAVED_LATER else []
+                errors += len(requests.sent) - len(saved)  # never applied
+                our_cpu = (bot.cpu_s() - cpu) / count  # the answer's (or the change's) work included
                 rows = [(label, base, ours)]
                 if kind in ANSWERED_LATER:
                     rows.append((label + ", answer", base_answers, requests.answers))
+                if kind in SAVED_LATER:
+                    rows.append((label + ", saved", base, saved))
                 for name, b, o in rows:
                     b50, b99, o50, o99 = pct(b, .5), pct(b, .99), pct(o, .5), pct(o, .99)
                     print(f"{name:<26}{mode:<12}{b50 * 1000:>7.0f}ms{b99 * 1000:>6.0f}ms{o50 * 1000:>7.0f}ms"

@@ -57,6 +57,7 @@ def main() -> None:
         url = f"http://127.0.0.1:{server.effective_port}"
 
     Bot.rt = rt
+    standin.settle_bot = rt.settle  # the click is applied just after its ack: count once it is
     launch = open_launch_via_slack(standin, Bot)
     item = next(i for i in items(rt.ctx.engine, launch.id) if i.answer_kind == "confirm" and i.owner_id)
     deliver(Bot)

@@ -401,7 +401,7 @@ def test_the_in_process_scheduler_ticks_and_delivers(rt, standin):
     channel = standin.add_channel(name="team")
     scheduler = start_scheduler(rt)
     try:
-        assert {job.id for job in scheduler.get_jobs()} == {"tick", "outbox-drain", "link-checks"}
+        assert {job.id for job in scheduler.get_jobs()} == {"tick", "outbox-drain", "link-checks", "pending-clicks"}
         assert isinstance(scheduler._lookup_jobstore("default"), MemoryJobStore)  # never shared between replicas
         with unit_of_work(rt.ctx.engine) as session:
             enqueue(session, Kind.TEXT, channel, {"text": "hello from the outbox"})

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
 from bot.config import Settings
@@ -34,12 +34,10 @@ def record(session: Session, action: str, actor: str, item_id: int, *, now: date
            response_url: str | None = None, home: bool = False) -> int:
     if action not in ACTIONS:
         raise ValueError(f"unknown click {action!r}")
-    click = PendingClick(action=action, actor=actor, item_id=item_id, clicked_at=now, retry_at=now + GRACE,
-                         response_url=response_url if response_url and len(response_url) <= 500 else None,
-                         home=home)
-    session.add(click)
-    session.flush()
-    return int(click.id)
+    url = response_url if response_url and len(response_url) <= 500 else None
+    return int(session.execute(insert(PendingClick).values(  # one INSERT on the ack's path, no ORM flush
+        action=action, actor=actor, item_id=item_id, clicked_at=now, retry_at=now + GRACE, attempts=0,
+        response_url=url, home=home).returning(PendingClick.id)).scalar_one())
 
 
 def apply(session: Session, click_id: int, settings: Settings) -> PendingClick | None:
