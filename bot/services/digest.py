@@ -73,7 +73,7 @@ def send_digests(session: Session, ctx: AppContext, now: datetime, report: TickR
     so a quiet pass reads nothing."""
     hours = WorkingHours.from_settings(ctx.settings)
     launch_ids = session.exec(select(Launch.id).where(*_digestible(), _due(now)).order_by(Launch.id)).all()
-    for first, last in batches.budgeted(batches.launch_ranges(batches.after(launch_ids, report, "digests")), report, "digests"):
+    for first, last in batches.step_batches(launch_ids, report, "digests", batches.launch_ranges):
         _digest_batch(session, now, hours, first, last, report)
         batches.end_batch(session, report)
 

@@ -65,8 +65,7 @@ def send_escalations(session: Session, ctx: AppContext, now: datetime, report: T
     told = batches.taken_keys(session, [daily_key(p, t.date()) for p, t in local.items()])
     free = [p for p in local if daily_key(p, local[p].date()) not in told]
     rules: dict[str, policy.ReminderPolicy] = {}
-    for batch in batches.budgeted(batches.weighted_chunks(batches.after(free, report, "escalations"), load), report,
-                                  "escalations"):
+    for batch in batches.step_batches(free, report, "escalations", lambda v: batches.weighted_chunks(v, load)):
         _escalation_batch(session, ctx, now, hours, batch, rungs, rules, zones, local, report)
         batches.end_batch(session, report)
 

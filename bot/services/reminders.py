@@ -91,8 +91,7 @@ def send_nudges(session: Session, ctx: AppContext, now: datetime, report: TickRe
         if who in today and day.date() <= today[who]:
             load[who] += n
     due = [who for who in awake if load[who]]
-    for people in batches.budgeted(batches.weighted_chunks(batches.after(due, report, "reminders"), load), report,
-                                 "reminders"):
+    for people in batches.step_batches(due, report, "reminders", lambda v: batches.weighted_chunks(v, load)):
         batch = set(people)
         owners = sorted({owner for (owner, _), who in route.items() if who in batch})
         _nudge_batch(session, now, hours, people, owners, route, routing, zones, report)

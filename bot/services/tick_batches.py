@@ -9,7 +9,7 @@ never with the number of launches, items or people.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from types import SimpleNamespace
@@ -109,6 +109,13 @@ def budgeted(batches: Iterable[Sequence], report: TickReport, step: str) -> Iter
         yield batch
         done = batch[-1]
     report.resume[step] = FINISHED
+
+
+def step_batches(values: Sequence, report: TickReport, step: str,
+                 cut: Callable[[Sequence], Iterable[Sequence]]) -> Iterator[Sequence]:
+    """A step's batches this pass: the sorted `values` it has not reached yet, cut into batches by
+    `cut`, for as long as the budget lasts (`after`, then `budgeted`)."""
+    return budgeted(cut(after(values, report, step)), report, step)
 
 
 def after(values: Sequence, report: TickReport, step: str) -> list:
