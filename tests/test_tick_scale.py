@@ -179,3 +179,33 @@ def test_on_sqlite_no_scheduler_query_reads_every_open_item_or_launch(rt, clock)
                  for statement, params in seen}
     bad = {statement: plan for statement, plan in plans.items() if any(b in line for line in plan for b in BAD_PLANS)}
     assert not bad, bad
+
+
+@pytest.mark.skipif(not PG_URL, reason="two replicas' schedulers share a database on PostgreSQL")
+def test_two_replicas_running_budgeted_passes_at_once_tell_everyone_once(rt, clock, monkeypatch):
+    """Each replica's scheduler runs its own passes (its own resume point) over the same due rows at
+    the same moment: between them everyone is told exactly what one pass would have told them."""
+    from tests.test_votes_concurrency import all_at_once
+
+    monkeypatch.setattr(tick_batches, "BATCH_ROWS", 1)
+    monkeypatch.setattr(tick_batches, "BATCH_LAUNCHES", 1)
+    seed(rt, clock, 3)
+
+    def replica(_):
+        report = None
+        for _ in range(60):
+            report = run_tick(rt.ctx, BUSY, budget=0, resume=report.resume if report else None)
+            if not report.unfinished:
+                return True
+        return False
+
+    assert all_at_once(2, replica) == [True, True]
+    together = outcome(rt)
+    with unit_of_work(rt.ctx.engine) as session:
+        for table in ("nudge", "outboxmessage", "auditevent", "item", "gate", "launchrole", "launch"):
+            session.execute(text(f"DELETE FROM {table}"))
+    seed(rt, clock, 3)
+    run_tick(rt.ctx, BUSY)
+    alone = outcome(rt)
+    assert alone["nudge.sent"] and alone["escalation.sent"] and alone["digest.sent"] == 3
+    assert together == alone
