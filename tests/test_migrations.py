@@ -88,3 +88,54 @@ def test_the_alembic_cli_defaults_to_the_apps_sqlite_file(tmp_path):
                            "upgrade", "head"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "launchgate.db").exists()
+
+
+# -- the start-up check reads the head from the files (bot.db.schema_heads), not from Alembic --
+def test_the_head_read_from_the_migration_files_is_alembics():
+    from alembic.script import ScriptDirectory
+
+    from bot.db import alembic_config, schema_heads
+
+    assert schema_heads() == frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def _versions(tmp_path: Path, **files: str) -> Path:
+    for name, text in files.items():
+        (tmp_path / f"{name}.py").write_text(f'"""{name}"""\nfrom alembic import op\n\n{text}\n')
+    return tmp_path
+
+
+def test_heads_are_the_revisions_no_file_builds_on(tmp_path):
+    from bot.db import schema_heads
+
+    chain = _versions(tmp_path, a="revision = 'a'\ndown_revision = None",
+                      b='revision: str = "b"\ndown_revision: str | None = "a"')
+    assert schema_heads(chain) == {"b"}
+    _versions(tmp_path, c="revision = 'c'\ndown_revision = 'a'")  # a branch: two heads
+    assert schema_heads(chain) == {"b", "c"}
+    _versions(tmp_path, d="revision = 'd'\ndown_revision = ('b', 'c')")  # merged again
+    assert schema_heads(chain) == {"d"}
+    (tmp_path / "__init__.py").write_text("")
+    assert schema_heads(chain) == {"d"}
+
+
+@pytest.mark.parametrize("text", [
+    "revision = make_id()\ndown_revision = 'a'",           # not a literal
+    "revision = 'x'",                                       # no down_revision
+    "revision = 'x'\ndown_revision = 'a'\nrevision = 'y'",  # twice
+    "revision = 'x'\ndown_revision = 7",                    # not a revision id
+])
+def test_a_migration_file_not_in_the_plain_form_leaves_the_head_to_alembic(tmp_path, text):
+    from bot.db import schema_heads
+
+    assert schema_heads(_versions(tmp_path, a="revision = 'a'\ndown_revision = None", x=text)) is None
+
+
+def test_a_database_at_head_is_checked_without_importing_alembic(db_url):
+    """`serve` against an up-to-date database never loads Alembic (~0.1 s of every cold start)."""
+    code = ("import sys; from bot.db import migrate; ran = migrate(sys.argv[1]); "
+            "print(ran, 'alembic' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code, db_url], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "False"]

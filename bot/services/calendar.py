@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import holidays
-from holidays.constants import HALF_DAY
+if TYPE_CHECKING:
+    import holidays
 
 DUE_TIME = time(17, 0)  # due times are 17:00 UTC on the business day
 HALF_DAY_DUE_TIME = time(12, 0)  # ... and noon on a half-working day
@@ -27,7 +28,10 @@ DEFAULT_WEEKEND = frozenset({5, 6})  # Saturday, Sunday
 
 @lru_cache(maxsize=512)
 def _calendar(market: str, year: int) -> holidays.HolidayBase | None:
-    """The library's calendar of `market` for `year`; None when it does not know the market."""
+    """The library's calendar of `market` for `year`; None when it does not know the market.
+    `holidays` is imported here, at the first look, not at start-up (~16 ms of a cold start)."""
+    import holidays
+
     try:
         return holidays.country_holidays(market, years=year)
     except NotImplementedError:
@@ -36,6 +40,9 @@ def _calendar(market: str, year: int) -> holidays.HolidayBase | None:
 
 @lru_cache(maxsize=512)
 def _half_days(market: str, year: int) -> frozenset[date]:
+    import holidays
+    from holidays.constants import HALF_DAY
+
     try:
         return frozenset(holidays.country_holidays(market, years=year, categories=(HALF_DAY,)))
     except (NotImplementedError, ValueError):  # unknown market, or no half-day category
