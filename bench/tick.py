@@ -172,11 +172,20 @@ def one_pass(url: str, at: datetime, heap: bool = False, budget: float | None = 
     per_step: dict[str, int] = {}
     current = [""]
 
+    waited: dict[str, float] = {}  # seconds from sending each step's statements to their results
+    sent = [0.0]
+
     @event.listens_for(rt.ctx.engine, "before_cursor_execute")
     def count(*_args):
         statements[0] += 1
+        sent[0] = time.perf_counter()
         if current[0]:
             per_step[current[0]] = per_step.get(current[0], 0) + 1
+
+    @event.listens_for(rt.ctx.engine, "after_cursor_execute")
+    def timed(*_args):
+        step = current[0] or "other"
+        waited[step] = waited.get(step, 0.0) + time.perf_counter() - sent[0]
 
     def counted(step):
         @functools.wraps(step)
@@ -211,7 +220,7 @@ def one_pass(url: str, at: datetime, heap: bool = False, budget: float | None = 
                                    .group_by(OutboxMessage.kind)).all())
     return {"passes": len(passes), "longest": max(p[0] for p in passes), "most_statements": max(p[1] for p in passes),
             "seconds": seconds, "cpu": cpu, "statements": done, "queued": sum(queued.values()), "lines": len(report.lines),
-            "kinds": queued, "per_step": per_step, "heap_mb": peak,
+            "kinds": queued, "per_step": per_step, "waited": waited, "heap_mb": peak,
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -270,6 +279,8 @@ def main() -> None:
         mine = steps.pop("send_nudges", 0), steps.pop("send_escalations", 0)
         print(f"{'':<13} statements by step: reminders {mine[0]}, escalations {mine[1]}, "
               f"the other steps {sum(steps.values())}")
+        print(f"{'':<13} seconds in the database's statements (until their results) by step: "
+              + ", ".join(f"{k} {v:.2f}" for k, v in sorted(figures["waited"].items(), key=lambda kv: -kv[1])))
     print(f"ledger        {ledger}")
 
 

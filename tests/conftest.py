@@ -173,6 +173,8 @@ def rt(settings, clock):
     runtime = build_runtime(settings, clock=clock, pacer_clock=VirtualClock())  # pacing costs no real seconds
     sync_stakeholders(settings, runtime.ctx.engine, runtime.slack)
     yield runtime
+    runtime.clicks.shutdown(wait=True)  # clicks still being applied finish before the engine goes
+    runtime.answers.shutdown(wait=True)
     runtime.ctx.engine.dispose()
 
 
