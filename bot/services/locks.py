@@ -7,6 +7,8 @@ PostgreSQL resolves by killing one of them as a deadlock. Every write path
 that changes a launch's gates or items starts with one of these helpers.
 On SQLite a writing transaction holds the database's single write lock from
 its first statement (`BEGIN IMMEDIATE`), so the helpers only re-read there.
+A saved Done/Reopen click (`pending_click`, bot/services/clicks.py) is locked before the launch
+by the transaction that applies it, and only ever with SKIP LOCKED: nobody waits for it.
 
 A launch row is locked (and re-read) once per transaction: the session remembers the rows
 it locked until the transaction (or a SAVEPOINT) ends, and a later `launch()` for the same
