@@ -15,16 +15,13 @@ from bot.services import clicks
 from models import ItemState, PendingClick
 from tests.conftest import PG_URL
 from tests.flows import deliver, events, item, items, open_launch_via_slack, prompt_for
+from tests.test_answers import first
 from tests.test_votes_concurrency import all_at_once
 
 
 @pytest.fixture
 def launch(standin, bot):
     return open_launch_via_slack(standin, bot, markets=("GB",))
-
-
-def confirm_item(engine, launch, owner="UWFM"):
-    return items(engine, launch.id, state=ItemState.OPEN, owner_id=owner, answer_kind="confirm")[0]
 
 
 def waiting(engine) -> list[PendingClick]:
@@ -42,7 +39,7 @@ def stopped_after_ack(bot, standin):
 def test_a_click_its_process_never_applied_is_applied_by_the_scheduler_at_the_click_time(
         standin, bot, launch, clock, stopped_after_ack):
     engine = bot.rt.ctx.engine
-    target = confirm_item(engine, launch)
+    target = first(engine, launch, owner_id="UWFM", answer_kind="confirm")
     clicked_at = clock()
     resp = standin.click(bot.url, "UWFM", prompt_for(standin, bot, launch.id, "UWFM"), "item.done",
                          value=str(target.id))
@@ -71,7 +68,7 @@ def test_a_click_its_process_never_applied_is_applied_by_the_scheduler_at_the_cl
 def test_a_refused_click_applied_later_is_told_through_its_response_url(standin, bot, launch, clock,
                                                                         stopped_after_ack):
     engine = bot.rt.ctx.engine
-    target = confirm_item(engine, launch)
+    target = first(engine, launch, owner_id="UWFM", answer_kind="confirm")
     standin.click(bot.url, "UOUTSIDER", prompt_for(standin, bot, launch.id, "UWFM"), "item.done",
                   value=str(target.id))
     assert standin.ephemerals(user="UOUTSIDER") == []
@@ -85,7 +82,7 @@ def test_a_refused_click_applied_later_is_told_through_its_response_url(standin,
 
 def test_a_click_that_failed_is_tried_again_and_not_lost(standin, bot, launch, clock, monkeypatch):
     engine = bot.rt.ctx.engine
-    target = confirm_item(engine, launch)
+    target = first(engine, launch, owner_id="UWFM", answer_kind="confirm")
     real = clicks.ACTIONS["item.done"]
     monkeypatch.setitem(clicks.ACTIONS, "item.done", lambda *a, **kw: (_ for _ in ()).throw(OSError("db away")))
     resp = standin.click(bot.url, "UWFM", prompt_for(standin, bot, launch.id, "UWFM"), "item.done",
@@ -100,7 +97,7 @@ def test_a_click_that_failed_is_tried_again_and_not_lost(standin, bot, launch, c
 
 def test_reopen_from_the_menu_is_saved_and_applied_too(standin, bot, launch):
     engine = bot.rt.ctx.engine
-    target = confirm_item(engine, launch)
+    target = first(engine, launch, owner_id="UWFM", answer_kind="confirm")
     standin.click(bot.url, "UWFM", prompt_for(standin, bot, launch.id, "UWFM"), "item.done", value=str(target.id))
     assert item(engine, target.id).state == ItemState.DONE
     deliver(bot)
@@ -115,7 +112,7 @@ def test_reopen_from_the_menu_is_saved_and_applied_too(standin, bot, launch):
 def test_the_ack_does_not_wait_for_a_busy_launch(standin, bot, launch):
     """Another command holds the launch row: the click is acked at once and applied when it is free."""
     engine = bot.rt.ctx.engine
-    target = confirm_item(engine, launch)
+    target = first(engine, launch, owner_id="UWFM", answer_kind="confirm")
     prompt = prompt_for(standin, bot, launch.id, "UWFM")
     standin.settle_bot = None
     with engine.connect() as holder:
@@ -149,7 +146,7 @@ def test_replicas_applying_the_same_clicks_at_once_apply_each_once(standin, bot,
 
 def test_shutdown_applies_the_clicks_already_acked(standin, bot, launch):
     engine = bot.rt.ctx.engine
-    target = confirm_item(engine, launch)
+    target = first(engine, launch, owner_id="UWFM", answer_kind="confirm")
     standin.settle_bot = None
     gate = threading.Event()
     bot.rt.apply_later(gate.wait)  # the click pool is busy with an earlier click

@@ -31,6 +31,14 @@ def seed(rt, clock, count: int) -> None:
             session.execute(update(Launch).where(Launch.id == launch_id).values(channel_id=f"CLAUNCH{n}"))
 
 
+def seed_again(rt, clock, count: int) -> None:
+    """Forget every launch, reminder, message and audit event, then seed `count` launches afresh."""
+    with unit_of_work(rt.ctx.engine) as session:
+        for table in ("nudge", "outboxmessage", "auditevent", "item", "gate", "launchrole", "launch"):
+            session.execute(text(f"DELETE FROM {table}"))
+    seed(rt, clock, count)
+
+
 def counted_pass(rt, at: datetime) -> tuple[int, Counter]:
     """Statements of one pass, and what it did: outbox rows by kind, and reminders (audit
     events) by action — one message per person a day, so messages stop growing, events do not."""
@@ -60,10 +68,7 @@ def counted_pass(rt, at: datetime) -> tuple[int, Counter]:
 def test_a_busy_pass_issues_as_many_statements_for_many_launches_as_for_few(rt, clock, more):
     seed(rt, clock, 2)
     few, few_kinds = counted_pass(rt, BUSY)
-    with unit_of_work(rt.ctx.engine) as session:  # start again from a clean ledger and outbox
-        for table in ("nudge", "outboxmessage", "auditevent", "item", "gate", "launchrole", "launch"):
-            session.execute(text(f"DELETE FROM {table}"))
-    seed(rt, clock, more)
+    seed_again(rt, clock, more)  # start again from a clean ledger and outbox
     many, many_kinds = counted_pass(rt, BUSY)
     assert few_kinds["nudge.sent"] > 0 and few_kinds["escalation.sent"] > 0 and few_kinds["digest"] == 2
     per_launch = ("nudge.sent", "escalation.sent", "digest")
@@ -113,10 +118,7 @@ def test_a_pass_out_of_time_leaves_the_rest_to_the_next_which_goes_on_where_it_s
         assert len(passes) < 50
     budgeted = outcome(rt)
     assert len(passes) > 3 and passes[0] == ["reminders", "escalations", "digests"] and passes[-1] == []
-    with unit_of_work(rt.ctx.engine) as session:  # the same launches again, done by one pass with no budget
-        for table in ("nudge", "outboxmessage", "auditevent", "item", "gate", "launchrole", "launch"):
-            session.execute(text(f"DELETE FROM {table}"))
-    seed(rt, clock, 3)
+    seed_again(rt, clock, 3)  # the same launches again, done by one pass with no budget
     assert not run_tick(rt.ctx, BUSY).unfinished
     whole = outcome(rt)
     assert whole["nudge.sent"] and whole["escalation.sent"] and whole["digest.sent"] == 3
@@ -201,10 +203,7 @@ def test_two_replicas_running_budgeted_passes_at_once_tell_everyone_once(rt, clo
 
     assert all_at_once(2, replica) == [True, True]
     together = outcome(rt)
-    with unit_of_work(rt.ctx.engine) as session:
-        for table in ("nudge", "outboxmessage", "auditevent", "item", "gate", "launchrole", "launch"):
-            session.execute(text(f"DELETE FROM {table}"))
-    seed(rt, clock, 3)
+    seed_again(rt, clock, 3)
     run_tick(rt.ctx, BUSY)
     alone = outcome(rt)
     assert alone["nudge.sent"] and alone["escalation.sent"] and alone["digest.sent"] == 3

@@ -3,7 +3,7 @@
 Slack wants its ack within 3 s, and on a busy server a click's change (locks, the item, its
 audit event, the refreshed messages) is most of a request's work. So the click itself is
 saved first — one row, one short transaction — Slack gets its ack, and the change is made
-just after by the process that took the click (bot/clicks.py). The row is deleted in the
+just after by the process that took the click (bot/listeners/clicks.py). The row is deleted in the
 transaction that applies it, so a click is applied exactly once; if the process stops before,
 any replica's scheduler applies it once `retry_at` has passed. The answer is recorded at the
 click's time, whenever it is applied.
